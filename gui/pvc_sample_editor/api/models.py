@@ -1,0 +1,388 @@
+"""Frozen dataclasses for the API's responses, and their tolerant parsers.
+
+Parsing rules (shared by every model):
+- unknown fields are ignored;
+- a missing or null optional field becomes ``None`` (or an empty tuple for lists);
+- a missing required field, or any field of the wrong JSON type, raises
+  :class:`UnexpectedResponseError` -- never ``KeyError``/``TypeError``.
+
+Units follow the spec: trims are integer milliseconds, every other time is float seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
+
+from pvc_sample_editor.api.errors import UnexpectedResponseError
+
+__all__ = [
+    "AudioClip",
+    "SeparationStatus",
+    "Sample",
+    "Speaker",
+    "SpeakerSeparation",
+    "Utterance",
+    "Voice",
+    "VoicePage",
+    "Waveform",
+]
+
+T = TypeVar("T")
+
+
+class SeparationStatus(str, Enum):
+    """Speaker-separation state of a sample."""
+
+    NOT_STARTED = "not_started"
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """Human wording for the status line."""
+        return {
+            "not_started": "not started",
+            "pending": "in progress",
+            "completed": "completed",
+            "failed": "failed",
+        }[self.value]
+
+
+# ---------------------------------------------------------------- field readers
+
+
+def _obj(data: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise UnexpectedResponseError(
+            f"The server sent {what} in an unexpected form (not a JSON object).",
+            detail=_preview(data),
+        )
+    return data
+
+
+def _preview(data: object) -> str:
+    text = repr(data)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _req(obj: Mapping[str, Any], key: str, kind: type[T], what: str) -> T:
+    if key not in obj or obj[key] is None:
+        raise UnexpectedResponseError(
+            f"The server's {what} is missing the field '{key}'.", detail=_preview(dict(obj))
+        )
+    return _typed(obj[key], key, kind, what)
+
+
+def _opt(obj: Mapping[str, Any], key: str, kind: type[T], what: str) -> T | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    return _typed(value, key, kind, what)
+
+
+def _typed(value: object, key: str, kind: type[T], what: str) -> T:
+    ok: bool
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and not math.isfinite(float(value)):  # type: ignore[arg-type]
+            ok = False
+        if ok:
+            value = float(value)  # type: ignore[arg-type]
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok and isinstance(value, float) and value.is_integer():
+            value, ok = int(value), True
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise UnexpectedResponseError(
+            f"The server's {what} has '{key}' of the wrong type "
+            f"(expected {kind.__name__}, got {type(value).__name__}).",
+            detail=_preview(value),
+        )
+    return value  # type: ignore[return-value]
+
+
+def _list(obj: Mapping[str, Any], key: str, what: str) -> list[Any]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UnexpectedResponseError(
+            f"The server's {what} has '{key}' that is not a list.", detail=_preview(value)
+        )
+    return value
+
+
+def _str_tuple(obj: Mapping[str, Any], key: str, what: str) -> tuple[str, ...] | None:
+    if obj.get(key) is None:
+        return None
+    items = _list(obj, key, what)
+    for item in items:
+        if not isinstance(item, str):
+            raise UnexpectedResponseError(
+                f"The server's {what} has a non-text entry in '{key}'.", detail=_preview(item)
+            )
+    return tuple(items)
+
+
+# ---------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One stretch of speech by a speaker, in float seconds from the start of the sample."""
+
+    start: float
+    end: float
+
+    @classmethod
+    def from_json(cls, data: object) -> Utterance:
+        """Parse an ``UtteranceResponseModel``."""
+        o = _obj(data, "an utterance")
+        return cls(start=_req(o, "start", float, "utterance"), end=_req(o, "end", float, "utterance"))
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A speaker found by separation: id (e.g. ``speaker_0``), total speech, utterances."""
+
+    speaker_id: str
+    duration_secs: float
+    utterances: tuple[Utterance, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: object) -> Speaker:
+        """Parse a ``SpeakerResponseModel``."""
+        o = _obj(data, "a speaker")
+        return cls(
+            speaker_id=_req(o, "speaker_id", str, "speaker"),
+            duration_secs=_req(o, "duration_secs", float, "speaker"),
+            utterances=tuple(Utterance.from_json(u) for u in _list(o, "utterances", "speaker")),
+        )
+
+
+@dataclass(frozen=True)
+class SpeakerSeparation:
+    """A sample's speaker-separation state. ``speakers`` are sorted by id."""
+
+    voice_id: str
+    sample_id: str
+    status: SeparationStatus | str
+    speakers: tuple[Speaker, ...] = ()
+    selected_speaker_ids: tuple[str, ...] | None = None
+
+    @property
+    def completed(self) -> bool:
+        """True once separation finished and speakers may be selected."""
+        return self.status == SeparationStatus.COMPLETED
+
+    @property
+    def speaker_ids(self) -> tuple[str, ...]:
+        """The ids of every known speaker, in display order."""
+        return tuple(s.speaker_id for s in self.speakers)
+
+    @classmethod
+    def from_json(cls, data: object) -> SpeakerSeparation:
+        """Parse a ``SpeakerSeparationResponseModel``; unknown statuses are kept as text."""
+        what = "speaker separation"
+        o = _obj(data, what)
+        raw_status = _req(o, "status", str, what)
+        status: SeparationStatus | str
+        try:
+            status = SeparationStatus(raw_status)
+        except ValueError:
+            status = raw_status
+        speakers_obj = o.get("speakers")
+        speakers: list[Speaker] = []
+        if speakers_obj is not None:
+            for key, value in _obj(speakers_obj, "the speakers map").items():
+                sp = Speaker.from_json(value)
+                # The map key is the id the edit must use; trust it over the body.
+                speakers.append(Speaker(str(key), sp.duration_secs, sp.utterances))
+        speakers.sort(key=lambda s: _natural_key(s.speaker_id))
+        return cls(
+            voice_id=_req(o, "voice_id", str, what),
+            sample_id=_req(o, "sample_id", str, what),
+            status=status,
+            speakers=tuple(speakers),
+            selected_speaker_ids=_str_tuple(o, "selected_speaker_ids", what),
+        )
+
+
+def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort ``speaker_2`` before ``speaker_10``."""
+    parts: list[tuple[int, int | str]] = []
+    num = ""
+    word = ""
+    for ch in text:
+        if ch.isdigit():
+            if word:
+                parts.append((1, word))
+                word = ""
+            num += ch
+        else:
+            if num:
+                parts.append((0, int(num)))
+                num = ""
+            word += ch
+    if num:
+        parts.append((0, int(num)))
+    if word:
+        parts.append((1, word))
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A PVC sample as the server holds it. Trims are integer ms; durations float seconds."""
+
+    sample_id: str
+    file_name: str
+    mime_type: str
+    size_bytes: int
+    hash: str
+    duration_secs: float | None = None
+    remove_background_noise: bool | None = None
+    has_isolated_audio: bool | None = None
+    has_isolated_audio_preview: bool | None = None
+    speaker_separation: SpeakerSeparation | None = None
+    trim_start: int | None = None
+    trim_end: int | None = None
+
+    @property
+    def duration_ms(self) -> int | None:
+        """The duration rounded to whole milliseconds, if the server gave one."""
+        return None if self.duration_secs is None else round(self.duration_secs * 1000)
+
+    @classmethod
+    def from_json(cls, data: object) -> Sample:
+        """Parse a ``SampleResponseModel``."""
+        what = "sample"
+        o = _obj(data, what)
+        sep = o.get("speaker_separation")
+        return cls(
+            sample_id=_req(o, "sample_id", str, what),
+            file_name=_req(o, "file_name", str, what),
+            mime_type=_req(o, "mime_type", str, what),
+            size_bytes=_req(o, "size_bytes", int, what),
+            hash=_req(o, "hash", str, what),
+            duration_secs=_opt(o, "duration_secs", float, what),
+            remove_background_noise=_opt(o, "remove_background_noise", bool, what),
+            has_isolated_audio=_opt(o, "has_isolated_audio", bool, what),
+            has_isolated_audio_preview=_opt(o, "has_isolated_audio_preview", bool, what),
+            speaker_separation=None if sep is None else SpeakerSeparation.from_json(sep),
+            trim_start=_opt(o, "trim_start", int, what),
+            trim_end=_opt(o, "trim_end", int, what),
+        )
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice and (for ``GET /v1/voices/{id}``) its samples."""
+
+    voice_id: str
+    name: str
+    category: str
+    description: str | None = None
+    samples: tuple[Sample, ...] = ()
+
+    def sample(self, sample_id: str) -> Sample | None:
+        """The sample with this id, or None."""
+        return next((s for s in self.samples if s.sample_id == sample_id), None)
+
+    @classmethod
+    def from_json(cls, data: object) -> Voice:
+        """Parse a ``VoiceResponseModel`` (only the fields the editor uses)."""
+        what = "voice"
+        o = _obj(data, what)
+        return cls(
+            voice_id=_req(o, "voice_id", str, what),
+            name=_req(o, "name", str, what),
+            category=_opt(o, "category", str, what) or "",
+            description=_opt(o, "description", str, what),
+            samples=tuple(Sample.from_json(s) for s in _list(o, "samples", what)),
+        )
+
+
+@dataclass(frozen=True)
+class VoicePage:
+    """One page of ``GET /v2/voices``."""
+
+    voices: tuple[Voice, ...]
+    has_more: bool
+    total_count: int
+    next_page_token: str | None = None
+
+    @classmethod
+    def from_json(cls, data: object) -> VoicePage:
+        """Parse a ``GetVoicesV2ResponseModel``."""
+        what = "voice list"
+        o = _obj(data, what)
+        return cls(
+            voices=tuple(Voice.from_json(v) for v in _list(o, "voices", what)),
+            has_more=_req(o, "has_more", bool, what),
+            total_count=_req(o, "total_count", int, what),
+            next_page_token=_opt(o, "next_page_token", str, what),
+        )
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """Decoded audio sent by the server (sample preview or a speaker's separated audio)."""
+
+    audio: bytes
+    media_type: str
+    duration_secs: float | None = None
+
+    @classmethod
+    def from_json(cls, data: object) -> AudioClip:
+        """Parse a ``VoiceSamplePreviewResponseModel`` or ``SpeakerAudioResponseModel``."""
+        what = "audio"
+        o = _obj(data, what)
+        encoded = _req(o, "audio_base_64", str, what)
+        try:
+            audio = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise UnexpectedResponseError(
+                "The server's audio is not valid base64.", detail=str(exc)
+            ) from None
+        return cls(
+            audio=audio,
+            media_type=_req(o, "media_type", str, what),
+            duration_secs=_opt(o, "duration_secs", float, what),
+        )
+
+    def __repr__(self) -> str:  # never dump megabytes into a log line
+        return (
+            f"AudioClip(audio=<{len(self.audio)} bytes>, media_type={self.media_type!r}, "
+            f"duration_secs={self.duration_secs!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Waveform:
+    """The server's coarse ``visual_waveform`` for a sample (resolution undocumented)."""
+
+    sample_id: str
+    values: tuple[float, ...]
+
+    @classmethod
+    def from_json(cls, data: object) -> Waveform:
+        """Parse a ``VoiceSampleVisualWaveformResponseModel``."""
+        what = "waveform"
+        o = _obj(data, what)
+        values = _list(o, "visual_waveform", what)
+        if "visual_waveform" not in o:
+            raise UnexpectedResponseError("The server's waveform is missing 'visual_waveform'.")
+        return cls(
+            sample_id=_req(o, "sample_id", str, what),
+            values=tuple(_typed(v, "visual_waveform", float, what) for v in values),
+        )

@@ -1,0 +1,1 @@
+"""Audio loading, min/max peak pyramids and sample reads (no Qt)."""

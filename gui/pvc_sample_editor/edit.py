@@ -1,0 +1,222 @@
+"""The edit of one PVC sample: a value object, its validation and its request body.
+
+Qt-free. The model holds integer milliseconds only; the view converts its float seconds
+once, with :func:`seconds_to_ms`.
+
+Decisions the spec leaves open (see ``CONTRACT.md``), made here and tested:
+- The body always carries explicit values for trims, the noise setting and the file
+  name, so "omitted means unchanged" never matters for our own requests.
+- ``selected_speaker_ids`` replaces the selection, so it is sent whole, and only when
+  separation is ``completed``; otherwise the key is absent (never ``null``).
+- A sample with no trims on the server starts as the whole file: ``0 .. duration``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pvc_sample_editor.api.models import Sample
+
+__all__ = [
+    "EditContext",
+    "EditProblem",
+    "InvalidEditError",
+    "SampleEdit",
+    "build_request_body",
+    "edit_from_sample",
+    "encode_body",
+    "format_ms",
+    "seconds_to_ms",
+    "validate_edit",
+]
+
+MAX_FILE_NAME_BYTES = 255
+
+
+def seconds_to_ms(seconds: float) -> int:
+    """The one rounding rule from view seconds to model ms: round half away from zero."""
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a finite time: {seconds!r}")
+    scaled = abs(seconds) * 1000.0
+    ms = int(math.floor(scaled + 0.5))
+    return ms if seconds >= 0 else -ms
+
+
+def format_ms(ms: int) -> str:
+    """``h:mm:ss.mmm`` for a millisecond count (negative values keep their sign)."""
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
+
+
+@dataclass(frozen=True)
+class SampleEdit:
+    """What the user wants the sample to be. Immutable: change it with ``replace``."""
+
+    trim_start_ms: int
+    trim_end_ms: int
+    remove_background_noise: bool
+    file_name: str
+    selected_speaker_ids: tuple[str, ...] = ()
+
+    def with_trims(self, start_ms: int, end_ms: int) -> SampleEdit:
+        """A copy with new trims."""
+        return replace(self, trim_start_ms=start_ms, trim_end_ms=end_ms)
+
+    def with_speakers(self, ids: Iterable[str]) -> SampleEdit:
+        """A copy with a new speaker selection (kept in the order given, without repeats)."""
+        return replace(self, selected_speaker_ids=tuple(dict.fromkeys(ids)))
+
+    @property
+    def kept_ms(self) -> int:
+        """Length of the kept region."""
+        return self.trim_end_ms - self.trim_start_ms
+
+
+@dataclass(frozen=True)
+class EditContext:
+    """What the server knows about the sample that validation depends on."""
+
+    duration_ms: int
+    separation_completed: bool = False
+    known_speaker_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EditProblem:
+    """One reason an edit cannot be sent; ``field`` names the model field (for the UI)."""
+
+    field: str
+    message: str
+
+
+@dataclass
+class InvalidEditError(ValueError):
+    """Raised by :func:`build_request_body` for an edit that fails validation."""
+
+    problems: tuple[EditProblem, ...] = field(default_factory=tuple)
+
+    def __str__(self) -> str:
+        return "; ".join(p.message for p in self.problems) or "invalid edit"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _file_name_problem(name: object) -> str | None:
+    if not isinstance(name, str):
+        return "The file name must be text."
+    if not name.strip():
+        return "Enter a file name; it cannot be empty."
+    if "/" in name or "\\" in name:
+        return "The file name cannot contain '/' or '\\'; give a name, not a path."
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        return "The file name contains control or invisible characters; remove them."
+    if name in (".", ".."):
+        return "'.' and '..' are not file names."
+    if len(name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
+        return f"The file name is too long (at most {MAX_FILE_NAME_BYTES} bytes)."
+    return None
+
+
+def validate_edit(edit: SampleEdit, ctx: EditContext) -> tuple[EditProblem, ...]:
+    """Every reason ``edit`` cannot be submitted for a sample described by ``ctx``."""
+    problems: list[EditProblem] = []
+    start, end = edit.trim_start_ms, edit.trim_end_ms
+    if not _is_int(start):
+        problems.append(EditProblem("trim_start_ms", "The start trim must be whole milliseconds."))
+    if not _is_int(end):
+        problems.append(EditProblem("trim_end_ms", "The end trim must be whole milliseconds."))
+    if _is_int(start) and _is_int(end):
+        if start < 0:
+            problems.append(EditProblem("trim_start_ms", "The start cannot be before 0 ms."))
+        if end > ctx.duration_ms:
+            problems.append(
+                EditProblem(
+                    "trim_end_ms",
+                    f"The end ({end} ms) is past the end of the audio ({ctx.duration_ms} ms).",
+                )
+            )
+        if start >= end:
+            problems.append(
+                EditProblem("trim_end_ms", "The end must come after the start; nothing is kept.")
+            )
+    if not isinstance(edit.remove_background_noise, bool):
+        problems.append(
+            EditProblem("remove_background_noise", "The noise setting must be on or off.")
+        )
+    name_problem = _file_name_problem(edit.file_name)
+    if name_problem:
+        problems.append(EditProblem("file_name", name_problem))
+    if ctx.separation_completed:
+        unknown = [s for s in edit.selected_speaker_ids if s not in ctx.known_speaker_ids]
+        if unknown:
+            problems.append(
+                EditProblem(
+                    "selected_speaker_ids",
+                    f"Unknown speaker(s): {', '.join(unknown)}. Refresh the speakers.",
+                )
+            )
+        if not edit.selected_speaker_ids:
+            problems.append(
+                EditProblem("selected_speaker_ids", "Tick at least one speaker to keep.")
+            )
+    return tuple(problems)
+
+
+def build_request_body(edit: SampleEdit, ctx: EditContext) -> dict[str, Any]:
+    """The JSON body of ``POST /v1/voices/pvc/{voice}/samples/{sample}`` for ``edit``.
+
+    Keys are in the order the official SDK writes them. Raises InvalidEditError instead
+    of building a body the server would refuse.
+    """
+    problems = validate_edit(edit, ctx)
+    if problems:
+        raise InvalidEditError(problems)
+    body: dict[str, Any] = {"remove_background_noise": edit.remove_background_noise}
+    if ctx.separation_completed:
+        body["selected_speaker_ids"] = list(edit.selected_speaker_ids)
+    body["trim_start_time"] = edit.trim_start_ms
+    body["trim_end_time"] = edit.trim_end_ms
+    body["file_name"] = edit.file_name
+    return body
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """Serialise like the SDK: compact separators, UTF-8, no NaN."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def edit_from_sample(sample: Sample, duration_ms: int | None = None) -> SampleEdit:
+    """The server's current state as an edit: the starting point of every session.
+
+    ``duration_ms`` (the local copy's length) is used when the server has none. Missing
+    trims mean the whole file; a missing selection means every known speaker.
+    """
+    total = sample.duration_ms if sample.duration_ms is not None else duration_ms
+    total = total if total is not None else 0
+    start = sample.trim_start if sample.trim_start is not None else 0
+    end = sample.trim_end if sample.trim_end is not None else total
+    sep = sample.speaker_separation
+    selected: tuple[str, ...] = ()
+    if sep is not None and sep.completed:
+        if sep.selected_speaker_ids is not None:
+            selected = sep.selected_speaker_ids
+        else:
+            selected = sep.speaker_ids
+    return SampleEdit(
+        trim_start_ms=start,
+        trim_end_ms=end,
+        remove_background_noise=bool(sample.remove_background_noise),
+        file_name=sample.file_name,
+        selected_speaker_ids=selected,
+    )

@@ -1,0 +1,1 @@
+"""Bundled resources: icons and the demo recording (data only)."""

@@ -1,0 +1,65 @@
+"""Suite-wide settings: offscreen Qt, no leaked threads, a loopback emulator fixture."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Must happen before anything creates a QApplication: with no display and no platform
+# plugin chosen, Qt aborts the whole pytest process.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keep the user's real settings, keyring, drafts and logs out of the test run.
+os.environ.setdefault("PVC_SAMPLE_EDITOR_TESTING", "1")
+os.environ.pop("ELEVENLABS_API_KEY", None)
+
+TEST_API_KEY = "test-key-7f3a"
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fail any test that leaves a Python thread (or a QThread's Python side) running."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    if leaked:
+        names = ", ".join(sorted(t.name for t in leaked))
+        pytest.fail(f"test left threads running: {names}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point settings, drafts, caches and logs at a fresh folder for every test."""
+    home = tmp_path_factory.mktemp("userdirs")
+    monkeypatch.setenv("PVC_SAMPLE_EDITOR_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[object]:
+    """A running emulator on an ephemeral loopback port with the demo voice seeded.
+
+    Yields the ``EmulatorServer``; ``.base_url``, ``.api_key``, ``.faults`` and
+    ``.demo`` (ids of the seeded demo voice and sample) are what tests use.
+    """
+    from pvc_sample_editor.emulator.server import EmulatorServer
+
+    server = EmulatorServer(data_dir=tmp_path / "emulator", api_key=TEST_API_KEY, separation_delay=0.2)
+    server.start()
+    try:
+        server.seed_demo()
+        yield server
+    finally:
+        server.stop()
