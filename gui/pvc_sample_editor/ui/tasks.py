@@ -1,0 +1,222 @@
+"""Run plain functions off the GUI thread; get exactly one callback back on it.
+
+A task is a plain callable (usually a core function returning a frozen dataclass). The
+runner executes it on its own ``QThreadPool`` and delivers exactly one of
+``on_result(value)`` or ``on_error(exception)`` on the GUI thread. Workers never touch a
+widget. A cancelled task's late result is dropped, so a slow reply can never overwrite
+newer state. ``shutdown()`` waits for running tasks; every runner is registered so the
+test suite can check that none is left busy after a test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+__all__ = ["Task", "TaskRunner", "live_runners", "report_progress"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_RUNNERS: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
+_ids = itertools.count(1)
+
+
+def live_runners() -> list[TaskRunner]:
+    """Runners that still have tasks running (the test suite asserts this is empty)."""
+    return [r for r in list(_RUNNERS) if r.busy]
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; signals emitted by the worker reach its slots queued.
+
+    The callbacks are bound-method slots of this GUI-thread object, so Qt delivers them
+    on the GUI thread whatever thread emits.
+    """
+
+    succeeded = Signal(object)
+    failed = Signal(object)
+    progressed = Signal(object)
+
+    def __init__(
+        self,
+        task: Task[Any],
+        finish: Callable[[Task[Any]], None],
+        on_result: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+        on_progress: Callable[[Any], None] | None,
+        on_settled: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self._on_settled = on_settled
+        self._task = task
+        self._finish = finish
+        self._on_result = on_result
+        self._on_error = on_error
+        self._on_progress = on_progress
+        # Connected before the task starts, so an instant result cannot be missed.
+        self.succeeded.connect(self._deliver_ok)
+        self.failed.connect(self._deliver_err)
+        self.progressed.connect(self._deliver_progress)
+
+    @Slot(object)
+    def _deliver_ok(self, value: object) -> None:
+        self._finish(self._task)
+        if not self._task.cancelled:
+            self._on_result(value)
+        self._settle()
+
+    @Slot(object)
+    def _deliver_err(self, exc: object) -> None:
+        self._finish(self._task)
+        if not self._task.cancelled and isinstance(exc, BaseException):
+            self._on_error(exc)
+        self._settle()
+
+    def _settle(self) -> None:
+        if self._on_settled is not None:
+            self._on_settled()
+
+    @Slot(object)
+    def _deliver_progress(self, value: object) -> None:
+        if self._on_progress is not None and not self._task.cancelled and not self._task.done:
+            self._on_progress(value)
+
+
+class Task(Generic[T]):
+    """Handle of one submitted function: cancel it, or ask whether it is still running."""
+
+    def __init__(self, name: str) -> None:
+        self.id = next(_ids)
+        self.name = name
+        self.cancel_event = threading.Event()
+        self.done = False
+
+    @property
+    def cancelled(self) -> bool:
+        """True once ``cancel()`` was called; the callbacks will not run after that."""
+        return self.cancel_event.is_set()
+
+    def cancel(self) -> None:
+        """Ask the function to stop (it sees ``cancel_event``) and drop its outcome."""
+        self.cancel_event.set()
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r}, id={self.id}, done={self.done}, cancelled={self.cancelled})"
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay, name: str) -> None:
+        super().__init__()
+        self._fn = fn
+        self._relay = relay
+        self._name = name
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            value = self._fn()
+        except BaseException as exc:  # delivered to on_error; never lost in a worker
+            log.debug("task %s failed: %r", self._name, exc)
+            self._relay.failed.emit(exc)
+        else:
+            self._relay.succeeded.emit(value)
+
+
+class TaskRunner(QObject):
+    """A private thread pool plus the bookkeeping to call back on the GUI thread."""
+
+    def __init__(self, name: str, max_threads: int = 1, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        # Idle threads exit at once instead of lingering for 30 s after the work.
+        self._pool.setExpiryTimeout(0)
+        self._relays: dict[int, _Relay] = {}
+        self._closed = False
+        _RUNNERS.add(self)
+
+    @property
+    def busy(self) -> bool:
+        """True while any submitted task has not delivered its outcome."""
+        return bool(self._relays) or self._pool.activeThreadCount() > 0
+
+    def submit(
+        self,
+        fn: Callable[[threading.Event], T],
+        *,
+        on_result: Callable[[T], None],
+        on_error: Callable[[BaseException], None],
+        name: str = "task",
+        on_progress: Callable[[Any], None] | None = None,
+        on_settled: Callable[[], None] | None = None,
+    ) -> Task[T]:
+        """Run ``fn(cancel_event)`` on the pool. Exactly one callback follows, unless cancelled.
+
+        ``on_settled`` runs last in every case, cancelled or not, once the worker is done
+        with the task. ``fn`` may call :func:`report_progress` (from its own thread); the value reaches
+        ``on_progress`` on the GUI thread.
+        """
+        if self._closed:
+            raise RuntimeError(f"runner {self.name!r} is shut down")
+        task: Task[T] = Task(name)
+        relay = _Relay(task, self._finish, on_result, on_error, on_progress, on_settled)
+        self._relays[task.id] = relay
+        report = relay.progressed.emit
+
+        def call() -> T:
+            if task.cancelled:
+                raise _Skipped()
+            return _call_with_reporter(fn, task.cancel_event, report)
+
+        self._pool.start(_Runnable(call, relay, name))
+        return task
+
+    def _finish(self, task: Task[Any]) -> None:
+        task.done = True
+        relay = self._relays.pop(task.id, None)
+        if relay is not None:
+            relay.deleteLater()
+
+    def shutdown(self, timeout_ms: int = 15_000) -> bool:
+        """Refuse new work, cancel what is queued, wait for running tasks; True if all ended."""
+        self._closed = True
+        self._pool.clear()
+        ok = bool(self._pool.waitForDone(timeout_ms))
+        for task_id in list(self._relays):
+            relay = self._relays.pop(task_id)
+            relay.deleteLater()
+        if ok:
+            _RUNNERS.discard(self)
+        return ok
+
+
+class _Skipped(Exception):
+    """A task cancelled before it started; its outcome is dropped anyway."""
+
+
+_REPORTER = threading.local()
+
+
+def _call_with_reporter(
+    fn: Callable[[threading.Event], T], cancel: threading.Event, report: Callable[[object], None]
+) -> T:
+    _REPORTER.report = report
+    try:
+        return fn(cancel)
+    finally:
+        _REPORTER.report = None
+
+
+def report_progress(value: object) -> None:
+    """From inside a task function: send ``value`` to the task's ``on_progress``."""
+    report = getattr(_REPORTER, "report", None)
+    if report is not None:
+        report(value)
