@@ -43,7 +43,7 @@ def seconds_to_ms(seconds: float) -> int:
     if not math.isfinite(seconds):
         raise ValueError(f"not a finite time: {seconds!r}")
     scaled = abs(seconds) * 1000.0
-    ms = int(math.floor(scaled + 0.5))
+    ms = math.floor(scaled + 0.5)
     return ms if seconds >= 0 else -ms
 
 

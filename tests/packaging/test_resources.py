@@ -35,7 +35,16 @@ def test_resources_found_from_an_installed_wheel(tmp_path: Path) -> None:
     """Build a wheel, install it (no deps) into a fresh venv, load resources from there."""
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(TOP)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(TOP),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
@@ -49,7 +58,9 @@ def test_resources_found_from_an_installed_wheel(tmp_path: Path) -> None:
     py = env_dir / "bin" / "python"
     site = subprocess.run(
         [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)  # a wheel install without pip: no network, no deps needed

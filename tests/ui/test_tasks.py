@@ -45,7 +45,9 @@ def test_error_is_delivered_not_lost(qtbot: QtBot, runner: TaskRunner) -> None:
     def work(cancel: threading.Event) -> None:
         raise ValueError("boom")
 
-    runner.submit(work, on_result=lambda v: pytest.fail("no result expected"), on_error=errors.append)
+    runner.submit(
+        work, on_result=lambda v: pytest.fail("no result expected"), on_error=errors.append
+    )
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert isinstance(errors[0], ValueError)
     qtbot.wait(50)

@@ -161,8 +161,8 @@ class TaskRunner(QObject):
         """Run ``fn(cancel_event)`` on the pool. Exactly one callback follows, unless cancelled.
 
         ``on_settled`` runs last in every case, cancelled or not, once the worker is done
-        with the task. ``fn`` may call :func:`report_progress` (from its own thread); the value reaches
-        ``on_progress`` on the GUI thread.
+        with the task. ``fn`` may call :func:`report_progress` (from its own thread); the value
+        reaches ``on_progress`` on the GUI thread.
         """
         if self._closed:
             raise RuntimeError(f"runner {self.name!r} is shut down")
@@ -173,7 +173,7 @@ class TaskRunner(QObject):
 
         def call() -> T:
             if task.cancelled:
-                raise _Skipped()
+                raise _SkippedError()
             return _call_with_reporter(fn, task.cancel_event, report)
 
         self._pool.start(_Runnable(call, relay, name))
@@ -198,7 +198,7 @@ class TaskRunner(QObject):
         return ok
 
 
-class _Skipped(Exception):
+class _SkippedError(Exception):
     """A task cancelled before it started; its outcome is dropped anyway."""
 
 

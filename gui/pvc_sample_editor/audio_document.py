@@ -1,0 +1,176 @@
+"""One opened piece of audio as the editor sees it: envelope for the view, samples for playback.
+
+A file on disk is backed by a peak pyramid (overview) and a streaming reader (deep zoom,
+playback): the whole audio is never held in memory. A short clip sent by the server (the
+30-second preview) is held as a float32 array. Qt-free.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import soundfile as sf
+
+from pvc_sample_editor.audio.errors import AudioLoadError
+from pvc_sample_editor.audio.loader import load_pyramid
+from pvc_sample_editor.audio.peaks import PeakPyramid
+from pvc_sample_editor.audio.source import SampleReader
+
+__all__ = ["AudioDocument", "document_from_bytes", "load_audio_document", "minmax_columns"]
+
+
+class _Reader(Protocol):
+    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+def minmax_columns(
+    samples: np.ndarray, first_frame: int, samplerate: int, columns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reduce raw samples to (t, y) with a min and a max per column, interleaved.
+
+    With fewer samples than two per column the samples are returned as they are, so deep
+    zoom shows the real wave shape.
+    """
+    n = int(samples.shape[0])
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    if n <= 2 * columns:
+        t = (first_frame + np.arange(n, dtype=np.float64)) / samplerate
+        return t, samples.astype(np.float64, copy=False)
+    per = n // columns
+    usable = per * columns
+    blocks = samples[:usable].reshape(columns, per)
+    y = np.empty(columns * 2, dtype=np.float64)
+    y[0::2] = blocks.min(axis=1)
+    y[1::2] = blocks.max(axis=1)
+    centres = first_frame + (np.arange(columns, dtype=np.float64) + 0.5) * per
+    t = np.repeat(centres / samplerate, 2)
+    return t, y
+
+
+class _ArrayReader:
+    """Reads from an in-memory float32 mono array (previews, speaker clips)."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        self.samples = samples
+
+    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray:
+        start = max(0, start_frame)
+        return self.samples[start : max(start, stop_frame)]
+
+    def close(self) -> None:
+        pass
+
+
+class AudioDocument:
+    """Audio the editor shows: ``envelope()`` for the view, ``read_mono()`` for playback."""
+
+    def __init__(
+        self,
+        *,
+        samplerate: int,
+        frames: int,
+        reader: _Reader,
+        pyramid: PeakPyramid | None,
+        path: Path | None,
+        label: str,
+    ) -> None:
+        self.samplerate = samplerate
+        self.frames = frames
+        self.reader = reader
+        self.pyramid = pyramid
+        self.path = path
+        self.label = label
+
+    @property
+    def duration_ms(self) -> int:
+        """Length in whole milliseconds."""
+        return round(self.frames * 1000 / self.samplerate) if self.samplerate else 0
+
+    @property
+    def duration_secs(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.samplerate if self.samplerate else 0.0
+
+    def envelope(
+        self, start_frame: int, stop_frame: int, columns: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What to draw for ``[start_frame, stop_frame)`` at ``columns`` pixel columns."""
+        pyr = self.pyramid
+        if pyr is not None and not pyr.needs_samples(start_frame, stop_frame, columns):
+            t, y = pyr.envelope(start_frame, stop_frame, columns)
+            return np.asarray(t), np.asarray(y)
+        samples = self.reader.read_mono(start_frame, stop_frame)
+        return minmax_columns(samples, start_frame, self.samplerate, columns)
+
+    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray:
+        """float32 mono samples for playback or deep zoom."""
+        return self.reader.read_mono(start_frame, stop_frame)
+
+    def close(self) -> None:
+        """Release the file handle."""
+        self.reader.close()
+
+
+def load_audio_document(
+    path: Path,
+    *,
+    cancel: threading.Event | None = None,
+    on_progress: Callable[[object], None] | None = None,
+) -> AudioDocument:
+    """Open ``path``: build (or load from cache) its peak pyramid and open a reader.
+
+    ``on_progress`` receives ``(document, fraction)`` while the pyramid fills, so the view
+    can draw the part already loaded. Raises AudioLoadError with a user-facing message.
+    """
+    reader = SampleReader(path)
+    try:
+        info = reader.info
+        doc = AudioDocument(
+            samplerate=info.samplerate,
+            frames=info.frames,
+            reader=reader,
+            pyramid=None,
+            path=Path(path),
+            label=Path(path).name,
+        )
+
+        def progress(pyramid: PeakPyramid, fraction: float) -> None:
+            doc.pyramid = pyramid
+            if on_progress is not None:
+                on_progress((doc, fraction))
+
+        doc.pyramid = load_pyramid(path, on_progress=progress, cancel=cancel)
+        return doc
+    except BaseException:
+        reader.close()
+        raise
+
+
+def document_from_bytes(
+    data: bytes, media_type: str, label: str = "server preview"
+) -> AudioDocument:
+    """Decode a short clip sent by the server (any format libsndfile reads) into memory."""
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioLoadError(
+            f"The server's audio ({media_type}, {len(data)} bytes) could not be decoded: {exc}."
+        ) from None
+    mono = np.ascontiguousarray(samples.mean(axis=1, dtype=np.float32))
+    np.nan_to_num(mono, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return AudioDocument(
+        samplerate=int(rate),
+        frames=int(mono.shape[0]),
+        reader=_ArrayReader(mono),
+        pyramid=None,
+        path=None,
+        label=label,
+    )

@@ -1,0 +1,83 @@
+"""Command line: ``pvc-sample-editor [AUDIO] [--voice-id V --sample-id S] [--api-base URL]``.
+
+``--demo`` starts the offline demo.
+
+Also ``pvc-sample-editor emulator …`` (the local API emulator) and ``--self-test``. Qt is
+imported only when the window is really started, so ``emulator`` runs without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from pvc_sample_editor import APP_NAME, __version__
+
+__all__ = ["AppOptions", "main", "parse_args"]
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    """What the user asked for on the command line."""
+
+    audio: Path | None = None
+    voice_id: str | None = None
+    sample_id: str | None = None
+    api_base: str | None = None
+    demo: bool = False
+    self_test: bool = False
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pvc-sample-editor",
+        description=f"{APP_NAME}: trim, choose speakers, and rename ElevenLabs PVC samples.",
+        epilog="Run 'pvc-sample-editor emulator --help' for the local API emulator.",
+    )
+    p.add_argument("audio", nargs="?", type=Path, help="local copy of the sample's audio")
+    p.add_argument("--voice-id", help="the professional voice that holds the sample")
+    p.add_argument("--sample-id", help="the sample to edit (with --voice-id)")
+    p.add_argument(
+        "--api-base", help="API base URL (a region, or http://127.0.0.1:PORT for an emulator)"
+    )
+    p.add_argument(
+        "--demo", action="store_true", help="offline demo: local emulator and demo voice"
+    )
+    p.add_argument("--self-test", action="store_true", help="run the demo end to end and exit")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def parse_args(argv: list[str]) -> AppOptions:
+    """Parse and check the arguments; exits with a usage message on a mistake."""
+    parser = _parser()
+    ns = parser.parse_args(argv)
+    if bool(ns.voice_id) != bool(ns.sample_id):
+        parser.error("--voice-id and --sample-id go together: give both, or neither.")
+    return AppOptions(
+        audio=ns.audio,
+        voice_id=ns.voice_id,
+        sample_id=ns.sample_id,
+        api_base=ns.api_base,
+        demo=ns.demo,
+        self_test=ns.self_test,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``pvc-sample-editor`` command."""
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "emulator":
+        from pvc_sample_editor.emulator.cli import run_cli
+
+        return run_cli(args[1:])
+    options = parse_args(args)
+    if options.self_test:
+        from pvc_sample_editor.ui.selftest import run_self_test
+
+        return run_self_test()
+    from pvc_sample_editor.ui.app import run_app
+
+    return run_app(options)

@@ -1,0 +1,253 @@
+"""Start the application: QApplication, key or demo, the window, the sample picker."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from pvc_sample_editor import APP_ID, APP_NAME
+from pvc_sample_editor.api.client import ApiClient, RetryNotice
+from pvc_sample_editor.api.regions import DEFAULT_BASE_URL, REGIONS, normalise_base_url
+from pvc_sample_editor.cli import AppOptions
+from pvc_sample_editor.credentials import KeyStore, KeyStoreError
+from pvc_sample_editor.emulator.demo import DEMO_API_KEY
+from pvc_sample_editor.emulator.server import EmulatorServer
+from pvc_sample_editor.resources import resource_path
+from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
+from pvc_sample_editor.ui.picker import SamplePickerDialog
+from pvc_sample_editor.ui.settings import RecentSample, Settings, open_qsettings
+from pvc_sample_editor.ui.tasks import TaskRunner, report_progress
+from pvc_sample_editor.ui.welcome import WelcomePage
+
+__all__ = ["AppShell", "create_application", "run_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_application() -> QApplication:
+    """The QApplication (reused when one exists, as under pytest-qt)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(QIcon(str(resource_path("icons/pvc-sample-editor.svg"))))
+    return app
+
+
+def retry_reporter(notice: RetryNotice) -> None:
+    """Client retry hook (runs on the worker): show the wait in the busy line."""
+    report_progress(
+        f"{notice.reason}: retrying in {notice.wait_secs:.0f} s "
+        f"(attempt {notice.attempt + 1} of {notice.max_attempts})…"
+    )
+
+
+def connection_label(base_url: str, demo: bool) -> str:
+    """Header text saying where edits go."""
+    if demo:
+        return "Offline demo (local emulator)"
+    for name, url in REGIONS.items():
+        if url == base_url:
+            return f"ElevenLabs · {name}"
+    return f"Server: {base_url}"
+
+
+class AppShell(QObject):
+    """Owns the window, the client, the demo emulator and the switches between them."""
+
+    def __init__(
+        self,
+        options: AppOptions,
+        *,
+        qsettings: QSettings | None = None,
+        key_store: KeyStore | None = None,
+        player: object | None = None,
+        poll_interval_ms: int = 3000,
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.settings = Settings(qsettings if qsettings is not None else open_qsettings())
+        self.key_store = key_store if key_store is not None else KeyStore()
+        self.emulator: EmulatorServer | None = None
+        self.client: ApiClient | None = None
+        self._poll_interval_ms = poll_interval_ms
+        self.controller = EditorController(None, poll_interval_ms=poll_interval_ms)
+        self._player = player if player is not None else _make_player()
+        self.window = MainWindow(self.controller, player=self._player, settings=self.settings.q)
+        self.window.open_sample_requested.connect(self.pick_sample)
+        self.window.closed.connect(self.shutdown)
+        self.welcome = WelcomePage(base_url=self.settings.base_url)
+        self.welcome.connect_requested.connect(self._on_connect)
+        self.welcome.demo_requested.connect(self.start_demo)
+        self.window.stack.addWidget(self.welcome)
+        self._picker_runner = TaskRunner("picker", max_threads=1, parent=self)
+        self._build_recent_menu()
+
+    # ---------------------------------------------------------------- start
+
+    def start(self) -> None:
+        """Decide what to show from the options, the environment and the keyring."""
+        o = self.options
+        self.window.show()
+        if o.demo:
+            self.start_demo()
+            return
+        try:
+            loaded = self.key_store.load()
+        except KeyStoreError as exc:
+            loaded = None
+            self.welcome.show_error(str(exc))
+        if loaded is None:
+            self.window.stack.setCurrentWidget(self.welcome)
+            if o.audio is not None:
+                self.controller.open_local_file(o.audio)
+            return
+        base = o.api_base or self.settings.base_url or DEFAULT_BASE_URL
+        if not self._connect(loaded.key, base, demo=False):
+            return
+        if o.voice_id and o.sample_id:
+            self.controller.open_sample(SampleRef(o.voice_id, o.sample_id), o.audio)
+        elif o.audio is not None:
+            self.controller.open_local_file(o.audio)
+
+    def _connect(self, key: str, base_url: str, *, demo: bool) -> bool:
+        try:
+            client = ApiClient(base_url, key, on_retry=retry_reporter)
+        except ValueError as exc:
+            self.window.stack.setCurrentWidget(self.welcome)
+            self.welcome.show_error(str(exc))
+            return False
+        if self.client is not None:
+            self.client.close()
+        self.client = client
+        self.controller.client = client
+        self.window.connection_label.setText(connection_label(client.base_url, demo))
+        self.window.stack.setCurrentWidget(self.window.editor_page)
+        return True
+
+    def _on_connect(self, key: str, base_url: str, remember: bool) -> None:
+        try:
+            base_url = normalise_base_url(base_url)
+        except ValueError as exc:
+            self.welcome.show_error(str(exc))
+            return
+        if remember:
+            try:
+                self.key_store.save(key)
+            except KeyStoreError as exc:
+                self.window.statusBar().showMessage(str(exc), 10000)
+        self.settings.base_url = base_url
+        if self._connect(key, base_url, demo=False):
+            self.pick_sample()
+
+    def start_demo(self) -> None:
+        """Start the emulator in-process, seed the demo voice and open its sample."""
+        if self.emulator is None:
+            data_dir = Path(tempfile.mkdtemp(prefix="pvc-demo-"))
+            server = EmulatorServer(data_dir=data_dir, api_key=DEMO_API_KEY, separation_delay=3.0)
+            server.start()
+            server.seed_demo()
+            self.emulator = server
+        server = self.emulator
+        if not self._connect(DEMO_API_KEY, server.base_url, demo=True):
+            return
+        demo = server.demo
+        self.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+
+    # ---------------------------------------------------------------- samples
+
+    def pick_sample(self) -> None:
+        """Show the sample picker; open what the user chooses."""
+        if self.client is None:
+            self.window.stack.setCurrentWidget(self.welcome)
+            return
+        dialog = SamplePickerDialog(self.client, self._picker_runner, self.window)
+        if dialog.exec() and dialog.selected() is not None:
+            voice, sample = dialog.selected()  # type: ignore[misc]
+            self.open_sample(
+                SampleRef(voice.voice_id, sample.sample_id), f"{voice.name} › {sample.file_name}"
+            )
+        dialog.deleteLater()
+
+    def open_sample(self, ref: SampleRef, label: str, local_path: Path | None = None) -> None:
+        """Open a server sample; ask for its local copy when none is known."""
+        if local_path is None:
+            known = {(r.voice_id, r.sample_id): r for r in self.settings.recent_samples()}
+            previous = known.get((ref.voice_id, ref.sample_id))
+            if previous and previous.local_path and Path(previous.local_path).is_file():
+                local_path = Path(previous.local_path)
+        self.controller.open_sample(ref, local_path)
+        self.settings.add_recent(
+            RecentSample(ref.voice_id, ref.sample_id, label, str(local_path or ""))
+        )
+        self._build_recent_menu()
+
+    def _build_recent_menu(self) -> None:
+        file_menu = self.window.file_menu
+        existing = getattr(self, "_recent_menu", None)
+        if existing is not None:
+            existing.clear()
+            menu = existing
+        else:
+            menu = file_menu.addMenu("Open &Recent")
+            file_menu.insertMenu(self.window.open_file_action, menu)
+            self._recent_menu = menu
+        recent = self.settings.recent_samples()
+        menu.setEnabled(bool(recent))
+        for r in recent:
+            action = QAction(r.label, menu)
+            action.triggered.connect(
+                lambda _c=False, r=r: self.open_sample(
+                    SampleRef(r.voice_id, r.sample_id),
+                    r.label,
+                    Path(r.local_path) if r.local_path else None,
+                )
+            )
+            menu.addAction(action)
+
+    # ---------------------------------------------------------------- stop
+
+    def shutdown(self) -> None:
+        """Stop the picker runner, the client and the demo emulator."""
+        self._picker_runner.shutdown()
+        if self.client is not None:
+            self.client.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        if self._player is not None and hasattr(self._player, "shutdown"):
+            self._player.shutdown()
+
+
+def _make_player() -> object | None:
+    try:
+        from pvc_sample_editor.ui.playback import Player
+    except ImportError:  # QtMultimedia missing from a stripped install
+        log.warning("QtMultimedia is not available; playback disabled")
+        return None
+    return Player()
+
+
+def run_app(options: AppOptions) -> int:
+    """Run the GUI until the window closes; returns the exit code."""
+    app = create_application()
+    app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    shell = AppShell(options)
+    try:
+        shell.start()
+    except Exception as exc:  # a broken start must say why, not vanish
+        QMessageBox.critical(QWidget(), APP_NAME, f"Could not start: {exc}")
+        shell.shutdown()
+        return 1
+    return int(app.exec())

@@ -1,0 +1,580 @@
+"""The one place that changes the document: opening, loading, editing, submitting.
+
+Widgets emit intents; the window calls the controller; the controller runs I/O on its
+task runners and updates the :class:`EditSession`, which the widgets listen to. Every
+change to the edit is an undoable command on one ``QUndoStack``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from pvc_sample_editor.api.client import ApiClient
+from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationError
+from pvc_sample_editor.api.models import Sample, SpeakerSeparation
+from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes, load_audio_document
+from pvc_sample_editor.edit import EditContext, SampleEdit
+from pvc_sample_editor.session import EditSession, SampleRef
+from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
+
+__all__ = ["EditorController", "SubmitResult", "describe_error"]
+
+log = logging.getLogger(__name__)
+
+MISMATCH_TOLERANCE_MS = 500
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What the server holds after a submission, and whether it matches what was sent."""
+
+    sent: SampleEdit
+    sample: Sample
+    confirmed: bool
+    differences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpenedSample:
+    """The server's view of a sample at open time."""
+
+    ref: SampleRef
+    voice_name: str
+    sample: Sample
+
+
+def _confirm(sent: SampleEdit, sample: Sample, separation_completed: bool) -> tuple[str, ...]:
+    """Fields where the server's read-back differs from what was sent."""
+    diffs: list[str] = []
+    if sample.trim_start != sent.trim_start_ms:
+        diffs.append(f"start: sent {sent.trim_start_ms} ms, server has {sample.trim_start}")
+    if sample.trim_end != sent.trim_end_ms:
+        diffs.append(f"end: sent {sent.trim_end_ms} ms, server has {sample.trim_end}")
+    if sample.remove_background_noise != sent.remove_background_noise:
+        diffs.append("noise setting differs")
+    if sample.file_name != sent.file_name:
+        diffs.append(f"file name: server has {sample.file_name!r}")
+    sep = sample.speaker_separation
+    read_back = sep.selected_speaker_ids if sep is not None else None
+    if separation_completed and read_back is not None and read_back != sent.selected_speaker_ids:
+        diffs.append("speaker selection differs")
+    return tuple(diffs)
+
+
+class _EditCommand(QUndoCommand):
+    """Replace the edit; undo puts the previous one back."""
+
+    def __init__(self, session: EditSession, old: SampleEdit, new: SampleEdit, text: str) -> None:
+        super().__init__(text)
+        self._session = session
+        self._old = old
+        self._new = new
+
+    def redo(self) -> None:
+        self._session.set_edit(self._new)
+
+    def undo(self) -> None:
+        self._session.set_edit(self._old)
+
+
+class EditorController(QObject):
+    """Owns the session, the audio document, the undo stack and all background work."""
+
+    session_replaced = Signal()
+    audio_progress = Signal(float)
+    audio_loaded = Signal()
+    audio_failed = Signal(str)
+    warning = Signal(str)  # persistent banner text ("" clears it)
+    status = Signal(str)  # transient status-bar text
+    error = Signal(str)  # a failure the user should read
+    busy_changed = Signal(bool)  # a submission is in flight
+    submission_progress = Signal(str)
+    submission_finished = Signal(object)  # SubmitResult
+    submission_failed = Signal(object)  # ApiError or other exception
+    separation_polling = Signal(bool, str)
+
+    def __init__(
+        self,
+        client: ApiClient | None,
+        *,
+        poll_interval_ms: int = 3000,
+        poll_limit: int = 200,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.session: EditSession | None = None
+        self.audio: AudioDocument | None = None
+        self.voice_name = ""
+        self.undo_stack = QUndoStack(self)
+        self._api = TaskRunner("api", max_threads=2, parent=self)
+        self._writes = TaskRunner("submit", max_threads=1, parent=self)  # one write at a time
+        self._audio_runner = TaskRunner("audio", max_threads=1, parent=self)
+        self._audio_task: Task[Any] | None = None
+        self._open_task: Task[Any] | None = None
+        self._submit_task: Task[Any] | None = None
+        self._submitting = False
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setSingleShot(True)
+        self._poll_timer.setInterval(poll_interval_ms)
+        self._poll_timer.timeout.connect(self._poll_once)
+        self._poll_limit = poll_limit
+        self._polls_left = 0
+        self._poll_task: Task[Any] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def online(self) -> bool:
+        """True when there is an API client and the session is attached to a sample."""
+        return self.client is not None and self.session is not None and self.session.ref is not None
+
+    @property
+    def submitting(self) -> bool:
+        """True while a submission's worker has not finished (even if cancelled)."""
+        return self._submitting
+
+    def _replace_session(self, session: EditSession) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.stop_polling()
+        self.session = session
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.session_replaced.emit()
+
+    # ---------------------------------------------------------------- opening
+
+    def open_local_file(self, path: Path, *, ref: SampleRef | None = None) -> None:
+        """Load a local audio file; attach it to ``ref`` (a server sample) if given."""
+        if self._audio_task is not None:
+            self._audio_task.cancel()
+        self.status.emit(f"Loading {path.name}…")
+
+        def work(cancel: threading.Event) -> AudioDocument:
+            return load_audio_document(path, cancel=cancel, on_progress=report_progress)
+
+        def loaded(doc: AudioDocument) -> None:
+            self._audio_task = None
+            old = self.audio
+            self.audio = doc
+            if old is not None:
+                old.close()
+            if ref is not None and self.session is not None and self.session.ref == ref:
+                self.session.local_duration_ms = doc.duration_ms
+                self._check_mismatch()
+            elif ref is None:
+                self._replace_session(
+                    EditSession(
+                        ref=None,
+                        sample=None,
+                        local_duration_ms=doc.duration_ms,
+                        file_name=path.name,
+                    )
+                )
+            self.audio_loaded.emit()
+            self.status.emit(f"Loaded {path.name}")
+
+        def failed(exc: BaseException) -> None:
+            # A failed open leaves the current document untouched.
+            self._audio_task = None
+            self.audio_failed.emit(str(exc) or type(exc).__name__)
+
+        self._audio_task = self._audio_runner.submit(
+            work,
+            on_result=loaded,
+            on_error=failed,
+            on_progress=self._on_audio_progress,
+            name=f"load {path.name}",
+        )
+
+    def _on_audio_progress(self, value: object) -> None:
+        if isinstance(value, tuple) and len(value) == 2:
+            doc, fraction = value
+            if (
+                isinstance(doc, AudioDocument)
+                and self.audio is not doc
+                and self._audio_task is not None
+            ):
+                self._partial = doc
+            self.audio_progress.emit(float(fraction))
+
+    @property
+    def partial_audio(self) -> AudioDocument | None:
+        """The document still loading (for progressive drawing), if any."""
+        return getattr(self, "_partial", None) if self._audio_task is not None else None
+
+    def open_sample(self, ref: SampleRef, local_path: Path | None) -> None:
+        """Read the sample's state from the server; then load the local copy or the preview."""
+        client = self._require_client()
+        if client is None:
+            return
+        if self._open_task is not None:
+            self._open_task.cancel()
+        self.status.emit("Reading the sample from the server…")
+
+        def work(cancel: threading.Event) -> OpenedSample:
+            voice = client.get_voice(ref.voice_id, cancel=cancel)
+            sample = voice.sample(ref.sample_id)
+            if sample is None:
+                raise NotFoundError(
+                    f"The voice '{voice.name}' has no sample {ref.sample_id}; "
+                    "it may have been deleted."
+                )
+            return OpenedSample(ref, voice.name, sample)
+
+        def opened(result: OpenedSample) -> None:
+            self._open_task = None
+            self.voice_name = result.voice_name
+            local_ms = (
+                self.audio.duration_ms if self.audio is not None and local_path is None else None
+            )
+            self._replace_session(
+                EditSession(ref=ref, sample=result.sample, local_duration_ms=local_ms)
+            )
+            if local_path is not None:
+                self.open_local_file(local_path, ref=ref)
+            else:
+                self.load_preview()
+            if result.sample.speaker_separation is None:
+                self.refresh_speakers()
+
+        def failed(exc: BaseException) -> None:
+            self._open_task = None
+            self.error.emit(f"Could not open the sample: {exc}")
+
+        self._open_task = self._api.submit(
+            work, on_result=opened, on_error=failed, name="open sample"
+        )
+
+    def load_preview(self) -> None:
+        """Load the server's 30-second preview as the waveform (no local copy)."""
+        client = self._require_client()
+        session = self.session
+        if client is None or session is None or session.ref is None:
+            return
+        ref = session.ref
+        self.warning.emit(
+            "Showing the server's preview: only the FIRST 30 SECONDS of the sample. "
+            "Open the local copy (File → Open Local Copy) to see and trim the whole file."
+        )
+
+        def work(cancel: threading.Event) -> AudioDocument:
+            clip = client.get_sample_preview(ref.voice_id, ref.sample_id, cancel=cancel)
+            return document_from_bytes(clip.audio, clip.media_type)
+
+        def loaded(doc: AudioDocument) -> None:
+            old = self.audio
+            self.audio = doc
+            if old is not None:
+                old.close()
+            self.audio_loaded.emit()
+
+        def failed(exc: BaseException) -> None:
+            self.audio_failed.emit(f"Could not load the server's preview: {exc}")
+
+        self._api.submit(work, on_result=loaded, on_error=failed, name="preview")
+
+    def _check_mismatch(self) -> None:
+        session = self.session
+        if session is None or session.sample is None or self.audio is None:
+            return
+        server_ms = session.sample.duration_ms
+        if server_ms is None:
+            return
+        local_ms = self.audio.duration_ms
+        if abs(local_ms - server_ms) > MISMATCH_TOLERANCE_MS:
+            self.warning.emit(
+                f"This file lasts {local_ms / 1000:.3f} s but the server's sample lasts "
+                f"{server_ms / 1000:.3f} s. It may not be this sample's audio: check that you "
+                "opened the right local copy before trimming."
+            )
+        else:
+            self.warning.emit("")
+
+    def _require_client(self) -> ApiClient | None:
+        if self.client is None:
+            self.error.emit("Not connected: enter an API key or start the offline demo first.")
+        return self.client
+
+    # ---------------------------------------------------------------- editing
+
+    def change_edit(self, new: SampleEdit, text: str) -> None:
+        """Apply ``new`` as one undoable step (no-op when nothing changes)."""
+        session = self.session
+        if session is None or new == session.edit:
+            return
+        self.undo_stack.push(_EditCommand(session, session.edit, new, text))
+
+    def set_trims(self, start_ms: int, end_ms: int) -> None:
+        """Set both trims, clamped to the sample and kept in order."""
+        session = self.session
+        if session is None:
+            return
+        duration = session.duration_ms
+        start = min(max(start_ms, 0), max(duration - 1, 0))
+        end = min(max(end_ms, start + 1), duration)
+        self.change_edit(session.edit.with_trims(start, end), "Move trims")
+
+    def set_start(self, start_ms: int) -> None:
+        """Set the start trim (the end stays, pushed back if needed)."""
+        if self.session is not None:
+            self.set_trims(start_ms, max(self.session.edit.trim_end_ms, start_ms + 1))
+
+    def set_end(self, end_ms: int) -> None:
+        """Set the end trim (the start stays, pulled back if needed)."""
+        if self.session is not None:
+            self.set_trims(min(self.session.edit.trim_start_ms, end_ms - 1), end_ms)
+
+    def nudge(self, handle: int, delta_ms: int) -> None:
+        """Move the start (0) or end (1) handle by ``delta_ms``."""
+        if self.session is None:
+            return
+        edit = self.session.edit
+        if handle == 0:
+            self.set_start(min(edit.trim_start_ms + delta_ms, edit.trim_end_ms - 1))
+        else:
+            self.set_end(max(edit.trim_end_ms + delta_ms, edit.trim_start_ms + 1))
+
+    def set_noise(self, on: bool) -> None:
+        """Switch background-noise removal."""
+        if self.session is not None:
+            edit = self.session.edit
+            self.change_edit(
+                SampleEdit(
+                    edit.trim_start_ms,
+                    edit.trim_end_ms,
+                    on,
+                    edit.file_name,
+                    edit.selected_speaker_ids,
+                ),
+                "Turn noise removal " + ("on" if on else "off"),
+            )
+
+    def set_file_name(self, name: str) -> None:
+        """Rename the sample."""
+        if self.session is not None:
+            edit = self.session.edit
+            self.change_edit(
+                SampleEdit(
+                    edit.trim_start_ms,
+                    edit.trim_end_ms,
+                    edit.remove_background_noise,
+                    name,
+                    edit.selected_speaker_ids,
+                ),
+                "Rename",
+            )
+
+    def set_speakers(self, ids: list[str]) -> None:
+        """Choose the speakers to keep (the order of the separation's list)."""
+        session = self.session
+        if session is None:
+            return
+        order = session.separation.speaker_ids if session.separation else tuple(ids)
+        chosen = [sid for sid in order if sid in ids]
+        self.change_edit(session.edit.with_speakers(chosen), "Choose speakers")
+
+    # ---------------------------------------------------------------- speakers
+
+    def refresh_speakers(self) -> None:
+        """Read the speaker-separation state from the server."""
+        client, session = self.client, self.session
+        if client is None or session is None or session.ref is None:
+            return
+        ref = session.ref
+
+        def work(cancel: threading.Event) -> SpeakerSeparation:
+            return client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel)
+
+        self._api.submit(
+            work, on_result=self._apply_separation, on_error=self._report, name="speakers"
+        )
+
+    def _apply_separation(self, separation: SpeakerSeparation) -> None:
+        session = self.session
+        if session is None or session.ref is None or separation.sample_id != session.ref.sample_id:
+            return  # a stale answer for a sample no longer open
+        session.set_separation(separation)
+
+    def start_separation(self) -> None:
+        """Ask the server to separate speakers, then poll until done, failed or cancelled."""
+        client, session = self.client, self.session
+        if client is None or session is None or session.ref is None:
+            return
+        ref = session.ref
+
+        def work(cancel: threading.Event) -> SpeakerSeparation:
+            client.start_speaker_separation(ref.voice_id, ref.sample_id, cancel=cancel)
+            return client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel)
+
+        def started(separation: SpeakerSeparation) -> None:
+            self._apply_separation(separation)
+            self._polls_left = self._poll_limit
+            self._after_poll(separation)
+
+        def failed(exc: BaseException) -> None:
+            self.separation_polling.emit(False, "")
+            self._report(exc)
+
+        self.separation_polling.emit(True, "Speakers: starting separation…")
+        self._poll_task = self._api.submit(
+            work, on_result=started, on_error=failed, name="separate"
+        )
+
+    def _after_poll(self, separation: SpeakerSeparation) -> None:
+        if separation.status in ("pending", "not_started") and self._polls_left > 0:
+            done = self._poll_limit - self._polls_left
+            self.separation_polling.emit(True, f"Speakers: separating… (check {done + 1})")
+            self._poll_timer.start()
+            return
+        self.separation_polling.emit(False, "")
+        if separation.status == "failed":
+            self.error.emit("Speaker separation failed on the server. You can try again.")
+        elif self._polls_left <= 0 and not separation.completed:
+            self.error.emit(
+                "Speaker separation is taking too long; stopped checking. Try Refresh later."
+            )
+
+    def _poll_once(self) -> None:
+        client, session = self.client, self.session
+        if client is None or session is None or session.ref is None:
+            return
+        ref = session.ref
+        self._polls_left -= 1
+
+        def work(cancel: threading.Event) -> SpeakerSeparation:
+            return client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel)
+
+        def got(separation: SpeakerSeparation) -> None:
+            self._apply_separation(separation)
+            self._after_poll(separation)
+
+        def failed(exc: BaseException) -> None:
+            self.separation_polling.emit(False, "")
+            self._report(exc)
+
+        self._poll_task = self._api.submit(
+            work, on_result=got, on_error=failed, name="poll speakers"
+        )
+
+    def stop_polling(self) -> None:
+        """Cancel the separation poll (the server keeps separating)."""
+        self._poll_timer.stop()
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            self._poll_task = None
+        self.separation_polling.emit(False, "")
+
+    def fetch_speaker_audio(self, speaker_id: str, deliver: Callable[[Any], None]) -> None:
+        """Fetch one speaker's separated audio; ``deliver(AudioClip)`` on the GUI thread."""
+        client, session = self.client, self.session
+        if client is None or session is None or session.ref is None:
+            return
+        ref = session.ref
+
+        def work(cancel: threading.Event) -> Any:
+            return client.get_speaker_audio(ref.voice_id, ref.sample_id, speaker_id, cancel=cancel)
+
+        self.status.emit(f"Fetching {speaker_id}'s audio…")
+        self._api.submit(work, on_result=deliver, on_error=self._report, name="speaker audio")
+
+    def _report(self, exc: BaseException) -> None:
+        self.error.emit(str(exc) or type(exc).__name__)
+
+    # ---------------------------------------------------------------- submit
+
+    def submit(self) -> bool:
+        """Send the edit and read it back. Returns False when it cannot be sent now."""
+        client, session = self.client, self.session
+        if client is None or session is None or session.ref is None or self._submitting:
+            return False
+        if session.submit_block_reason() is not None:
+            return False
+        ref = session.ref
+        sent = session.edit
+        ctx: EditContext = session.context
+
+        def work(cancel: threading.Event) -> SubmitResult:
+            client.edit_sample(ref.voice_id, ref.sample_id, sent, ctx, cancel=cancel)
+            report_progress("Saved; reading it back from the server…")
+            sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
+            diffs = _confirm(sent, sample, ctx.separation_completed)
+            return SubmitResult(sent, sample, not diffs, diffs)
+
+        def done(result: SubmitResult) -> None:
+            current = self.session
+            if current is None or current.ref != ref:
+                return
+            current.apply_server_sample(result.sample, keep_edit=True)
+            if current.edit == result.sent and result.confirmed:
+                current.baseline = current.edit
+                self.undo_stack.setClean()
+            self.submission_finished.emit(result)
+
+        def failed(exc: BaseException) -> None:
+            # The edit is left exactly as it was, ready to resubmit.
+            self.submission_failed.emit(exc)
+
+        def settled() -> None:
+            self._submitting = False
+            self._submit_task = None
+            self.busy_changed.emit(False)
+
+        self._submitting = True
+        self.busy_changed.emit(True)
+        self.submission_progress.emit("Submitting…")
+        self._submit_task = self._writes.submit(
+            work,
+            on_result=done,
+            on_error=failed,
+            on_progress=lambda msg: self.submission_progress.emit(str(msg)),
+            on_settled=settled,
+            name="submit",
+        )
+        return True
+
+    def cancel_submit(self) -> None:
+        """Stop waiting for the submission (retries stop; a request already sent may land)."""
+        if self._submit_task is not None:
+            self._submit_task.cancel()
+            self.submission_progress.emit("Cancelling…")
+
+    def retry_notice(self, text: str) -> None:
+        """From the client's retry hook (worker thread): show the retry in the busy line."""
+        report_progress(text)
+
+    # ---------------------------------------------------------------- closing
+
+    def shutdown(self) -> None:
+        """Stop polls and wait for background work; close the audio file."""
+        self.stop_polling()
+        for task in (self._audio_task, self._open_task, self._submit_task):
+            if task is not None:
+                task.cancel()
+        for runner in (self._audio_runner, self._api, self._writes):
+            runner.shutdown()
+        if self.audio is not None:
+            self.audio.close()
+            self.audio = None
+
+
+def describe_error(exc: BaseException) -> tuple[str, dict[str, str]]:
+    """A user message for a failure and, for 422s, the message per edit field."""
+    fields: dict[str, str] = {}
+    if isinstance(exc, ValidationError):
+        for fe in exc.field_errors:
+            if fe.field:
+                fields[fe.field] = fe.message
+    if isinstance(exc, ApiError):
+        return str(exc), fields
+    return f"Unexpected error: {exc!r}", fields

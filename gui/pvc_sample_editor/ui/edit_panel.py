@@ -1,0 +1,166 @@
+"""Trim fields, the noise setting and the file name, each with room for its own error."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pvc_sample_editor.edit import SampleEdit, format_ms
+
+__all__ = ["NOISE_HELP", "EditPanel"]
+
+NOISE_HELP = (
+    "Ask the server to remove background noise from this sample. "
+    "If the sample does not include background noise, it can make the quality worse."
+)
+
+# Map request and model field names to the widgets that show their errors.
+FIELD_ALIASES = {
+    "trim_start_time": "trim_start_ms",
+    "trim_end_time": "trim_end_ms",
+    "trim_start": "trim_start_ms",
+    "trim_end": "trim_end_ms",
+}
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("fieldError")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class MsField(QWidget):
+    """An integer-millisecond spin box with an h:mm:ss.mmm read-out beside it."""
+
+    committed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.spin = QSpinBox()
+        self.spin.setSuffix(" ms")
+        self.spin.setRange(0, 0)
+        self.spin.setKeyboardTracking(False)  # commit on Enter/focus-out, not per digit
+        self.spin.setAccelerated(True)
+        self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.spin.setMinimumWidth(130)
+        self.readout = QLabel(format_ms(0))
+        self.readout.setObjectName("mono")
+        row.addWidget(self.spin)
+        row.addWidget(self.readout)
+        row.addStretch(1)
+        self.spin.valueChanged.connect(self._on_value)
+
+    def _on_value(self, value: int) -> None:
+        self.readout.setText(format_ms(value))
+        self.committed.emit(value)
+
+    def show_value(self, ms: int) -> None:
+        """Display ``ms`` without emitting (model → view)."""
+        self.spin.blockSignals(True)
+        self.spin.setValue(ms)
+        self.spin.blockSignals(False)
+        self.readout.setText(format_ms(self.spin.value()))
+
+
+class EditPanel(QWidget):
+    """Shows the edit's fields and emits the user's changes as intents."""
+
+    start_committed = Signal(int)
+    end_committed = Signal(int)
+    noise_toggled = Signal(bool)
+    file_name_committed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.start_field = MsField()
+        self.end_field = MsField()
+        self.kept_label = QLabel()
+        self.kept_label.setObjectName("secondary")
+        self.noise_box = QCheckBox("Remove background noise")
+        self.noise_box.setToolTip(NOISE_HELP)
+        self.noise_help = QLabel("Can make clean audio worse; use only if there is noise.")
+        self.noise_help.setObjectName("secondary")
+        self.noise_help.setToolTip(NOISE_HELP)
+        self.file_name_edit = QLineEdit()
+        self.file_name_edit.setPlaceholderText("file name sent to the server")
+        self.file_name_edit.setClearButtonEnabled(True)
+        self.errors: dict[str, QLabel] = {
+            name: _error_label()
+            for name in ("trim_start_ms", "trim_end_ms", "remove_background_noise", "file_name")
+        }
+        form.addRow("Start", self._stack(self.start_field, self.errors["trim_start_ms"]))
+        form.addRow("End", self._stack(self.end_field, self.errors["trim_end_ms"]))
+        form.addRow("Kept", self.kept_label)
+        noise_row = QHBoxLayout()
+        noise_row.addWidget(self.noise_box)
+        noise_row.addWidget(self.noise_help, 1)
+        noise_host = QWidget()
+        noise_host.setLayout(noise_row)
+        noise_row.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Noise", self._stack(noise_host, self.errors["remove_background_noise"]))
+        form.addRow("File name", self._stack(self.file_name_edit, self.errors["file_name"]))
+
+        self.start_field.committed.connect(self.start_committed)
+        self.end_field.committed.connect(self.end_committed)
+        self.noise_box.toggled.connect(self.noise_toggled)
+        self.file_name_edit.editingFinished.connect(
+            lambda: self.file_name_committed.emit(self.file_name_edit.text())
+        )
+
+    @staticmethod
+    def _stack(widget: QWidget, error: QLabel) -> QWidget:
+        host = QWidget()
+        col = QVBoxLayout(host)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(widget)
+        col.addWidget(error)
+        return host
+
+    def set_duration(self, duration_ms: int) -> None:
+        """Bound both fields to ``[0, duration]``."""
+        for field in (self.start_field, self.end_field):
+            field.spin.blockSignals(True)
+            field.spin.setRange(0, max(duration_ms, 0))
+            field.spin.blockSignals(False)
+
+    def show_edit(self, edit: SampleEdit) -> None:
+        """Render the model's edit without emitting anything back."""
+        self.show_trims(edit.trim_start_ms, edit.trim_end_ms)
+        self.noise_box.blockSignals(True)
+        self.noise_box.setChecked(edit.remove_background_noise)
+        self.noise_box.blockSignals(False)
+        if self.file_name_edit.text() != edit.file_name:
+            self.file_name_edit.setText(edit.file_name)
+
+    def show_trims(self, start_ms: int, end_ms: int) -> None:
+        """Render trims (also used for live values while a handle is dragged)."""
+        self.start_field.show_value(start_ms)
+        self.end_field.show_value(end_ms)
+        kept = max(end_ms - start_ms, 0)
+        self.kept_label.setText(f"{format_ms(kept)}  ({kept} ms)")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Show each field's message beside its widget; fields not named are cleared."""
+        normalised = {FIELD_ALIASES.get(k, k): v for k, v in errors.items()}
+        for name, label in self.errors.items():
+            text = normalised.get(name, "")
+            label.setText(text)
+            label.setVisible(bool(text))

@@ -1,0 +1,687 @@
+"""The editor window: waveform on top, edit fields and speakers below, Submit at the bottom.
+
+The window renders the session and forwards what the user does to the controller; it
+never changes the session itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pvc_sample_editor import APP_NAME
+from pvc_sample_editor.api.models import AudioClip
+from pvc_sample_editor.edit import format_ms
+from pvc_sample_editor.session import Change
+from pvc_sample_editor.ui.controller import EditorController, SubmitResult, describe_error
+from pvc_sample_editor.ui.edit_panel import EditPanel
+from pvc_sample_editor.ui.speakers import SpeakersPanel, speaker_color
+from pvc_sample_editor.ui.waveform import SpeakerBands, WaveformView
+
+__all__ = ["AUDIO_FILE_FILTER", "MainWindow"]
+
+AUDIO_FILE_FILTER = (
+    "Audio files (*.wav *.wave *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.aifc *.w64 *.caf);;"
+    "All files (*)"
+)
+
+STYLE_SHEET = """
+QLabel#fieldError { color: #e5484d; }
+QLabel#secondary { color: palette(mid); }
+QLabel#mono { font-family: monospace; }
+QFrame#banner { background: #4a3b12; border: 1px solid #b8860b; border-radius: 4px; }
+QFrame#banner QLabel { color: #ffe3a3; }
+QLabel#saved { color: #3fb8af; }
+QLabel#title { font-size: 15px; font-weight: 600; }
+"""
+
+
+class MainWindow(QMainWindow):
+    """The editor window for one sample (or one local file)."""
+
+    open_sample_requested = Signal()
+    closed = Signal()
+
+    def __init__(
+        self,
+        controller: EditorController,
+        *,
+        player: Any = None,
+        settings: QSettings | None = None,
+        connection_label: str = "",
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self.player = player
+        self.settings = settings
+        self._confirm_close: Callable[[str, str], bool] = self._ask
+        self._unsubscribe: Callable[[], None] | None = None
+        self.setAcceptDrops(True)
+        self.setStyleSheet(STYLE_SHEET)
+        self.resize(1280, 820)
+        self.setMinimumSize(900, 600)
+
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.editor_page = QWidget()
+        self.stack.addWidget(self.editor_page)
+        self._build_editor(connection_label)
+        self._build_actions()
+        self._connect_controller()
+        self._update_title()
+        self._render_all()
+        if settings is not None:
+            geometry = settings.value("window/geometry", QByteArray(), type=QByteArray)
+            if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+                self.restoreGeometry(geometry)
+
+    # ---------------------------------------------------------------- layout
+
+    def _build_editor(self, connection_label: str) -> None:
+        page = QVBoxLayout(self.editor_page)
+        page.setContentsMargins(12, 10, 12, 10)
+        page.setSpacing(8)
+
+        header = QHBoxLayout()
+        self.title_label = QLabel("No sample open")
+        self.title_label.setObjectName("title")
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.info_label = QLabel("")
+        self.info_label.setObjectName("secondary")
+        self.info_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.connection_label = QLabel(connection_label)
+        self.connection_label.setObjectName("secondary")
+        self.connection_label.setTextFormat(Qt.TextFormat.PlainText)
+        header.addWidget(self.title_label)
+        header.addSpacing(12)
+        header.addWidget(self.info_label, 1)
+        header.addWidget(self.connection_label)
+        page.addLayout(header)
+
+        self.banner = QFrame()
+        self.banner.setObjectName("banner")
+        banner_row = QHBoxLayout(self.banner)
+        banner_row.setContentsMargins(10, 6, 10, 6)
+        self.banner_label = QLabel()
+        self.banner_label.setWordWrap(True)
+        self.banner_label.setTextFormat(Qt.TextFormat.PlainText)
+        banner_row.addWidget(self.banner_label, 1)
+        self.banner.hide()
+        page.addWidget(self.banner)
+
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 1000)
+        self.load_progress.setFormat("Loading audio… %p%")
+        self.load_progress.setMaximumHeight(16)
+        self.load_progress.hide()
+        page.addWidget(self.load_progress)
+
+        self.waveform = WaveformView()
+        page.addWidget(self.waveform, 1)
+
+        lower = QHBoxLayout()
+        lower.setSpacing(12)
+        edit_box = QGroupBox("Edit")
+        edit_layout = QVBoxLayout(edit_box)
+        self.edit_panel = EditPanel()
+        edit_layout.addWidget(self.edit_panel)
+        lower.addWidget(edit_box, 1)
+        speakers_box = QGroupBox("Speakers")
+        speakers_layout = QVBoxLayout(speakers_box)
+        self.speakers_panel = SpeakersPanel()
+        speakers_layout.addWidget(self.speakers_panel)
+        speakers_layout.addStretch(1)
+        lower.addWidget(speakers_box, 1)
+        page.addLayout(lower)
+
+        bar = QHBoxLayout()
+        self.reason_label = QLabel()
+        self.reason_label.setObjectName("secondary")
+        self.reason_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason_label.setWordWrap(True)
+        self.saved_label = QLabel()
+        self.saved_label.setObjectName("saved")
+        self.saved_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.saved_label.setWordWrap(True)
+        self.submit_error = QLabel()
+        self.submit_error.setObjectName("fieldError")
+        self.submit_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.submit_error.setWordWrap(True)
+        messages = QVBoxLayout()
+        messages.setSpacing(2)
+        messages.addWidget(self.submit_error)
+        messages.addWidget(self.saved_label)
+        messages.addWidget(self.reason_label)
+        bar.addLayout(messages, 1)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(140)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.hide()
+        self.busy_label = QLabel()
+        self.busy_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.busy_label.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.submit_button = QPushButton("Submit")
+        self.submit_button.setDefault(True)
+        self.submit_button.setMinimumWidth(120)
+        self.submit_button.setToolTip("Send the edit to the server (Ctrl+S)")
+        bar.addWidget(self.busy_label)
+        bar.addWidget(self.busy_bar)
+        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.submit_button)
+        page.addLayout(bar)
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        *,
+        icon: QStyle.StandardPixmap | None = None,
+        widget: QWidget | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        if widget is not None:
+            # Only while the waveform has focus, so text fields keep their arrow keys.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            widget.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        c = self.controller
+        wf = self.waveform
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.file_menu = file_menu
+        self.open_sample_action = self._action(
+            "Open &Sample…", self.open_sample_requested.emit, QKeySequence.StandardKey.Open
+        )
+        self.open_file_action = self._action(
+            "Open &Local Copy…",
+            self.choose_local_file,
+            "Ctrl+Shift+O",
+            icon=QStyle.StandardPixmap.SP_DialogOpenButton,
+        )
+        self.submit_action = self._action("S&ubmit", self.submit, QKeySequence.StandardKey.Save)
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        for a in (self.open_sample_action, self.open_file_action, self.submit_action, quit_action):
+            file_menu.addAction(a)
+        file_menu.insertSeparator(self.submit_action)
+
+        edit_menu = menu.addMenu("&Edit")
+        self.undo_action = c.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = c.undo_stack.createRedoAction(self, "&Redo")
+        # The platform's Redo keys differ (Ctrl+Y on Windows); accept both everywhere.
+        redo_keys = list(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo))
+        for extra in ("Ctrl+Shift+Z", "Ctrl+Y"):
+            if QKeySequence(extra) not in redo_keys:
+                redo_keys.append(QKeySequence(extra))
+        self.redo_action.setShortcuts(redo_keys)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+
+        trim_menu = menu.addMenu("&Trim")
+        self.set_start_action = self._action(
+            "Set Start at Playhead", lambda: self._set_at_playhead(0), "I"
+        )
+        self.set_end_action = self._action(
+            "Set End at Playhead", lambda: self._set_at_playhead(1), "O"
+        )
+        trim_menu.addAction(self.set_start_action)
+        trim_menu.addAction(self.set_end_action)
+        trim_menu.addSeparator()
+        select_start = self._action("Select Start Handle", lambda: wf.select_handle(0), "[")
+        select_end = self._action("Select End Handle", lambda: wf.select_handle(1), "]")
+        trim_menu.addAction(select_start)
+        trim_menu.addAction(select_end)
+        trim_menu.addSeparator()
+        self.nudge_actions: dict[tuple[int, str], QAction] = {}
+
+        def nudger(delta: int) -> Callable[[], None]:
+            return lambda: c.nudge(wf.active_handle, delta)
+
+        for step, mod in ((1, "Alt+"), (10, ""), (100, "Shift+")):
+            for sign, key, word in ((-1, "Left", "Earlier"), (1, "Right", "Later")):
+                action = self._action(
+                    f"Nudge {word} {step} ms", nudger(sign * step), f"{mod}{key}", widget=wf
+                )
+                trim_menu.addAction(action)
+                self.nudge_actions[(sign * step, key)] = action
+
+        view_menu = menu.addMenu("&View")
+        self.zoom_in_action = self._action("Zoom &In", wf.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action(
+            "Zoom &Out", wf.zoom_out, QKeySequence.StandardKey.ZoomOut
+        )
+        self.zoom_sel_action = self._action("Zoom to &Selection", wf.zoom_to_selection, "Z")
+        self.fit_action = self._action("&Fit All", wf.fit_all, "F")
+        for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
+            view_menu.addAction(a)
+        # "+" without Shift on many layouts; "=" is the same key.
+        self._action("Zoom In (=)", wf.zoom_in, "=")
+
+        play_menu = menu.addMenu("&Play")
+        self.play_kept_action = self._action(
+            "Play &Kept Region",
+            self.play_kept,
+            "Ctrl+Space",
+            icon=QStyle.StandardPixmap.SP_MediaPlay,
+        )
+        self.play_cursor_action = self._action(
+            "Play from &Cursor",
+            self.play_from_cursor,
+            "Shift+Space",
+            icon=QStyle.StandardPixmap.SP_MediaSeekForward,
+        )
+        self.toggle_play_action = self._action("Play/Stop", self.toggle_play, "Space")
+        self.stop_action = self._action(
+            "&Stop", self.stop_playback, icon=QStyle.StandardPixmap.SP_MediaStop
+        )
+        for a in (
+            self.toggle_play_action,
+            self.play_kept_action,
+            self.play_cursor_action,
+            self.stop_action,
+        ):
+            play_menu.addAction(a)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.open_sample_action.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon)
+        )
+        toolbar.addAction(self.open_sample_action)
+        toolbar.addAction(self.open_file_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.play_kept_action)
+        toolbar.addAction(self.play_cursor_action)
+        toolbar.addAction(self.stop_action)
+        toolbar.addSeparator()
+        for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
+            toolbar.addAction(a)
+        toolbar.addSeparator()
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+
+        self.submit_button.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(c.cancel_submit)
+        if self.player is None or not getattr(self.player, "available", False):
+            reason = getattr(self.player, "unavailable_reason", "Playback is not available.")
+            for a in (
+                self.play_kept_action,
+                self.play_cursor_action,
+                self.toggle_play_action,
+                self.stop_action,
+            ):
+                a.setEnabled(False)
+                a.setToolTip(reason)
+            self.speakers_panel.set_listen_enabled(False, reason)
+        else:
+            self.player.position_changed.connect(self.waveform.set_playhead)
+            self.player.failed.connect(self._show_status)
+
+    # ---------------------------------------------------------------- wiring
+
+    def _connect_controller(self) -> None:
+        c = self.controller
+        wf = self.waveform
+        panel = self.edit_panel
+        wf.trims_dragging.connect(panel.show_trims)
+        wf.trims_changed.connect(c.set_trims)
+        panel.start_committed.connect(c.set_start)
+        panel.end_committed.connect(c.set_end)
+        panel.noise_toggled.connect(c.set_noise)
+        panel.file_name_committed.connect(c.set_file_name)
+        sp = self.speakers_panel
+        sp.selection_changed.connect(c.set_speakers)
+        sp.separate_requested.connect(c.start_separation)
+        sp.cancel_requested.connect(c.stop_polling)
+        sp.listen_requested.connect(self.listen_to_speaker)
+
+        c.session_replaced.connect(self._on_session_replaced)
+        c.audio_progress.connect(self._on_audio_progress)
+        c.audio_loaded.connect(self._on_audio_loaded)
+        c.audio_failed.connect(self._show_open_error)
+        c.warning.connect(self._show_banner)
+        # Bound methods, not lambdas: Qt drops these connections when the window dies.
+        c.status.connect(self._show_status)
+        c.error.connect(self._show_error)
+        c.busy_changed.connect(self._on_busy)
+        c.submission_progress.connect(self.busy_label.setText)
+        c.submission_finished.connect(self._on_submitted)
+        c.submission_failed.connect(self._on_submit_failed)
+        c.separation_polling.connect(sp.set_polling)
+        c.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self._update_title()
+
+    def _on_session_replaced(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        session = self.controller.session
+        if session is not None:
+            self._unsubscribe = session.subscribe(self._on_session_changed)
+        self.saved_label.clear()
+        self.submit_error.clear()
+        self._render_all()
+
+    def _on_session_changed(self, change: Change) -> None:
+        if change is Change.EDIT:
+            self._render_edit()
+        else:
+            self._render_all()
+
+    # ---------------------------------------------------------------- rendering
+
+    def _render_all(self) -> None:
+        session = self.controller.session
+        has = session is not None
+        for w in (self.edit_panel, self.speakers_panel, self.waveform):
+            w.setEnabled(has)
+        if session is None:
+            self.title_label.setText("No sample open")
+            self.info_label.setText("Open a sample (Ctrl+O) or drop an audio file on the window.")
+            self._render_submit_state()
+            return
+        name = session.sample.file_name if session.sample else session.edit.file_name
+        voice = self.controller.voice_name
+        self.title_label.setText(f"{voice} › {name}" if voice else name)
+        parts = []
+        if session.sample is not None and session.sample.duration_ms is not None:
+            parts.append(f"server: {format_ms(session.sample.duration_ms)}")
+        if self.controller.audio is not None:
+            parts.append(f"local: {format_ms(self.controller.audio.duration_ms)}")
+        if session.ref is None:
+            parts.append("not attached to a sample")
+        self.info_label.setText("   ".join(parts))
+        self.edit_panel.set_duration(session.duration_ms)
+        self.waveform.set_bounds_secs(session.duration_ms / 1000.0)
+        self._render_edit()
+
+    def _render_edit(self) -> None:
+        session = self.controller.session
+        if session is None:
+            return
+        edit = session.edit
+        self.edit_panel.show_edit(edit)
+        self.waveform.set_trims(edit.trim_start_ms, edit.trim_end_ms)
+        self.speakers_panel.show_separation(
+            session.separation, edit.selected_speaker_ids, online=self.controller.online
+        )
+        bands = []
+        if session.separation is not None and session.separation.completed:
+            for index, speaker in enumerate(session.separation.speakers):
+                bands.append(
+                    SpeakerBands(
+                        speaker.speaker_id,
+                        speaker_color(index),
+                        tuple((u.start, u.end) for u in speaker.utterances),
+                        speaker.speaker_id in edit.selected_speaker_ids,
+                    )
+                )
+        self.waveform.set_speaker_bands(bands)
+        problems = {p.field: p.message for p in session.problems}
+        self.edit_panel.show_errors(problems)
+        self.speakers_panel.show_error(problems.get("selected_speaker_ids", ""))
+        self._render_submit_state()
+        self._update_title()
+
+    def _render_submit_state(self) -> None:
+        session = self.controller.session
+        reason = "Open a sample first." if session is None else session.submit_block_reason()
+        busy = self.controller.submitting
+        self.submit_button.setEnabled(reason is None and not busy)
+        self.submit_action.setEnabled(reason is None and not busy)
+        self.reason_label.setText(reason or "")
+        self.reason_label.setVisible(bool(reason) and not busy)
+
+    def _update_title(self) -> None:
+        session = self.controller.session
+        name = ""
+        if session is not None:
+            name = session.edit.file_name or (session.sample.file_name if session.sample else "")
+        title = f"{name}[*] — {APP_NAME}" if name else f"{APP_NAME}[*]"
+        self.setWindowTitle(title)
+        self.setWindowModified(bool(session and session.dirty))
+
+    def _on_audio_progress(self, fraction: float) -> None:
+        self.load_progress.show()
+        self.load_progress.setValue(int(fraction * 1000))
+        partial = self.controller.partial_audio
+        if partial is not None and self.waveform.duration == 0:
+            self.waveform.set_source(partial, partial.duration_secs)
+        elif partial is not None:
+            self.waveform.redraw()
+
+    def _on_audio_loaded(self) -> None:
+        self.load_progress.hide()
+        audio = self.controller.audio
+        session = self.controller.session
+        if audio is None:
+            return
+        server_secs = session.duration_ms / 1000.0 if session is not None else 0.0
+        self.waveform.set_source(audio, max(audio.duration_secs, server_secs))
+        self._render_all()
+
+    def _show_banner(self, text: str) -> None:
+        self.banner_label.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _show_error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+        self.submit_error.setText(text)
+
+    def _show_open_error(self, text: str) -> None:
+        self.load_progress.hide()
+        self._show_error(text)
+        QMessageBox.warning(self, "Could not open the audio", text)
+
+    # ---------------------------------------------------------------- submit
+
+    def submit(self) -> None:
+        """Commit pending field text, then submit if allowed."""
+        self.edit_panel.file_name_edit.editingFinished.emit()
+        self.submit_error.clear()
+        self.edit_panel.show_errors({})
+        self.controller.submit()
+        self._render_submit_state()
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+        self.busy_label.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.saved_label.clear()
+        self._render_submit_state()
+
+    def _on_submitted(self, result: SubmitResult) -> None:
+        s = result.sample
+        speakers = ""
+        sep = s.speaker_separation
+        if sep is not None and sep.selected_speaker_ids is not None:
+            speakers = f"; speakers {', '.join(sep.selected_speaker_ids) or 'none'}"
+        values = (
+            f"start {format_ms(s.trim_start or 0)}, end {format_ms(s.trim_end or 0)}, "
+            f"noise removal {'on' if s.remove_background_noise else 'off'}, "
+            f"file name {s.file_name!r}{speakers}"
+        )
+        if result.confirmed:
+            self.saved_label.setText(f"Saved. The server now holds: {values}.")
+        else:
+            self.saved_label.setText(
+                f"Sent, but the server's read-back differs ({'; '.join(result.differences)}). "
+                f"It holds: {values}."
+            )
+        self.statusBar().showMessage("Saved", 5000)
+        self._render_all()
+
+    def _on_submit_failed(self, exc: object) -> None:
+        assert isinstance(exc, BaseException)
+        message, fields = describe_error(exc)
+        self.submit_error.setText(
+            f"Not saved: {message} Your edit is kept; fix it and submit again."
+        )
+        self.edit_panel.show_errors(fields)
+        self.speakers_panel.show_error(fields.get("selected_speaker_ids", ""))
+
+    # ---------------------------------------------------------------- files
+
+    def choose_local_file(self) -> None:
+        """Pick the local copy of the sample's audio."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open the local copy", "", AUDIO_FILE_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        """Open a local file: as the attached sample's copy if one is open, else on its own."""
+        session = self.controller.session
+        ref = session.ref if session is not None else None
+        self.controller.open_local_file(path, ref=ref)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    # ---------------------------------------------------------------- playback
+
+    def _set_at_playhead(self, handle: int) -> None:
+        ms = self.waveform.playhead_ms()
+        if ms is None:
+            self.statusBar().showMessage("Click on the waveform to place the cursor first.", 4000)
+            return
+        self.waveform.select_handle(handle)
+        if handle == 0:
+            self.controller.set_start(ms)
+        else:
+            self.controller.set_end(ms)
+
+    def play_kept(self) -> None:
+        """Play the region between the trims."""
+        session, audio = self.controller.session, self.controller.audio
+        if self.player is None or session is None or audio is None:
+            return
+        self.player.play(audio, session.edit.trim_start_ms, session.edit.trim_end_ms)
+
+    def play_from_cursor(self) -> None:
+        """Play from the playhead (or the start trim) to the end of the file."""
+        session, audio = self.controller.session, self.controller.audio
+        if self.player is None or session is None or audio is None:
+            return
+        start = self.waveform.playhead_ms()
+        self.player.play(audio, start if start is not None else session.edit.trim_start_ms, None)
+
+    def toggle_play(self) -> None:
+        """Space: stop if playing, else play from the cursor."""
+        if self.player is not None and self.player.playing:
+            self.player.stop()
+        else:
+            self.play_from_cursor()
+
+    def stop_playback(self) -> None:
+        """Stop playback."""
+        if self.player is not None:
+            self.player.stop()
+
+    def listen_to_speaker(self, speaker_id: str) -> None:
+        """Fetch and play the server's separated audio of one speaker."""
+        if self.player is None or not self.player.available:
+            return
+
+        def play(clip: AudioClip) -> None:
+            from pvc_sample_editor.ui.playback import decode_clip
+
+            try:
+                source = decode_clip(clip.audio, clip.media_type)
+            except ValueError as exc:
+                self._show_error(str(exc))
+                return
+            self.player.play(source, 0, None)
+
+        self.controller.fetch_speaker_audio(speaker_id, play)
+
+    # ---------------------------------------------------------------- closing
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.controller.submitting and not self._confirm_close(
+            "Submission in progress",
+            "A submission is still being sent. Close anyway? The server may or may not apply it.",
+        ):
+            event.ignore()
+            return
+        session = self.controller.session
+        unsaved = session is not None and session.dirty and not self.controller.submitting
+        if unsaved and not self._confirm_close(
+            "Unsaved changes", "This edit has not been submitted. Close anyway and lose it?"
+        ):
+            event.ignore()
+            return
+        if self.settings is not None:
+            self.settings.setValue("window/geometry", self.saveGeometry())
+        if self.player is not None:
+            self.player.stop()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.controller.shutdown()
+        self.closed.emit()
+        event.accept()

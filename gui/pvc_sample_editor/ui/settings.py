@@ -1,0 +1,87 @@
+"""Every persisted setting, declared once with its type and default.
+
+QSettings returns strings or platform-specific types unless asked; reading always passes
+the declared type. The API key is never a setting: it lives in the keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from pvc_sample_editor import APP_ID
+from pvc_sample_editor.api.regions import DEFAULT_BASE_URL
+
+__all__ = ["RecentSample", "Settings", "open_qsettings"]
+
+MAX_RECENT = 10
+
+
+def open_qsettings() -> QSettings:
+    """The app's QSettings: an INI file under PVC_SAMPLE_EDITOR_HOME when set (tests)."""
+    home = os.environ.get("PVC_SAMPLE_EDITOR_HOME")
+    if home:
+        return QSettings(str(Path(home) / "settings.ini"), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_ID, APP_ID)
+
+
+@dataclass(frozen=True)
+class RecentSample:
+    """A sample opened before, with the local copy used for it."""
+
+    voice_id: str
+    sample_id: str
+    label: str
+    local_path: str = ""
+
+
+class Settings:
+    """Typed access to the app's settings."""
+
+    def __init__(self, qsettings: QSettings) -> None:
+        self.q = qsettings
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL last connected to (region or custom)."""
+        return str(self.q.value("api/base_url", DEFAULT_BASE_URL, type=str))
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        self.q.setValue("api/base_url", url)
+
+    def recent_samples(self) -> list[RecentSample]:
+        """Recently opened samples, newest first; unreadable entries are skipped."""
+        raw = str(self.q.value("recent/samples", "[]", type=str))
+        try:
+            items = json.loads(raw)
+        except ValueError:
+            return []
+        out: list[RecentSample] = []
+        for item in items if isinstance(items, list) else []:
+            try:
+                out.append(
+                    RecentSample(
+                        **{
+                            k: str(item[k])
+                            for k in ("voice_id", "sample_id", "label", "local_path")
+                        }
+                    )
+                )
+            except (KeyError, TypeError):
+                continue
+        return out
+
+    def add_recent(self, recent: RecentSample) -> None:
+        """Put ``recent`` first, dropping older duplicates and the oldest beyond the limit."""
+        items = [
+            r
+            for r in self.recent_samples()
+            if (r.voice_id, r.sample_id) != (recent.voice_id, recent.sample_id)
+        ]
+        items.insert(0, recent)
+        self.q.setValue("recent/samples", json.dumps([asdict(r) for r in items[:MAX_RECENT]]))

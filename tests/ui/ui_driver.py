@@ -1,0 +1,79 @@
+"""Drive the editor the way a person does: real mouse events at data coordinates."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
+
+from pvc_sample_editor.ui.waveform import WaveformView
+
+LEFT = Qt.MouseButton.LeftButton
+NO_BUTTON = Qt.MouseButton.NoButton
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
+
+def send_mouse(
+    widget: QWidget,
+    kind: QEvent.Type,
+    pos: QPointF,
+    button: Qt.MouseButton,
+    buttons: Qt.MouseButton,
+) -> None:
+    """Send one mouse event. QTest.mouseMove cannot hold a button down; this can."""
+    global_pos = QPointF(widget.mapToGlobal(pos.toPoint()))
+    event = QMouseEvent(kind, pos, global_pos, button, buttons, NO_MODIFIER)
+    QApplication.sendEvent(widget, event)
+
+
+def handle_pos(view: WaveformView, index: int) -> QPointF:
+    """Viewport position of a trim handle, at mid-height."""
+    start, end = view.trims_secs()
+    return view.data_to_widget(start if index == 0 else end)
+
+
+# pyqtgraph drops mouse moves that come faster than its rate limit (100/s); the hover
+# move before a press decides which item receives the drag, so it must not be dropped.
+MOVE_INTERVAL = 0.012
+
+
+def pause() -> None:
+    """Wait as long as a hand would between two mouse moves, processing events."""
+    deadline = time.perf_counter() + MOVE_INTERVAL
+    while time.perf_counter() < deadline:
+        QApplication.processEvents()
+
+
+def drag(view: WaveformView, start: QPointF, end: QPointF, steps: int = 12) -> None:
+    """Hover, press at ``start``, move in steps with the button held, release at ``end``."""
+    vp = view.viewport()
+    pause()
+    send_mouse(vp, QEvent.Type.MouseMove, start, NO_BUTTON, NO_BUTTON)
+    pause()
+    send_mouse(vp, QEvent.Type.MouseButtonPress, start, LEFT, LEFT)
+    for i in range(1, steps + 1):
+        pause()
+        p = start + (end - start) * (i / steps)
+        send_mouse(vp, QEvent.Type.MouseMove, p, NO_BUTTON, LEFT)
+    send_mouse(vp, QEvent.Type.MouseButtonRelease, end, LEFT, NO_BUTTON)
+    QApplication.processEvents()
+
+
+def drag_handle_to(view: WaveformView, index: int, seconds: float) -> None:
+    """Drag the start (0) or end (1) handle to ``seconds`` on the time axis."""
+    drag(view, handle_pos(view, index), view.data_to_widget(seconds))
+
+
+def ms_per_pixel(view: WaveformView) -> float:
+    """How many milliseconds one horizontal pixel spans at the current zoom."""
+    x0, x1 = view.view_range_secs()
+    return (x1 - x0) * 1000.0 / max(view.getPlotItem().getViewBox().width(), 1.0)
+
+
+def click_at(widget: QWidget, pos: QPoint | QPointF) -> None:
+    """A left click (press and release) at ``pos``."""
+    p = QPointF(pos)
+    send_mouse(widget, QEvent.Type.MouseButtonPress, p, LEFT, LEFT)
+    send_mouse(widget, QEvent.Type.MouseButtonRelease, p, LEFT, NO_BUTTON)
