@@ -119,7 +119,8 @@ def _file_name_problem(name: object) -> str | None:
         return "Enter a file name; it cannot be empty."
     if "/" in name or "\\" in name:
         return "The file name cannot contain '/' or '\\'; give a name, not a path."
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+    # Cs: a lone surrogate cannot even be encoded as UTF-8 for the request.
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
         return "The file name contains control or invisible characters; remove them."
     if name in (".", ".."):
         return "'.' and '..' are not file names."

@@ -23,14 +23,17 @@ from pvc_sample_editor.api.errors import UnexpectedResponseError
 
 __all__ = [
     "AudioClip",
-    "SeparationStatus",
     "Sample",
+    "SeparationStatus",
     "Speaker",
     "SpeakerSeparation",
     "Utterance",
     "Voice",
     "VoicePage",
     "Waveform",
+    "samples_from_json",
+    "status_from_json",
+    "voice_id_from_json",
 ]
 
 T = TypeVar("T")
@@ -91,10 +94,13 @@ def _typed(value: object, key: str, kind: type[T], what: str) -> T:
     ok: bool
     if kind is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if ok and not math.isfinite(float(value)):  # type: ignore[arg-type]
-            ok = False
         if ok:
-            value = float(value)  # type: ignore[arg-type]
+            try:
+                value = float(value)  # type: ignore[arg-type]
+            except OverflowError:  # a JSON integer too large for a float
+                ok = False
+        if ok and not math.isfinite(value):  # type: ignore[arg-type]
+            ok = False
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
         if not ok and isinstance(value, float) and value.is_integer():
@@ -147,7 +153,9 @@ class Utterance:
     def from_json(cls, data: object) -> Utterance:
         """Parse an ``UtteranceResponseModel``."""
         o = _obj(data, "an utterance")
-        return cls(start=_req(o, "start", float, "utterance"), end=_req(o, "end", float, "utterance"))
+        return cls(
+            start=_req(o, "start", float, "utterance"), end=_req(o, "end", float, "utterance")
+        )
 
 
 @dataclass(frozen=True)
@@ -223,7 +231,8 @@ def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     num = ""
     word = ""
     for ch in text:
-        if ch.isdigit():
+        # ASCII only: str.isdigit() also accepts '²', which int() refuses.
+        if "0" <= ch <= "9":
             if word:
                 parts.append((1, word))
                 word = ""
@@ -259,8 +268,20 @@ class Sample:
 
     @property
     def duration_ms(self) -> int | None:
-        """The duration rounded to whole milliseconds, if the server gave one."""
-        return None if self.duration_secs is None else round(self.duration_secs * 1000)
+        """The duration in whole milliseconds, if the server gave one.
+
+        Rounded half away from zero, the same rule as ``edit.seconds_to_ms`` (which the
+        view uses for handle positions): with Python's round-half-even a handle dragged
+        to the very end of a 10.0625 s sample would land 1 ms past this duration.
+        """
+        if self.duration_secs is None:
+            return None
+        scaled = abs(self.duration_secs) * 1000.0
+        # A finite but absurd duration (1e306 s) overflows to inf; treat it as unknown.
+        if not math.isfinite(scaled):
+            return None
+        ms = math.floor(scaled + 0.5)
+        return ms if self.duration_secs >= 0 else -ms
 
     @classmethod
     def from_json(cls, data: object) -> Sample:
@@ -386,3 +407,26 @@ class Waveform:
             sample_id=_req(o, "sample_id", str, what),
             values=tuple(_typed(v, "visual_waveform", float, what) for v in values),
         )
+
+
+# ---------------------------------------------------------------- small bodies
+
+
+def voice_id_from_json(data: object) -> str:
+    """The ``voice_id`` of an ``AddVoiceResponseModel`` (create voice, edit sample)."""
+    return _req(_obj(data, "the reply"), "voice_id", str, "reply")
+
+
+def status_from_json(data: object) -> str:
+    """The ``status`` of a delete or start-separation reply (``"ok"`` on success)."""
+    return _req(_obj(data, "the reply"), "status", str, "reply")
+
+
+def samples_from_json(data: object) -> tuple[Sample, ...]:
+    """The list of ``SampleResponseModel`` returned by adding samples."""
+    if not isinstance(data, list):
+        raise UnexpectedResponseError(
+            "The server sent the new samples in an unexpected form (not a JSON list).",
+            detail=_preview(data),
+        )
+    return tuple(Sample.from_json(item) for item in data)

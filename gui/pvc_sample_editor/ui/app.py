@@ -47,10 +47,7 @@ def create_application() -> QApplication:
 
 def retry_reporter(notice: RetryNotice) -> None:
     """Client retry hook (runs on the worker): show the wait in the busy line."""
-    report_progress(
-        f"{notice.reason}: retrying in {notice.wait_secs:.0f} s "
-        f"(attempt {notice.attempt + 1} of {notice.max_attempts})…"
-    )
+    report_progress(notice.message)
 
 
 def connection_label(base_url: str, demo: bool) -> str:
