@@ -339,8 +339,16 @@ class MainWindow(QMainWindow):
         for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
             toolbar.addAction(a)
         toolbar.addSeparator()
-        toolbar.addAction(self.undo_action)
-        toolbar.addAction(self.redo_action)
+        # Fixed labels: the stack's own actions grow with the command text.
+        for text, slot, signal in (
+            ("Undo", c.undo_stack.undo, c.undo_stack.canUndoChanged),
+            ("Redo", c.undo_stack.redo, c.undo_stack.canRedoChanged),
+        ):
+            button = QAction(text, self)
+            button.setEnabled(False)
+            button.triggered.connect(slot)
+            signal.connect(button.setEnabled)
+            toolbar.addAction(button)
 
         self.submit_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(c.cancel_submit)

@@ -114,6 +114,33 @@ class _BandsItem(pg.GraphicsObject):
                 painter.drawRect(QRectF(start, -1.0, end - start, 2.0))
 
 
+class _OutsideShade(pg.GraphicsObject):
+    """Darkens what the trims cut away, so the kept region reads at a glance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start = 0.0
+        self._end = 0.0
+        self._duration = 0.0
+        self.setZValue(5)
+
+    def set_spans(self, start: float, end: float, duration: float) -> None:
+        self.prepareGeometryChange()
+        self._start, self._end, self._duration = start, end, max(duration, 0.0)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0.0, -1.1, max(self._duration, 1e-3), 2.2)
+
+    def paint(self, painter: QPainter, *args: Any) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(QColor(0, 0, 0, 120)))
+        if self._start > 0:
+            painter.drawRect(QRectF(0.0, -1.1, self._start, 2.2))
+        if self._end < self._duration:
+            painter.drawRect(QRectF(self._end, -1.1, self._duration - self._end, 2.2))
+
+
 class WaveformView(pg.PlotWidget):
     """Shows one audio file and lets the user place the start and end trims.
 
@@ -180,6 +207,10 @@ class WaveformView(pg.PlotWidget):
         for index, line in enumerate(self._region.lines):
             line.sigDragged.connect(lambda *_args, i=index: self._set_active(i))
 
+        self._shade = _OutsideShade()
+        item.addItem(self._shade, ignoreBounds=True)
+        self._region.sigRegionChanged.connect(self._update_shade)
+
         self._playhead = pg.InfiniteLine(
             pos=0.0, angle=90, movable=False, pen=pg.mkPen(PLAYHEAD, width=1.5)
         )
@@ -209,6 +240,7 @@ class WaveformView(pg.PlotWidget):
         span = max(self._duration, MIN_VIEW_SECS)
         self._vb.setLimits(xMin=0.0, xMax=span, minXRange=MIN_VIEW_SECS, maxXRange=span)
         self._region.setBounds((0.0, self._duration))
+        self._update_shade()
         self.fit_all()
         self.redraw()
 
@@ -260,11 +292,16 @@ class WaveformView(pg.PlotWidget):
         finally:
             self._region.blockSignals(False)
         self._region.update()
+        self._update_shade()
 
     def handle_scene_pos(self, index: int) -> QPointF:
         """Scene position of a handle at mid-height (used by tests to grab it)."""
         x = self._region.lines[index].value()
         return self._vb.mapViewToScene(QPointF(float(x), 0.0))
+
+    def _update_shade(self) -> None:
+        start, end = self.trims_secs()
+        self._shade.set_spans(start, end, self._duration)
 
     def _on_region_moving(self) -> None:
         start, end = self.trims_ms()
