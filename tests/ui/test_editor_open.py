@@ -1,0 +1,164 @@
+"""Opening audio: mismatch warning, the 30-second preview, drag and drop, zoom, closing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from pvc_sample_editor.api.client import ApiClient
+from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
+
+
+def make_window(qtbot: QtBot, client: ApiClient | None) -> MainWindow:
+    """A shown editor window; closing never asks (tests answer for the user)."""
+    window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
+    window._confirm_close = lambda title, text: True
+    qtbot.addWidget(window)
+    window.resize(1200, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def tone(path: Path, seconds: float, rate: int = 16000) -> Path:
+    """Write a short sine tone to ``path``."""
+    t = np.arange(int(seconds * rate)) / rate
+    sf.write(path, (0.4 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    return path
+
+
+def test_wrong_local_copy_is_warned_about(qtbot: QtBot, emulator: Any, tmp_path: Path) -> None:
+    """A local file 28 s shorter than the server's sample raises a clear warning banner."""
+    with ApiClient(emulator.base_url, emulator.api_key) as client:
+        window = make_window(qtbot, client)
+        demo = emulator.demo
+        window.controller.open_sample(
+            SampleRef(demo.voice_id, demo.sample_id), tone(tmp_path / "x.wav", 10)
+        )
+        qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
+        assert "may not be this sample's audio" in window.banner_label.text()
+        window.close()
+
+
+def test_without_a_local_copy_the_preview_is_shown_and_labelled(
+    qtbot: QtBot, emulator: Any
+) -> None:
+    """No local copy: the server's preview is drawn and the window says it is the first 30 s."""
+    with ApiClient(emulator.base_url, emulator.api_key) as client:
+        window = make_window(qtbot, client)
+        demo = emulator.demo
+        window.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), None)
+        qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+        assert "FIRST 30 SECONDS" in window.banner_label.text()
+        assert window.banner.isVisible()
+        assert window.controller.audio.duration_secs <= 30.05
+        # The handles still reach the end of the whole sample on the server.
+        assert window.edit_panel.end_field.spin.maximum() == window.controller.session.duration_ms
+        window.close()
+
+
+def test_dropping_a_file_opens_it(qtbot: QtBot, tmp_path: Path) -> None:
+    """Drag and drop of a local file onto the window opens it."""
+    window = make_window(qtbot, None)
+    path = tone(tmp_path / "dropped.wav", 2.5)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(100, 100),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+    assert window.controller.session.edit.file_name == "dropped.wav"
+    assert window.controller.session.edit.trim_end_ms == 2500
+    assert "not attached" in window.reason_label.text()
+    window.close()
+
+
+def test_bad_file_leaves_the_open_document_alone(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A file that is not audio gives a clear message; what was open stays open."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    window = make_window(qtbot, None)
+    window.open_path(tone(tmp_path / "good.wav", 3.0))
+    qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+    before = window.controller.session
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"this is not audio" * 100)
+    window.open_path(junk)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert "junk.wav" in shown[0] or "audio" in shown[0].lower()
+    assert window.controller.session is before
+    assert window.controller.audio.duration_ms == 3000
+    window.close()
+
+
+def test_wheel_zooms_and_fit_all_restores(qtbot: QtBot, tmp_path: Path) -> None:
+    """The mouse wheel zooms the time axis; Z zooms to the selection; F fits all."""
+    window = make_window(qtbot, None)
+    window.open_path(tone(tmp_path / "z.wav", 20.0))
+    qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+    view = window.waveform
+    x0, x1 = view.view_range_secs()
+    vp = view.viewport()
+    centre = QPointF(vp.width() / 2, vp.height() / 2)
+    wheel = QWheelEvent(
+        centre,
+        QPointF(vp.mapToGlobal(centre.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 480),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(vp, wheel)
+    y0, y1 = view.view_range_secs()
+    assert (y1 - y0) < (x1 - x0) * 0.8
+    window.controller.set_trims(5000, 6000)
+    qtbot.keyClick(window, Qt.Key.Key_Z)
+    z0, z1 = view.view_range_secs()
+    assert 4.9 <= z0 <= 5.0
+    assert 6.0 <= z1 <= 6.1
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    assert view.view_range_secs() == (0.0, 20.0)
+    window.close()
+
+
+def test_unsaved_changes_mark_the_title_and_closing_asks(qtbot: QtBot, tmp_path: Path) -> None:
+    """An edit marks the title with '*'; closing asks, and 'No' keeps the window open."""
+    window = make_window(qtbot, None)
+    window.open_path(tone(tmp_path / "t.wav", 4.0))
+    qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+    assert not window.isWindowModified()
+    window.controller.set_trims(500, 3500)
+    assert window.isWindowModified()
+    asked: list[str] = []
+
+    def refuse(title: str, text: str) -> bool:
+        asked.append(title)
+        return False
+
+    window._confirm_close = refuse
+    window.close()
+    assert asked == ["Unsaved changes"]
+    assert window.isVisible()
+    window._confirm_close = lambda title, text: True
+    window.close()
+    assert not window.isVisible()
