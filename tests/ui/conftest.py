@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from ui_driver import Editor
+
+from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts
+from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.ui.app import retry_reporter
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +28,38 @@ def _no_busy_runners(qapp: object) -> Iterator[None]:
     for runner in busy:
         runner.shutdown()
     assert not busy, f"test left busy task runners: {[r.name for r in busy]}"
+
+
+@pytest.fixture
+def editor(qtbot: QtBot, emulator: Any) -> Iterator[Editor]:
+    """The demo sample opened in a window, with its bundled local copy."""
+    client = ApiClient(
+        emulator.base_url,
+        emulator.api_key,
+        on_retry=retry_reporter,
+        retry=RetryPolicy(max_attempts=3, max_total_wait=10.0, base_delay=0.2),
+        timeouts=Timeouts(connect=2.0, read=10.0),
+    )
+    check = ApiClient(emulator.base_url, emulator.api_key)
+    controller = EditorController(client, poll_interval_ms=100)
+    window = MainWindow(controller, player=None)
+    window._confirm_close = lambda title, text: True  # no modal box in tests
+    qtbot.addWidget(window)
+    window.resize(1280, 820)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    demo = emulator.demo
+    controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+    qtbot.waitUntil(
+        lambda: controller.audio is not None and controller.session is not None, timeout=15000
+    )
+    qtbot.waitUntil(lambda: controller.session.local_duration_ms is not None, timeout=5000)
+    # Let layout settle so data coordinates map to where the handles are drawn.
+    qtbot.waitUntil(lambda: not controller._api.busy, timeout=5000)
+    qtbot.wait(50)
+    yield Editor(window, controller, emulator, check)
+    window.close()
+    client.close()
+    check.close()

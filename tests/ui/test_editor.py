@@ -3,82 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from ui_driver import click_at, drag, drag_handle_to, handle_pos, ms_per_pixel
-
-from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts
-from pvc_sample_editor.api.models import Sample
-from pvc_sample_editor.session import SampleRef
-from pvc_sample_editor.ui.app import retry_reporter
-from pvc_sample_editor.ui.controller import EditorController
-from pvc_sample_editor.ui.main_window import MainWindow
+from ui_driver import (
+    Editor,
+    click_at,
+    drag,
+    drag_handle_to,
+    handle_pos,
+    ms_per_pixel,
+    submit_and_wait,
+)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-@dataclass
-class Editor:
-    """The window under test plus what the test needs to check the server."""
-
-    window: MainWindow
-    controller: EditorController
-    server: Any
-    check: ApiClient
-
-    def server_sample(self) -> Sample:
-        demo = self.server.demo
-        return self.check.get_sample(demo.voice_id, demo.sample_id)
-
-
-@pytest.fixture
-def editor(qtbot: QtBot, emulator: Any) -> Iterator[Editor]:
-    """The demo sample opened in a window, with its bundled local copy."""
-    client = ApiClient(
-        emulator.base_url,
-        emulator.api_key,
-        on_retry=retry_reporter,
-        retry=RetryPolicy(max_attempts=3, max_total_wait=10.0),
-        timeouts=Timeouts(connect=2.0, read=10.0),
-    )
-    check = ApiClient(emulator.base_url, emulator.api_key)
-    controller = EditorController(client, poll_interval_ms=100)
-    window = MainWindow(controller, player=None)
-    window._confirm_close = lambda title, text: True  # no modal box in tests
-    qtbot.addWidget(window)
-    window.resize(1280, 820)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    demo = emulator.demo
-    controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
-    qtbot.waitUntil(
-        lambda: controller.audio is not None and controller.session is not None, timeout=15000
-    )
-    qtbot.waitUntil(lambda: controller.session.local_duration_ms is not None, timeout=5000)
-    # Let layout settle so data coordinates map to where the handles are drawn.
-    qtbot.waitUntil(lambda: not controller._api.busy, timeout=5000)
-    qtbot.wait(50)
-    yield Editor(window, controller, emulator, check)
-    window.close()
-    client.close()
-    check.close()
-
-
-def submit_and_wait(qtbot: QtBot, ed: Editor) -> None:
-    """Press Ctrl+S like a user and wait until the submission settles."""
-    assert ed.window.submit_button.isEnabled(), ed.window.reason_label.text()
-    qtbot.keyClick(ed.window, Qt.Key.Key_S, CTRL)
-    qtbot.waitUntil(lambda: not ed.controller.submitting, timeout=20000)
 
 
 def test_dragging_handles_stores_those_trims_on_the_server(qtbot: QtBot, editor: Editor) -> None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from pvc_sample_editor.api.client import ApiClient
+from pvc_sample_editor.api.models import Sample
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
 from pvc_sample_editor.ui.waveform import WaveformView
 
 LEFT = Qt.MouseButton.LeftButton
@@ -77,3 +83,25 @@ def click_at(widget: QWidget, pos: QPoint | QPointF) -> None:
     p = QPointF(pos)
     send_mouse(widget, QEvent.Type.MouseButtonPress, p, LEFT, LEFT)
     send_mouse(widget, QEvent.Type.MouseButtonRelease, p, LEFT, NO_BUTTON)
+
+
+@dataclass
+class Editor:
+    """The window under test plus what the test needs to check the server."""
+
+    window: MainWindow
+    controller: EditorController
+    server: Any
+    check: ApiClient
+
+    def server_sample(self) -> Sample:
+        """The sample as the emulator now holds it."""
+        demo = self.server.demo
+        return self.check.get_sample(demo.voice_id, demo.sample_id)
+
+
+def submit_and_wait(qtbot: Any, ed: Editor, timeout: int = 20000) -> None:
+    """Press Ctrl+S like a user and wait until the submission settles."""
+    assert ed.window.submit_button.isEnabled(), ed.window.reason_label.text()
+    qtbot.keyClick(ed.window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not ed.controller.submitting, timeout=timeout)

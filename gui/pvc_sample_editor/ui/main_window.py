@@ -571,7 +571,7 @@ class MainWindow(QMainWindow):
         assert isinstance(exc, BaseException)
         message, fields = describe_error(exc)
         self.submit_error.setText(
-            f"Not saved: {message} Your edit is kept; fix it and submit again."
+            f"Not saved: {message} Your edit is kept and can be submitted again."
         )
         self.edit_panel.show_errors(fields)
         self.speakers_panel.show_error(fields.get("selected_speaker_ids", ""))

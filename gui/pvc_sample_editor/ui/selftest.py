@@ -78,7 +78,8 @@ def run_self_test(timeout: float = 60.0) -> int:
                     "the audio",
                 )
                 session = controller.session
-                assert session is not None and controller.audio is not None
+                assert session is not None
+                assert controller.audio is not None
 
                 step = "3/5 render the waveform with speakers"
                 controller.start_separation()

@@ -1,0 +1,136 @@
+"""Every API fault during a submission: a clear message, the edit intact, bounded retries.
+
+Faults come from the emulator's injection; a connect timeout comes from a loopback
+socket whose accept queue is full, which the emulator cannot imitate.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+from ui_driver import Editor, drag_handle_to, submit_and_wait
+
+from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts
+from pvc_sample_editor.ui.app import retry_reporter
+
+EDIT = "edit_pvc_voice_sample"
+MAX_ATTEMPTS = 3
+
+# (fault keyword arguments, words the message must contain, attempts expected)
+FAULTS: dict[str, tuple[dict[str, Any], tuple[str, ...], int]] = {
+    "400": ({"status": 400}, ("400",), 1),
+    "401": ({"status": 401}, ("key",), 1),
+    "403": ({"status": 403}, ("key",), 1),
+    "404": ({"status": 404}, ("not",), 1),
+    "409": ({"status": 409}, ("409",), MAX_ATTEMPTS),
+    "422": ({"status": 422}, ("refused",), 1),
+    "429 with Retry-After": ({"status": 429, "retry_after": 0.2}, ("too many",), MAX_ATTEMPTS),
+    "429 without Retry-After": ({"status": 429}, ("too many",), MAX_ATTEMPTS),
+    "500": ({"status": 500}, ("server",), MAX_ATTEMPTS),
+    "502": ({"status": 502}, ("server",), MAX_ATTEMPTS),
+    "503": ({"status": 503}, ("server",), MAX_ATTEMPTS),
+    "reset mid-body": ({"truncate": True}, ("connection",), 1),
+    "dropped connection": ({"drop": True}, ("connection",), 1),
+    "malformed JSON": ({"malformed": True}, ("cannot read",), 1),
+    "HTML error page": ({"html": True, "status": 502}, ("server",), MAX_ATTEMPTS),
+    "50 MB response": ({"oversize_mb": 50}, ("large",), 1),
+}
+
+
+@pytest.fixture
+def fast_client(editor: Editor) -> Iterator[ApiClient]:
+    """Swap in a client with short timeouts and quick back-off, so faults resolve fast."""
+    client = ApiClient(
+        editor.server.base_url,
+        editor.server.api_key,
+        on_retry=retry_reporter,
+        retry=RetryPolicy(max_attempts=MAX_ATTEMPTS, max_total_wait=5.0, base_delay=0.05),
+        timeouts=Timeouts(connect=0.5, read=0.5),
+    )
+    old = editor.controller.client
+    editor.controller.client = client
+    yield client
+    editor.controller.client = old
+    client.close()
+
+
+def _posts(editor: Editor) -> list[Any]:
+    return [r for r in editor.server.requests_log if r.operation_id == EDIT]
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_fault_during_submit_keeps_the_edit(
+    qtbot: QtBot, editor: Editor, fast_client: ApiClient, name: str
+) -> None:
+    """The window says what went wrong, the edit is untouched, attempts stay bounded."""
+    kwargs, words, attempts = FAULTS[name]
+    drag_handle_to(editor.window.waveform, 0, 3.0)
+    before = editor.controller.session.edit
+    editor.server.faults.inject(EDIT, count=10, **kwargs)
+    progress: list[str] = []
+    editor.controller.submission_progress.connect(progress.append)
+    submit_and_wait(qtbot, editor)
+    message = editor.window.submit_error.text()
+    assert message.startswith("Not saved:"), message
+    assert any(w in message.lower() for w in words), message
+    assert editor.controller.session.edit == before
+    assert editor.window.isWindowModified()
+    assert editor.window.submit_button.isEnabled()
+    sent = _posts(editor)
+    assert 1 <= len(sent) <= attempts, [r.status for r in sent]
+    if attempts > 1:
+        assert any("retrying" in p for p in progress), progress
+    # Once the server recovers, the same edit goes through unchanged.
+    editor.server.faults.clear()
+    submit_and_wait(qtbot, editor)
+    assert "Saved" in editor.window.saved_label.text()
+    assert editor.server_sample().trim_start == before.trim_start_ms
+
+
+def test_read_timeout_is_reported_and_not_retried_for_post(
+    qtbot: QtBot, editor: Editor, fast_client: ApiClient
+) -> None:
+    """A server slower than the read timeout: a transport message, one POST only."""
+    drag_handle_to(editor.window.waveform, 1, 30.0)
+    editor.server.faults.inject(EDIT, latency=1.5)
+    submit_and_wait(qtbot, editor)
+    assert "did not answer" in editor.window.submit_error.text()
+    qtbot.waitUntil(lambda: len(_posts(editor)) == 1, timeout=5000)
+
+
+def test_connect_timeout_is_reported(qtbot: QtBot, editor: Editor) -> None:
+    """A host that never accepts the connection: a clear message, the edit kept."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        # Fill the accept queue so the next connection attempt waits for SYN-ACK forever.
+        fillers = []
+        for _ in range(4):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            fillers.append(s)
+        client = ApiClient(
+            f"http://127.0.0.1:{port}",
+            "k",
+            retry=RetryPolicy(max_attempts=1),
+            timeouts=Timeouts(connect=0.3, read=0.3),
+        )
+        editor.controller.client = client
+        try:
+            drag_handle_to(editor.window.waveform, 0, 2.0)
+            before = editor.controller.session.edit
+            submit_and_wait(qtbot, editor)
+            text = editor.window.submit_error.text()
+            assert "Not saved" in text
+            assert "could not reach" in text.lower()
+            assert editor.controller.session.edit == before
+        finally:
+            client.close()
+            for s in fillers:
+                s.close()

@@ -1,0 +1,343 @@
+"""Playback: streaming conversion, decoding server clips, the player with and without a device.
+
+The device checks run against a PulseAudio null sink in a fresh interpreter; see
+``audio_device.py`` for why.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_device import PID_ENV, SERVER_ENV, ServerUnavailableError, null_sink_server
+from PySide6.QtCore import QIODevice
+from PySide6.QtMultimedia import QAudioFormat
+from pytestqt.qtbot import QtBot
+
+from pvc_sample_editor.audio.source import SampleReader
+from pvc_sample_editor.ui.playback import (
+    NO_DEVICE_REASON,
+    ArraySource,
+    PlaybackSource,
+    Player,
+    SourceStream,
+    decode_clip,
+    reader_source,
+)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+LINUX_ONLY = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="drives PulseAudio, the sound server on Linux"
+)
+
+
+def sine(seconds: float, rate: int, freq: float = 440.0, amp: float = 0.5) -> np.ndarray[Any, Any]:
+    t = np.arange(round(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def audio_format(
+    rate: int, channels: int, sample_format: QAudioFormat.SampleFormat
+) -> QAudioFormat:
+    fmt = QAudioFormat()
+    fmt.setSampleRate(rate)
+    fmt.setChannelCount(channels)
+    fmt.setSampleFormat(sample_format)
+    return fmt
+
+
+class RecordingSource:
+    """Wraps a source and remembers every range the stream asked for."""
+
+    def __init__(self, inner: PlaybackSource) -> None:
+        self.inner = inner
+        self.samplerate = inner.samplerate
+        self.frames = inner.frames
+        self.reads: list[tuple[int, int]] = []
+
+    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
+        self.reads.append((start_frame, stop_frame))
+        return self.inner.read_mono(start_frame, stop_frame)
+
+
+def read_all(stream: SourceStream, request_bytes: int) -> bytes:
+    """Pull the stream dry the way a sink does: fixed-size reads until it is at its end."""
+    assert stream.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
+    chunks = []
+    while not stream.atEnd():
+        chunk = bytes(stream.read(request_bytes).data())
+        if not chunk:
+            break
+        chunks.append(chunk)
+    # Returning nothing before the end would make the sink underrun, not finish.
+    assert stream.atEnd()
+    assert bytes(stream.read(request_bytes).data()) == b""
+    return b"".join(chunks)
+
+
+# ------------------------------------------------------------------ streaming conversion
+
+
+def test_stream_reads_only_the_range_and_only_in_small_chunks() -> None:
+    """The sink gets exactly frames [start, stop) as Int16, never the whole audio at once."""
+    samples = sine(1.0, 8000)
+    source = RecordingSource(ArraySource(samples, 8000))
+    fmt = audio_format(8000, 1, QAudioFormat.SampleFormat.Int16)
+    stream = SourceStream(source, 1000, 5000, fmt)
+    assert stream.bytesAvailable() == 4000 * 2
+
+    got = np.frombuffer(read_all(stream, request_bytes=1000), dtype=np.int16)
+
+    expected = np.round(samples[1000:5000] * 32767).astype(np.int16)
+    np.testing.assert_array_equal(got, expected)
+    assert max(stop - start for start, stop in source.reads) <= 500
+    assert source.reads[0][0] == 1000
+    assert source.reads[-1][1] == 5000
+    assert all(a[1] == b[0] for a, b in zip(source.reads, source.reads[1:], strict=False))
+
+
+def test_stream_resamples_without_seams_and_keeps_the_pitch() -> None:
+    """22.05 kHz audio on a 48 kHz stereo device: same tone, same length, both channels."""
+    rate, device_rate = 22_050, 48_000
+    samples = sine(1.0, rate)
+    fmt = audio_format(device_rate, 2, QAudioFormat.SampleFormat.Float)
+    stream = SourceStream(ArraySource(samples, rate), 0, rate, fmt)
+
+    # An odd request size puts chunk boundaries everywhere.
+    frames = np.frombuffer(read_all(stream, request_bytes=777 * 8), np.float32).reshape(-1, 2)
+
+    assert frames.shape == (device_rate, 2)
+    np.testing.assert_array_equal(frames[:, 0], frames[:, 1])
+    reference = np.interp(np.arange(device_rate) * rate / device_rate, np.arange(rate), samples)
+    np.testing.assert_allclose(frames[:, 0], reference, atol=1e-6)
+    spectrum = np.abs(np.fft.rfft(frames[:, 0]))
+    assert abs(np.argmax(spectrum) * device_rate / device_rate - 440) <= 1
+
+
+@pytest.mark.parametrize(
+    ("sample_format", "dtype", "expected"),
+    [
+        (QAudioFormat.SampleFormat.Float, np.float32, [-1.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.0]),
+        (
+            QAudioFormat.SampleFormat.Int16,
+            np.int16,
+            [-32767, -32767, -16384, 0, 16384, 32767, 32767],
+        ),
+        (
+            QAudioFormat.SampleFormat.Int32,
+            np.int32,
+            [-2147483647, -2147483647, -1073741824, 0, 1073741824, 2147483647, 2147483647],
+        ),
+        (QAudioFormat.SampleFormat.UInt8, np.uint8, [1, 1, 64, 128, 192, 255, 255]),
+    ],
+)
+def test_stream_converts_to_each_sample_format_and_clips(
+    sample_format: QAudioFormat.SampleFormat, dtype: Any, expected: list[float]
+) -> None:
+    """Full scale maps to full scale, silence to the format's zero, overshoot is clipped."""
+    samples = np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5], np.float32)
+    source = ArraySource(
+        np.clip(samples, -1, 1) if sample_format != QAudioFormat.SampleFormat.Float else samples,
+        100,
+    )
+    stream = SourceStream(source, 0, 7, audio_format(100, 1, sample_format))
+    got = np.frombuffer(read_all(stream, request_bytes=64), dtype=dtype)
+    np.testing.assert_allclose(got.astype(np.float64), expected, atol=0.51)
+
+
+def test_stream_ends_where_a_truncated_source_ends() -> None:
+    """A file shorter than its header claims ends the stream early instead of hanging."""
+
+    class Truncated(ArraySource):
+        def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
+            return super().read_mono(start_frame, min(stop_frame, 600))
+
+    source = Truncated(sine(0.125, 8000), 8000)
+    stream = SourceStream(source, 0, 1000, audio_format(8000, 1, QAudioFormat.SampleFormat.Float))
+    assert len(read_all(stream, request_bytes=1024)) == 600 * 4
+    assert stream.failure is None
+
+
+def test_stream_keeps_a_source_error_and_ends() -> None:
+    """A read error (disk gone) ends the stream; the player reports the kept exception."""
+
+    class Failing(ArraySource):
+        def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
+            raise OSError("disk unplugged")
+
+    stream = SourceStream(
+        Failing(sine(0.1, 8000), 8000),
+        0,
+        800,
+        audio_format(8000, 1, QAudioFormat.SampleFormat.Float),
+    )
+    assert read_all(stream, request_bytes=1024) == b""
+    assert isinstance(stream.failure, OSError)
+
+
+def test_reader_source_streams_a_file_through_the_sample_reader(tmp_path: Path) -> None:
+    """The audio core's SampleReader plays through the adapter, sample for sample."""
+    samples = sine(0.5, 16_000)
+    path = tmp_path / "tone.wav"
+    sf.write(path, samples, 16_000, subtype="FLOAT")
+    with SampleReader(path) as reader:
+        source = reader_source(reader)
+        assert (source.samplerate, source.frames) == (16_000, samples.size)
+        fmt = audio_format(16_000, 1, QAudioFormat.SampleFormat.Float)
+        got = np.frombuffer(read_all(SourceStream(source, 100, 7100, fmt), 4096), np.float32)
+    np.testing.assert_array_equal(got, samples[100:7100])
+
+
+# ----------------------------------------------------------------------- clips and arrays
+
+
+@pytest.mark.parametrize(
+    ("container", "media_type"), [("FLAC", "audio/flac"), ("WAV", "audio/wav")]
+)
+def test_decode_clip_round_trips_lossless_audio(container: str, media_type: str) -> None:
+    """A stereo server clip comes back as its mono mix at its own rate."""
+    left, right = sine(0.5, 22_050), sine(0.5, 22_050, freq=660.0)
+    buffer = io.BytesIO()
+    sf.write(buffer, np.stack([left, right], axis=1), 22_050, format=container, subtype="PCM_16")
+
+    clip = decode_clip(buffer.getvalue(), media_type)
+
+    assert clip.samplerate == 22_050
+    assert clip.frames == left.size
+    np.testing.assert_allclose(clip.read_mono(0, clip.frames), (left + right) / 2, atol=1 / 16_384)
+
+
+@pytest.mark.parametrize(
+    ("container", "subtype", "media_type"),
+    [("OGG", "VORBIS", "audio/ogg"), ("MP3", "MPEG_LAYER_III", "audio/mpeg")],
+)
+def test_decode_clip_reads_lossy_audio(container: str, subtype: str, media_type: str) -> None:
+    """Ogg Vorbis and MP3 from the server decode to about the same sound."""
+    samples = sine(1.0, 44_100)
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, 44_100, format=container, subtype=subtype)
+
+    clip = decode_clip(buffer.getvalue(), media_type)
+
+    assert clip.samplerate == 44_100
+    assert abs(clip.frames - samples.size) < 4096  # encoder padding
+    rms = float(np.sqrt(np.mean(clip.read_mono(0, clip.frames) ** 2)))
+    assert rms == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+
+
+def test_decode_clip_rejects_garbage_with_a_clear_message() -> None:
+    """Bytes that are not audio: a ValueError naming the type, the size and the cause."""
+    with pytest.raises(
+        ValueError, match=r"Could not decode .*audio/mpeg, 1300 bytes.*not recognised"
+    ):
+        decode_clip(b"<html>oops</html>" * 76 + b"\0" * 8, "audio/mpeg; charset=binary")
+    with pytest.raises(ValueError, match="no audio data"):
+        decode_clip(b"", "audio/flac")
+
+
+def test_array_source_mixes_channels_and_clips_reads() -> None:
+    """(frames, channels) input becomes mono; reads past either end are clipped."""
+    source = ArraySource(np.array([[1.0, 0.0], [0.5, 0.5], [0.0, -1.0]]), 8000)
+    assert source.frames == 3
+    np.testing.assert_array_equal(source.read_mono(-5, 99), np.array([0.5, 0.5, -0.5], np.float32))
+    assert source.read_mono(2, 1).size == 0
+    with pytest.raises(ValueError, match="sample rate"):
+        ArraySource(np.zeros(3), 0)
+
+
+# -------------------------------------------------------------------------- the player
+
+
+@pytest.fixture
+def no_sound_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine with no sound server (as in CI): PULSE_SERVER names a missing socket."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("simulates a missing device through PulseAudio's PULSE_SERVER")
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path / 'no-server' / 'native'}")
+    monkeypatch.delenv("QT_AUDIO_BACKEND", raising=False)
+
+
+@pytest.fixture
+def player() -> Iterator[Player]:
+    p = Player()
+    yield p
+    p.shutdown()
+    p.deleteLater()
+
+
+def test_without_a_device_playback_is_disabled_and_says_why(
+    qtbot: QtBot, no_sound_server: None, player: Player
+) -> None:
+    """No device: ``available`` is False with the reason; ``play`` only emits ``failed``.
+
+    Qt is never asked (it would print a warning and give up for good), so this also
+    proves no warning reaches the log.
+    """
+    assert not player.available
+    assert player.unavailable_reason == NO_DEVICE_REASON
+    assert "Connect speakers or headphones" in player.unavailable_reason
+
+    clip = ArraySource(sine(1.0, 8000), 8000)
+    with (
+        qtbot.assertNotEmitted(player.state_changed),
+        qtbot.assertNotEmitted(player.position_changed),
+        qtbot.waitSignal(player.failed, timeout=1000) as failure,
+    ):
+        player.play(clip, 0, 500)
+    assert failure.args == [NO_DEVICE_REASON]
+    assert not player.playing
+    player.stop()  # harmless when nothing plays
+
+    player.shutdown()
+    with qtbot.assertNotEmitted(player.failed):
+        player.play(clip, 0, 500)  # after shutdown: ignored
+
+
+@LINUX_ONLY
+@pytest.mark.timeout(300)
+def test_on_a_real_device() -> None:
+    """Play, stop, restart, lose the device and the server, on a PulseAudio null sink.
+
+    Runs the checks at the bottom of ``audio_device.py`` in a fresh interpreter that
+    points at a private PulseAudio server, killed when this test ends. Skips only if
+    PulseAudio is not installed or cannot start here.
+    """
+    with ExitStack() as stack:
+        try:
+            server = stack.enter_context(null_sink_server())
+        except ServerUnavailableError as exc:
+            pytest.skip(str(exc))
+        env = {
+            **os.environ,
+            "PULSE_SERVER": server.address,
+            SERVER_ENV: server.address,
+            PID_ENV: str(server.pid),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", str(HERE / "audio_device.py")],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=280,
+            check=False,
+        )
+    ran_all = (
+        re.search(r"^\d+ passed in ", done.stdout, re.MULTILINE) and "skipped" not in done.stdout
+    )
+    if done.returncode != 0 or not ran_all:
+        pytest.fail(
+            f"device checks failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}",
+            pytrace=False,
+        )
