@@ -135,7 +135,8 @@ def run_self_test(timeout: float = 60.0) -> int:
                 server.stop()
         elapsed = time.monotonic() - started
         print(
-            f"self-test ok: opened the demo sample ({duration / 1000:.3f} s, {len(speakers)} speakers), "
+            f"self-test ok: opened the demo sample ({duration / 1000:.3f} s, "
+            f"{len(speakers)} speakers), "
             f"submitted trims {expected[0]}-{expected[1]} ms, speakers [{speakers[0]}], noise on, "
             f"file name 'self-test.flac'; read back matches ({elapsed:.1f} s)",
             flush=True,
