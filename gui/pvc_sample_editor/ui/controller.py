@@ -21,8 +21,9 @@ from pvc_sample_editor.api.client import ApiClient
 from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationError
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
 from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes, load_audio_document
-from pvc_sample_editor.edit import EditContext, SampleEdit
-from pvc_sample_editor.session import EditSession, SampleRef
+from pvc_sample_editor.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.edit import EditContext, SampleEdit, validate_edit
+from pvc_sample_editor.session import Change, EditSession, SampleRef
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
 __all__ = ["EditorController", "SubmitResult", "describe_error"]
@@ -100,6 +101,7 @@ class EditorController(QObject):
     submission_finished = Signal(object)  # SubmitResult
     submission_failed = Signal(object)  # ApiError or other exception
     separation_polling = Signal(bool, str)
+    draft_restored = Signal(object)  # the Draft now shown ("" → none)
 
     def __init__(
         self,
@@ -107,10 +109,14 @@ class EditorController(QObject):
         *,
         poll_interval_ms: int = 3000,
         poll_limit: int = 200,
+        drafts: DraftStore | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.client = client
+        self.drafts = drafts if drafts is not None else DraftStore()
+        self.local_path: Path | None = None
+        self._submission_pending = False
         self.session: EditSession | None = None
         self.audio: AudioDocument | None = None
         self.voice_name = ""
@@ -148,9 +154,75 @@ class EditorController(QObject):
             self._unsubscribe()
         self.stop_polling()
         self.session = session
+        self._submission_pending = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
+        self._unsubscribe = session.subscribe(self._on_session_change)
         self.session_replaced.emit()
+        self._restore_draft()
+
+    # ---------------------------------------------------------------- drafts
+
+    def draft_key(self) -> DraftKey | None:
+        """Where this session's draft lives: by sample, or by local file when unattached."""
+        session = self.session
+        if session is None:
+            return None
+        if session.ref is not None:
+            return DraftKey.for_sample(session.ref)
+        if self.local_path is not None:
+            return DraftKey.for_local_file(self.local_path)
+        return None
+
+    def _on_session_change(self, change: Change) -> None:
+        if change is Change.EDIT:
+            self._save_draft()
+
+    def _save_draft(self) -> None:
+        """Autosave: every change to the edit reaches the disk atomically, at once."""
+        key, session = self.draft_key(), self.session
+        if key is None or session is None:
+            return
+        draft = Draft(
+            key=key,
+            edit=session.edit,
+            baseline=session.baseline,
+            local_path=str(self.local_path) if self.local_path else None,
+            submission_pending=self._submission_pending,
+        )
+        try:
+            self.drafts.save(draft)
+        except OSError as exc:
+            self.error.emit(f"Could not save the draft of this edit: {exc}. Keep the app open.")
+
+    def _restore_draft(self) -> None:
+        key, session = self.draft_key(), self.session
+        if key is None or session is None:
+            return
+        draft = self.drafts.load(key)
+        if draft is None or draft.edit == session.baseline:
+            return
+        if validate_edit(draft.edit, session.context) and session.sample is not None:
+            # The server's sample changed under the draft (e.g. shorter audio): the draft
+            # can't be applied as is; keep the file and say so instead of losing it.
+            self.warning.emit(
+                "A saved draft of this sample no longer fits the server's sample and was not "
+                f"applied. It is kept in {self.drafts.path_for(key)}."
+            )
+            return
+        self._submission_pending = draft.submission_pending
+        self.undo_stack.push(_EditCommand(session, session.edit, draft.edit, "Restore draft"))
+        self.draft_restored.emit(draft)
+
+    def discard_draft(self) -> None:
+        """Drop the restored draft: back to the server's state (undoable), file removed."""
+        session, key = self.session, self.draft_key()
+        if session is None or key is None:
+            return
+        self.change_edit(session.baseline, "Discard draft")
+        self.drafts.discard(key)
+        self._submission_pending = False
+        self.draft_restored.emit(None)
 
     # ---------------------------------------------------------------- opening
 
@@ -169,6 +241,8 @@ class EditorController(QObject):
             self.audio = doc
             if old is not None:
                 old.close()
+            if ref is None:
+                self.local_path = path
             if ref is not None and self.session is not None and self.session.ref == ref:
                 self.session.local_duration_ms = doc.duration_ms
                 self._check_mismatch()
@@ -241,6 +315,7 @@ class EditorController(QObject):
             self._replace_session(
                 EditSession(ref=ref, sample=result.sample, local_duration_ms=local_ms)
             )
+            self.local_path = local_path
             if local_path is not None:
                 self.open_local_file(local_path, ref=ref)
             else:
@@ -516,9 +591,18 @@ class EditorController(QObject):
             if current is None or current.ref != ref:
                 return
             current.apply_server_sample(result.sample, keep_edit=True)
-            if current.edit == result.sent and result.confirmed:
-                current.baseline = current.edit
-                self.undo_stack.setClean()
+            if result.confirmed:
+                self._submission_pending = False
+                if current.edit == result.sent:
+                    # Only a confirmed read-back may remove the draft.
+                    current.baseline = current.edit
+                    self.undo_stack.setClean()
+                    key = self.draft_key()
+                    if key is not None:
+                        self.drafts.discard(key)
+                    self.draft_restored.emit(None)
+                else:
+                    self._save_draft()  # the user edited on while it was in flight
             self.submission_finished.emit(result)
 
         def failed(exc: BaseException) -> None:
@@ -531,6 +615,8 @@ class EditorController(QObject):
             self.busy_changed.emit(False)
 
         self._submitting = True
+        self._submission_pending = True
+        self._save_draft()  # an interrupted submission keeps its draft, marked pending
         self.busy_changed.emit(True)
         self.submission_progress.emit("Submitting…")
         self._submit_task = self._writes.submit(

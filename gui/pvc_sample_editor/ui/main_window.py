@@ -6,6 +6,7 @@ never changes the session itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,22 @@ class MainWindow(QMainWindow):
         banner_row.addWidget(self.banner_label, 1)
         self.banner.hide()
         page.addWidget(self.banner)
+
+        self.draft_bar = QFrame()
+        self.draft_bar.setObjectName("banner")
+        draft_row = QHBoxLayout(self.draft_bar)
+        draft_row.setContentsMargins(10, 6, 10, 6)
+        self.draft_label = QLabel()
+        self.draft_label.setWordWrap(True)
+        self.draft_label.setTextFormat(Qt.TextFormat.PlainText)
+        draft_row.addWidget(self.draft_label, 1)
+        self.keep_draft_button = QPushButton("Keep Draft")
+        self.discard_draft_button = QPushButton("Discard Draft")
+        self.discard_draft_button.setToolTip("Go back to what the server holds (undoable)")
+        draft_row.addWidget(self.keep_draft_button)
+        draft_row.addWidget(self.discard_draft_button)
+        self.draft_bar.hide()
+        page.addWidget(self.draft_bar)
 
         self.load_progress = QProgressBar()
         self.load_progress.setRange(0, 1000)
@@ -398,6 +415,9 @@ class MainWindow(QMainWindow):
         c.submission_finished.connect(self._on_submitted)
         c.submission_failed.connect(self._on_submit_failed)
         c.separation_polling.connect(sp.set_polling)
+        c.draft_restored.connect(self._on_draft_restored)
+        self.keep_draft_button.clicked.connect(self.draft_bar.hide)
+        self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     def _show_status(self, text: str) -> None:
@@ -514,6 +534,17 @@ class MainWindow(QMainWindow):
         server_secs = session.duration_ms / 1000.0 if session is not None else 0.0
         self.waveform.set_source(audio, max(audio.duration_secs, server_secs))
         self._render_all()
+
+    def _on_draft_restored(self, draft: object) -> None:
+        if draft is None:
+            self.draft_bar.hide()
+            return
+        saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(getattr(draft, "saved_at", 0)))
+        text = f"Restored your unsubmitted draft of this edit (saved {saved})."
+        if getattr(draft, "submission_pending", False):
+            text += " Its submission was interrupted: press Submit to send it again."
+        self.draft_label.setText(text)
+        self.draft_bar.show()
 
     def _show_banner(self, text: str) -> None:
         self.banner_label.setText(text)
@@ -679,7 +710,9 @@ class MainWindow(QMainWindow):
         session = self.controller.session
         unsaved = session is not None and session.dirty and not self.controller.submitting
         if unsaved and not self._confirm_close(
-            "Unsaved changes", "This edit has not been submitted. Close anyway and lose it?"
+            "Unsaved changes",
+            "This edit has not been submitted. Close anyway? It is kept as a draft and "
+            "restored when you open this sample again.",
         ):
             event.ignore()
             return

@@ -1,0 +1,121 @@
+"""Nothing lost: drafts survive closing and kill -9, and clear only after a confirmed save."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from ui_driver import Editor, drag_handle_to, submit_and_wait
+
+from pvc_sample_editor.api.client import ApiClient
+from pvc_sample_editor.drafts import DraftKey, DraftStore
+from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
+
+HERE = Path(__file__).parent
+
+
+def reopen(qtbot: QtBot, emulator: Any, client: ApiClient) -> MainWindow:
+    """A second window on the demo sample, as after a restart."""
+    window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
+    window._confirm_close = lambda title, text: True
+    qtbot.addWidget(window)
+    window.show()
+    demo = emulator.demo
+    window.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+    qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=15000)
+    return window
+
+
+def test_closing_unsubmitted_keeps_a_draft_that_reopening_restores(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """Edit, close without submitting, reopen: the edit is back and the window says so."""
+    drag_handle_to(editor.window.waveform, 0, 5.0)
+    qtbot.mouseClick(editor.window.edit_panel.noise_box, Qt.MouseButton.LeftButton)
+    edited = editor.controller.session.edit
+    editor.window.close()
+    window = reopen(qtbot, editor.server, editor.check)
+    assert window.controller.session.edit == edited
+    assert window.draft_bar.isVisible()
+    assert "Restored" in window.draft_label.text()
+    # Discard goes back to the server's state and removes the draft file.
+    qtbot.mouseClick(window.discard_draft_button, Qt.MouseButton.LeftButton)
+    assert window.controller.session.edit == window.controller.session.baseline
+    assert DraftStore().load(window.controller.draft_key()) is None
+    window.close()
+
+
+def test_confirmed_submission_clears_the_draft_and_a_failed_one_keeps_it(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """A failed submit leaves the draft marked pending; a confirmed one removes it."""
+    store = DraftStore()
+    demo = editor.server.demo
+    key = DraftKey.for_sample(SampleRef(demo.voice_id, demo.sample_id))
+    drag_handle_to(editor.window.waveform, 1, 30.0)
+    editor.server.faults.inject("edit_pvc_voice_sample", status=400)
+    submit_and_wait(qtbot, editor)
+    kept = store.load(key)
+    assert kept is not None
+    assert kept.submission_pending
+    assert kept.edit == editor.controller.session.edit
+    submit_and_wait(qtbot, editor)
+    assert "Saved" in editor.window.saved_label.text()
+    assert store.load(key) is None
+
+
+def test_kill_9_then_restart_restores_the_edit_exactly(emulator: Any, tmp_path: Path) -> None:
+    """The app, killed with SIGKILL mid-edit, comes back with the same edit."""
+    demo = emulator.demo
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        ELEVENLABS_API_KEY=emulator.api_key,
+        PVC_SAMPLE_EDITOR_HOME=str(tmp_path / "home"),
+    )
+    args = [
+        "--api-base", emulator.base_url, "--voice-id", demo.voice_id,
+        "--sample-id", demo.sample_id, str(demo.audio_path),
+    ]  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "draft_child.py"), "edit", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line, child.stderr.read() if child.stderr else ""
+        edited = json.loads(line)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        if child.stdout:
+            child.stdout.close()
+        if child.stderr:
+            child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+    assert edited["noise"] is True
+    assert edited["start"] > 2000
+    again = subprocess.run(
+        [sys.executable, str(HERE / "draft_child.py"), "restore", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    status, restored = (json.loads(x) for x in again.stdout.strip().splitlines()[-2:])
+    assert status == {"restored": True}
+    assert restored == edited
