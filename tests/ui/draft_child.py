@@ -16,11 +16,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from ui_driver import drag_handle_to  # noqa: E402
+from PySide6.QtWidgets import QApplication
+from ui_driver import drag_handle_to
 
-from pvc_sample_editor.cli import parse_args  # noqa: E402
-from pvc_sample_editor.ui.app import AppShell, create_application  # noqa: E402
+from pvc_sample_editor.cli import parse_args
+from pvc_sample_editor.ui.app import AppShell, create_application
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
