@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -15,12 +15,14 @@ from pvc_sample_editor import APP_ID, APP_NAME
 from pvc_sample_editor.api.client import ApiClient, RetryNotice
 from pvc_sample_editor.api.regions import DEFAULT_BASE_URL, REGIONS, normalise_base_url
 from pvc_sample_editor.cli import AppOptions
+from pvc_sample_editor.crashlog import SECRETS, install_logging
 from pvc_sample_editor.credentials import KeyStore, KeyStoreError
 from pvc_sample_editor.emulator.demo import DEMO_API_KEY
 from pvc_sample_editor.emulator.server import EmulatorServer
 from pvc_sample_editor.resources import resource_path
 from pvc_sample_editor.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.crash import CrashNotifier
 from pvc_sample_editor.ui.main_window import MainWindow
 from pvc_sample_editor.ui.picker import SamplePickerDialog
 from pvc_sample_editor.ui.settings import RecentSample, Settings, open_qsettings
@@ -119,6 +121,7 @@ class AppShell(QObject):
             self.controller.open_local_file(o.audio)
 
     def _connect(self, key: str, base_url: str, *, demo: bool) -> bool:
+        SECRETS.add(key)  # from now on the crash log redacts it
         try:
             client = ApiClient(base_url, key, on_retry=retry_reporter)
         except ValueError as exc:
@@ -239,12 +242,19 @@ def _make_player() -> object | None:
 def run_app(options: AppOptions) -> int:
     """Run the GUI until the window closes; returns the exit code."""
     app = create_application()
-    app.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    log_path = install_logging()
+    log.info("starting %s; log at %s", APP_NAME, log_path)
     shell = AppShell(options)
+    notifier = CrashNotifier(lambda: shell.window, shell.controller.save_draft_now)
+    notifier.install()
     try:
         shell.start()
     except Exception as exc:  # a broken start must say why, not vanish
-        QMessageBox.critical(QWidget(), APP_NAME, f"Could not start: {exc}")
+        log.exception("start-up failed")
+        QMessageBox.critical(QWidget(), APP_NAME, f"Could not start: {exc}\n\nLog: {log_path}")
         shell.shutdown()
         return 1
-    return int(app.exec())
+    try:
+        return int(app.exec())
+    finally:
+        notifier.uninstall()

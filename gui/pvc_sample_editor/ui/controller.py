@@ -195,6 +195,10 @@ class EditorController(QObject):
         except OSError as exc:
             self.error.emit(f"Could not save the draft of this edit: {exc}. Keep the app open.")
 
+    def save_draft_now(self) -> None:
+        """Write the current edit's draft immediately (e.g. after an unexpected error)."""
+        self._save_draft()
+
     def _restore_draft(self) -> None:
         key, session = self.draft_key(), self.session
         if key is None or session is None:
