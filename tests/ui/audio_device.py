@@ -271,6 +271,24 @@ def test_no_end_plays_to_the_end_of_the_source(qtbot: QtBot, player: Player) -> 
     assert log.of("position")[-1] == 1000
 
 
+def test_a_source_that_breaks_mid_play_fails_playback(qtbot: QtBot, player: Player) -> None:
+    """A read error (the recording's disk unplugged) stops playback with the cause."""
+
+    class Breaking(ArraySource):
+        def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
+            if start_frame >= RATE // 2:
+                raise OSError("the disk went away")
+            return super().read_mono(start_frame, stop_frame)
+
+    source = tone(3.0)
+    log = Log(player)
+    with qtbot.waitSignal(player.failed, timeout=15_000) as failure:
+        player.play(Breaking(source.samples, RATE), 0, 3000)
+    assert failure.args[0] == "Could not read the audio: the disk went away"
+    assert log.of("state") == [True, False]
+    assert log.of("finished") == []
+
+
 def test_a_lost_device_fails_playback_then_a_new_one_plays(qtbot: QtBot, player: Player) -> None:
     """A sink removed mid-play: PulseAudio reports nothing, the stall watchdog does."""
     source = tone(4.0)

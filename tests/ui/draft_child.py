@@ -1,8 +1,12 @@
-"""Child process for the crash test: the real app shell, driven by real mouse events.
+"""Child process for the crash and secrets tests: the real app, driven by real events.
 
-``edit`` mode: open the sample, drag both handles, tick noise on, print the edit as
-JSON and wait to be killed. ``restore`` mode: open the sample again and print the edit
-it comes up with (and whether a draft was restored), then exit.
+It starts exactly as ``pvc-sample-editor`` does (``launch``: logging, crash handler,
+shell), then:
+- ``edit``: drags both handles, ticks noise on, prints the edit as JSON, waits to be
+  killed;
+- ``restore``: prints whether a draft was restored and the edit it came up with;
+- ``session``: edits, submits (the test makes the server fail it), submits again, then
+  raises an unexpected exception in a slot, and quits.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from ui_driver import drag_handle_to
 
 from pvc_sample_editor.cli import parse_args
-from pvc_sample_editor.ui.app import AppShell, create_application
+from pvc_sample_editor.ui.app import AppShell, launch
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -47,12 +52,8 @@ def edit_json(shell: AppShell) -> str:
 
 def main() -> None:
     mode, argv = sys.argv[1], sys.argv[2:]
-    create_application()
-    restored: list[object] = []
-    shell = AppShell(parse_args(argv))
-    shell.controller.draft_restored.connect(restored.append)
+    shell, notifier, _log = launch(parse_args(argv))
     shell.window.resize(1200, 780)
-    shell.start()
     c = shell.controller
     wait_for(lambda: c.audio is not None and c.session is not None and c.session.local_duration_ms)
     wait_for(lambda: not c._api.busy)
@@ -64,10 +65,30 @@ def main() -> None:
         while True:  # wait for SIGKILL
             QApplication.processEvents()
             time.sleep(0.01)
-    print(json.dumps({"restored": bool(restored and restored[0] is not None)}), flush=True)
+    if mode == "session":
+        from PySide6.QtTest import QTest
+
+        drag_handle_to(shell.window.waveform, 0, 3.0)
+        for _ in range(2):  # the first fails on the server, the second lands
+            QTest.keyClick(shell.window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+            wait_for(lambda: not c.submitting, timeout=60)
+        print(
+            "submit:",
+            shell.window.saved_label.text() or shell.window.submit_error.text(),
+            flush=True,
+        )
+
+        def broken() -> None:
+            raise RuntimeError(f"unexpected, while holding {os.environ['ELEVENLABS_API_KEY']}")
+
+        QTimer.singleShot(0, broken)
+        wait_for(lambda: notifier.count >= 1)
+        notifier.uninstall()
+    print(json.dumps({"restored": c.draft_restored_last is not None}), flush=True)
     print(edit_json(shell), flush=True)
     shell.window._confirm_close = lambda _t, _x: True
     shell.window.close()
+    notifier.uninstall()
 
 
 if __name__ == "__main__":

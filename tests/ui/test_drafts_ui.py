@@ -119,3 +119,51 @@ def test_kill_9_then_restart_restores_the_edit_exactly(emulator: Any, tmp_path: 
     status, restored = (json.loads(x) for x in again.stdout.strip().splitlines()[-2:])
     assert status == {"restored": True}
     assert restored == edited
+
+
+def test_the_key_never_lands_in_a_file_or_output(emulator: Any, tmp_path: Path) -> None:
+    """A whole session (open, edit, submit, fail, retry, crash) with a distinctive key:
+    no file the app wrote, and none of its output, contains the key."""
+    key = emulator.api_key
+    demo = emulator.demo
+    home = tmp_path / "home"
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        ELEVENLABS_API_KEY=key,
+        PVC_SAMPLE_EDITOR_HOME=str(home),
+    )
+    # Three 500s use up the first submission's attempts; the retry then lands.
+    emulator.faults.inject("edit_pvc_voice_sample", count=3, status=500)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "draft_child.py"),
+            "session",
+            "--api-base",
+            emulator.base_url,
+            "--voice-id",
+            demo.voice_id,
+            "--sample-id",
+            demo.sample_id,
+            str(demo.audio_path),
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "submit: Saved" in proc.stdout
+    assert "Unexpected error" in proc.stderr  # the crash really happened and was reported
+    assert key not in proc.stdout
+    assert key not in proc.stderr
+    written = [p for p in home.rglob("*") if p.is_file()]
+    names = {p.name for p in written}
+    assert "pvc-sample-editor.log" in names
+    assert "settings.ini" in names
+    for path in written:
+        assert key.encode() not in path.read_bytes(), f"the key is in {path}"
+    log = next(p for p in written if p.name == "pvc-sample-editor.log").read_text()
+    assert "RuntimeError" in log
+    assert "[redacted]" in log

@@ -29,7 +29,7 @@ from pvc_sample_editor.ui.settings import RecentSample, Settings, open_qsettings
 from pvc_sample_editor.ui.tasks import TaskRunner, report_progress
 from pvc_sample_editor.ui.welcome import WelcomePage
 
-__all__ = ["AppShell", "create_application", "run_app"]
+__all__ = ["AppShell", "create_application", "launch", "run_app"]
 
 log = logging.getLogger(__name__)
 
@@ -239,9 +239,12 @@ def _make_player() -> object | None:
     return Player()
 
 
-def run_app(options: AppOptions) -> int:
-    """Run the GUI until the window closes; returns the exit code."""
-    app = create_application()
+def launch(options: AppOptions) -> tuple[AppShell, CrashNotifier, Path]:
+    """Everything run_app does before the event loop: logging, crash handling, the shell.
+
+    Raises whatever ``AppShell.start`` raises; the caller reports it.
+    """
+    create_application()
     log_path = install_logging()
     log.info("starting %s; log at %s", APP_NAME, log_path)
     shell = AppShell(options)
@@ -249,10 +252,21 @@ def run_app(options: AppOptions) -> int:
     notifier.install()
     try:
         shell.start()
+    except Exception:
+        notifier.uninstall()
+        shell.shutdown()
+        raise
+    return shell, notifier, log_path
+
+
+def run_app(options: AppOptions) -> int:
+    """Run the GUI until the window closes; returns the exit code."""
+    app = create_application()
+    try:
+        _shell, notifier, _log_path = launch(options)
     except Exception as exc:  # a broken start must say why, not vanish
         log.exception("start-up failed")
-        QMessageBox.critical(QWidget(), APP_NAME, f"Could not start: {exc}\n\nLog: {log_path}")
-        shell.shutdown()
+        QMessageBox.critical(QWidget(), APP_NAME, f"Could not start: {exc}")
         return 1
     try:
         return int(app.exec())

@@ -116,6 +116,7 @@ class EditorController(QObject):
         self.client = client
         self.drafts = drafts if drafts is not None else DraftStore()
         self.local_path: Path | None = None
+        self.draft_restored_last: Draft | None = None
         self._submission_pending = False
         self.session: EditSession | None = None
         self.audio: AudioDocument | None = None
@@ -216,6 +217,7 @@ class EditorController(QObject):
             return
         self._submission_pending = draft.submission_pending
         self.undo_stack.push(_EditCommand(session, session.edit, draft.edit, "Restore draft"))
+        self.draft_restored_last = draft
         self.draft_restored.emit(draft)
 
     def discard_draft(self) -> None:
