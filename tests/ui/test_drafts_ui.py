@@ -135,19 +135,12 @@ def test_the_key_never_lands_in_a_file_or_output(emulator: Any, tmp_path: Path) 
     )
     # Three 500s use up the first submission's attempts; the retry then lands.
     emulator.faults.inject("edit_pvc_voice_sample", count=3, status=500)
+    args = [
+        "--api-base", emulator.base_url, "--voice-id", demo.voice_id,
+        "--sample-id", demo.sample_id, str(demo.audio_path),
+    ]  # fmt: skip
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(HERE / "draft_child.py"),
-            "session",
-            "--api-base",
-            emulator.base_url,
-            "--voice-id",
-            demo.voice_id,
-            "--sample-id",
-            demo.sample_id,
-            str(demo.audio_path),
-        ],  # fmt: skip
+        [sys.executable, str(HERE / "draft_child.py"), "session", *args],
         capture_output=True,
         text=True,
         env=env,
