@@ -1,0 +1,460 @@
+"""Open audio files: probe what they hold and read mono samples from any position.
+
+The mono mix is defined once, here, and the peak pyramid uses the very same code, so a
+waveform drawn from the pyramid and one drawn from samples agree exactly:
+
+- 16-bit (and 8-bit, µ-law, A-law) sources are read as int16 and the channels summed in
+  integers; the sum becomes float32 as ``sum * (1 / (32768 * channels))``.
+- Everything else (24/32-bit, float, MP3, Vorbis, Opus) is read as float32 and the
+  channels are summed in float32, then scaled by ``1 / channels``.
+- Samples of float files may be NaN or ±Inf. They are sanitised per sample before the
+  mix (NaN → 0, ±Inf → ±1), and every mono sample is clipped to [-1, 1] (decoders and
+  float files may overshoot; a display and a player want that range).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from pvc_sample_editor.audio.errors import AudioLoadError
+from pvc_sample_editor.audio.pcm import PcmLayout, find_pcm_layout
+
+__all__ = [
+    "SUPPORTED_FORMATS_TEXT",
+    "AudioInfo",
+    "FrameDecoder",
+    "SampleReader",
+    "direct_layout",
+    "probe",
+]
+
+SUPPORTED_FORMATS_TEXT = "WAV, FLAC, MP3, OGG Vorbis, Opus or AIFF"
+_CHOOSE_SUPPORTED = f"Choose a {SUPPORTED_FORMATS_TEXT} file."
+_AUDIO_SUFFIXES = frozenset(
+    {".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc"}
+)
+
+# Subtypes libsndfile can hand out as int16 without losing anything: 16 bits or fewer.
+_INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW", "DPCM_8", "DPCM_16"})
+# Subtypes whose samples can be NaN or ±Inf.
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
+# Containers whose samples must be decoded, so seeking and re-reading cost real work.
+_COMPRESSED_FORMATS = frozenset({"FLAC", "OGG", "MP3", "MPEG"})
+
+# Bytes read to recognise a few common non-audio files for a friendlier message.
+_SNIFF_BYTES = 512
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds, as libsndfile reports it.
+
+    ``format`` and ``subtype`` are libsndfile's names, e.g. ``"WAV"``/``"PCM_16"``,
+    ``"FLAC"``/``"PCM_24"``, ``"MP3"``/``"MPEG_LAYER_III"``, ``"OGG"``/``"OPUS"``.
+    """
+
+    path: Path
+    frames: int
+    samplerate: int
+    channels: int
+    format: str
+    subtype: str
+
+    @property
+    def duration_secs(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.samplerate
+
+    @property
+    def duration_ms(self) -> int:
+        """Length in whole milliseconds, rounded to nearest."""
+        return round(self.frames * 1000 / self.samplerate)
+
+    @property
+    def is_compressed(self) -> bool:
+        """True when samples must be decoded (FLAC, MP3, Vorbis, Opus), so seeks cost."""
+        return self.format in _COMPRESSED_FORMATS
+
+    @property
+    def reads_as_int16(self) -> bool:
+        """True when the samples fit int16 exactly (16 bits or fewer)."""
+        return self.subtype in _INT16_SUBTYPES
+
+    @property
+    def may_hold_nonfinite(self) -> bool:
+        """True for float files, whose samples may be NaN or ±Inf."""
+        return self.subtype in _FLOAT_SUBTYPES
+
+
+def probe(path: str | os.PathLike[str]) -> AudioInfo:
+    """Return what the audio file at ``path`` holds, without decoding it.
+
+    Raises :class:`AudioLoadError` with a message naming the file and the remedy when
+    the path is missing, a folder, not a regular file, unreadable, empty, not audio
+    libsndfile understands, damaged, or holds no samples.
+    """
+    p = Path(os.path.abspath(path))
+    _check_file(p)
+    try:
+        with sf.SoundFile(str(p)) as handle:
+            info = AudioInfo(
+                path=p,
+                frames=int(handle.frames),
+                samplerate=int(handle.samplerate),
+                channels=int(handle.channels),
+                format=str(handle.format),
+                subtype=str(handle.subtype),
+            )
+    except (RuntimeError, TypeError, ValueError) as err:  # LibsndfileError is a RuntimeError
+        raise AudioLoadError(_unreadable_message(p)) from err
+    if info.samplerate <= 0 or info.channels <= 0:
+        raise AudioLoadError(
+            f"“{p.name}” has a damaged header ({info.channels} channels at "
+            f"{info.samplerate} Hz). Export it again from your recording software."
+        )
+    if info.frames <= 0:
+        raise AudioLoadError(
+            f"“{p.name}” contains no audio (0 samples). Choose a file with a recording in it."
+        )
+    return info
+
+
+def _check_file(p: Path) -> None:
+    """Raise AudioLoadError for the problems Python can name better than libsndfile."""
+    try:
+        st = p.stat()
+    except FileNotFoundError as err:
+        raise AudioLoadError(
+            f"“{p}” was not found. It may have been moved, renamed or deleted; "
+            "choose the file again."
+        ) from err
+    except PermissionError as err:
+        raise _permission_error(p, err) from err
+    except OSError as err:
+        raise AudioLoadError(f"“{p}” cannot be opened: {err.strerror or err}.") from err
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioLoadError(f"“{p}” is a folder. Choose an audio file inside it.")
+    if not stat.S_ISREG(st.st_mode):
+        # Opening a FIFO would block until someone writes to it; a device is never audio.
+        raise AudioLoadError(
+            f"“{p.name}” is not a regular file (it is a pipe, socket or device). "
+            + _CHOOSE_SUPPORTED
+        )
+    if st.st_size == 0:
+        raise AudioLoadError(f"“{p.name}” is empty (0 bytes). Choose a file with audio in it.")
+    try:
+        with open(p, "rb") as f:
+            f.read(1)
+    except PermissionError as err:
+        raise _permission_error(p, err) from err
+    except OSError as err:
+        raise AudioLoadError(f"“{p.name}” cannot be read: {err.strerror or err}.") from err
+
+
+def _permission_error(p: Path, err: OSError) -> AudioLoadError:
+    return AudioLoadError(
+        f"You do not have permission to read “{p.name}”. Change the file's permissions "
+        "or copy it somewhere you can read it, then open it again."
+    )
+
+
+def _unreadable_message(p: Path) -> str:
+    """Word a libsndfile refusal by what the file's first bytes say it is."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        head = b""
+    kind = _sniff(head)
+    if kind is not None:
+        return f"“{p.name}” is {kind}, not audio this editor can open. {_CHOOSE_SUPPORTED}"
+    if _looks_like_audio(head) or p.suffix.lower() in _AUDIO_SUFFIXES:
+        claimed = p.suffix.lstrip(".").upper() or "audio"
+        return (
+            f"“{p.name}” cannot be read as audio: it is damaged, cut short, or not really "
+            f"a {claimed} file. Export or copy it again."
+        )
+    return f"“{p.name}” is not a recognised audio file. {_CHOOSE_SUPPORTED}"
+
+
+def _sniff(head: bytes) -> str | None:
+    signatures = (
+        (b"\x89PNG", "a PNG image"),
+        (b"\xff\xd8\xff", "a JPEG image"),
+        (b"GIF8", "a GIF image"),
+        (b"%PDF", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive (or an office document)"),
+    )
+    for magic, kind in signatures:
+        if head.startswith(magic):
+            return kind
+    if head[4:8] == b"ftyp":
+        return "an MP4/M4A/AAC file (convert it to WAV or FLAC first)"
+    if head and all(32 <= b < 127 or b in b"\t\r\n" for b in head):
+        return "a text file"
+    return None
+
+
+def _looks_like_audio(head: bytes) -> bool:
+    return head[:4] in (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS") or head[:3] == b"ID3"
+
+
+def direct_layout(info: AudioInfo) -> PcmLayout | None:
+    """Return the layout to read ``info``'s samples directly, if that is safe.
+
+    Parses the header (:func:`~pvc_sample_editor.audio.pcm.find_pcm_layout`) and then
+    compares the first and last frames read both ways: any doubt means ``None`` and
+    the caller reads through libsndfile instead.
+    """
+    if info.format not in ("WAV", "WAVEX", "RF64", "AIFF"):
+        return None
+    layout = find_pcm_layout(
+        info.path, frames=info.frames, channels=info.channels, subtype=info.subtype
+    )
+    if layout is None:
+        return None
+    probe_frames = min(info.frames, 512)
+    try:
+        with sf.SoundFile(str(info.path)) as handle, open(info.path, "rb") as raw:
+            for start in (0, info.frames - probe_frames):
+                handle.seek(start)
+                expected = handle.read(probe_frames, dtype="float32", always_2d=True)
+                raw.seek(layout.offset + start * layout.frame_bytes)
+                got = np.frombuffer(raw.read(probe_frames * layout.frame_bytes), layout.dtype)
+                if got.size != expected.size:
+                    return None
+                as_float = got.astype(np.float32).reshape(expected.shape)
+                if layout.dtype.kind == "i":
+                    as_float *= np.float32(1 / 32768)
+                if not np.array_equal(as_float, expected, equal_nan=True):
+                    return None
+    except (OSError, sf.LibsndfileError, RuntimeError):
+        return None
+    return layout
+
+
+class FrameDecoder:
+    """One handle on a file that reads blocks of frames and sums their channels.
+
+    The loader's workers each own one; :class:`SampleReader` owns one. Not thread-safe.
+    ``read_sum`` returns a view into a buffer reused by the next call, holding the sum
+    of the channels (int16 for 16-bit mono, int32 for 16-bit multi-channel, float32
+    otherwise); ``scale`` turns it into the float mono mix. A read past the readable end
+    of the file (a truncated or damaged file) returns fewer frames instead of raising.
+    """
+
+    def __init__(self, info: AudioInfo, *, block_frames: int, layout: PcmLayout | None = None):
+        self.info = info
+        self.block_frames = block_frames
+        self.is_int = info.reads_as_int16
+        channels = info.channels
+        raw_dtype = np.dtype(np.int16) if self.is_int else np.dtype(np.float32)
+        if layout is not None and layout.dtype.kind != raw_dtype.kind:
+            raise ValueError("layout sample type disagrees with the subtype")
+        self._layout = layout
+        self._raw = np.empty((block_frames, channels), dtype=raw_dtype)
+        self._sum: np.ndarray[Any, Any] | None = None
+        if channels > 1:
+            self._sum = np.empty(block_frames, dtype=np.int32 if self.is_int else np.float32)
+        self.scale = np.float32(1.0 / ((32768.0 if self.is_int else 1.0) * channels))
+        self._file: Any = None
+        self._handle: sf.SoundFile | None = None
+        self._position = -1  # frame the handle will read next; avoids needless seeks
+        self._last_frames = 0
+        try:
+            if layout is not None:
+                self._file = open(info.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+            else:
+                self._handle = sf.SoundFile(str(info.path))
+        except (OSError, sf.LibsndfileError) as err:
+            raise AudioLoadError(
+                f"“{info.path.name}” could not be opened for reading: {err}"
+            ) from err
+
+    def close(self) -> None:
+        """Release the file handle."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def read_sum(self, start: int, frames: int) -> np.ndarray[Any, Any]:
+        """Read up to ``frames`` (≤ ``block_frames``) frames from ``start``; sum channels."""
+        frames = max(0, min(frames, self.block_frames, self.info.frames - start))
+        got = self._read_raw(start, frames) if frames else 0
+        self._last_frames = got
+        return self._mix(self._raw[:got])
+
+    def resum_sanitized(self) -> np.ndarray[Any, Any]:
+        """Redo the last ``read_sum`` with NaN → 0 and ±Inf → ±1 applied per sample."""
+        raw = self._raw[: self._last_frames]
+        if not self.is_int:
+            np.nan_to_num(raw, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+        return self._mix(raw)
+
+    def to_mono(self, sums: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """Turn channel sums (or their min/max) into the float32 mono mix in [-1, 1]."""
+        out = sums.astype(np.float32)
+        out *= self.scale
+        np.clip(out, -1.0, 1.0, out=out)
+        return out
+
+    def read_mono(self, start: int, frames: int) -> np.ndarray[Any, Any]:
+        """Return a new float32 mono block, sanitised, read like :meth:`read_sum`."""
+        sums = self.read_sum(start, frames)
+        if not self.is_int and not np.isfinite(sums).all():
+            sums = self.resum_sanitized()
+        return self.to_mono(sums)
+
+    def _mix(self, raw: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        if self._sum is None:
+            return raw[:, 0]
+        out = self._sum[: raw.shape[0]]
+        # dtype= makes numpy add int16 channels in int32; without it the sum would be
+        # computed in int16 (and wrap) before being stored.
+        np.add(raw[:, 0], raw[:, 1], out=out, dtype=out.dtype)
+        for channel in range(2, raw.shape[1]):
+            np.add(out, raw[:, channel], out=out, dtype=out.dtype)
+        return out
+
+    def _read_raw(self, start: int, frames: int) -> int:
+        buf = self._raw[:frames]
+        if self._layout is not None:
+            layout = self._layout
+            self._file.seek(layout.offset + start * layout.frame_bytes)
+            view = buf.reshape(-1).view(np.uint8).data
+            got_bytes = 0
+            while got_bytes < len(view):  # raw reads may come back short
+                n = self._file.readinto(view[got_bytes:])
+                if not n:
+                    break
+                got_bytes += n
+            got = got_bytes // layout.frame_bytes
+            if not layout.dtype.isnative:
+                buf[:got].byteswap(inplace=True)
+            return got
+        assert self._handle is not None
+        try:
+            if self._position != start:
+                self._handle.seek(start)
+            got = int(self._handle.read(dtype=buf.dtype.name, out=buf).shape[0])
+        except (sf.LibsndfileError, RuntimeError):
+            # A truncated FLAC "loses sync", a seek past a truncated MP3's real end fails:
+            # either way the readable part of the file ends here.
+            self._position = -1
+            return 0
+        self._position = start + got
+        return got
+
+
+# Decoded neighbourhood for compressed files: chunks of this many frames, aligned, kept
+# in a small LRU so that dragging or zooming around one spot re-decodes nothing.
+_READER_CHUNK_FRAMES = 1 << 16
+_READER_CACHE_CHUNKS = 32  # 32 × 64 Ki frames × 4 B = 8 MiB at most
+_READER_CACHE_FRAMES = _READER_CACHE_CHUNKS * _READER_CHUNK_FRAMES
+_READER_BLOCK_FRAMES = 1 << 16
+
+
+class SampleReader:
+    """Reads the float32 mono mix of any frame range, for deep zoom and for playback.
+
+    Owns its own file handle, so it can be used beside a running load. Calls are
+    serialised by a lock, so one reader may be shared by a view and a player thread.
+    For compressed files it keeps the decoded neighbourhood of recent reads (at most
+    8 MiB), so repeated reads near one spot, and sequential playback reads, decode
+    each part of the file once and never seek backwards needlessly.
+
+    Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, info: AudioInfo | None = None):
+        self.info: AudioInfo = info if info is not None else probe(path)
+        layout = None if self.info.is_compressed else direct_layout(self.info)
+        self._decoder = FrameDecoder(self.info, block_frames=_READER_BLOCK_FRAMES, layout=layout)
+        self._lock = threading.Lock()
+        self._chunks: OrderedDict[int, np.ndarray[Any, Any]] = OrderedDict()
+        self._closed = False
+
+    def __enter__(self) -> SampleReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the file handle and the decoded cache. Safe to call twice."""
+        with self._lock:
+            self._closed = True
+            self._chunks.clear()
+            self._decoder.close()
+
+    def warm_up(self) -> None:
+        """Pay now, off the GUI thread, for what the first far seek would cost later.
+
+        libsndfile's MP3 decoder indexes frame headers up to a seek target the first
+        time (~75 ms per hour of audio); a seek to the end builds the whole index. Cheap
+        and harmless for other formats. Call it on the loading thread after opening.
+        """
+        with self._lock:
+            if not self._closed and self.info.is_compressed:
+                self._decoder.read_sum(self.info.frames - 1, 1)
+
+    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
+        """Return the mono mix of frames ``[start_frame, stop_frame)`` as float32.
+
+        The range is clipped to the file (so the result may be shorter, or empty);
+        NaN/Inf are sanitised and samples clipped to [-1, 1] (see the module doc).
+        A truncated file yields only the samples that can be decoded.
+        """
+        start = max(0, int(start_frame))
+        stop = min(self.info.frames, int(stop_frame))
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        with self._lock:
+            if self._closed:
+                raise ValueError("read from a closed SampleReader")
+            # A read larger than half the cache would only churn it: decode it straight.
+            if self.info.is_compressed and stop - start <= _READER_CACHE_FRAMES // 2:
+                return self._read_cached(start, stop)
+            return self._read_direct(start, stop)
+
+    def _read_direct(self, start: int, stop: int) -> np.ndarray[Any, Any]:
+        out = np.empty(stop - start, dtype=np.float32)
+        pos = start
+        while pos < stop:
+            block = self._decoder.read_mono(pos, stop - pos)
+            out[pos - start : pos - start + block.size] = block
+            pos += block.size
+            if block.size == 0:
+                break
+        return out[: pos - start]
+
+    def _read_cached(self, start: int, stop: int) -> np.ndarray[Any, Any]:
+        size = _READER_CHUNK_FRAMES
+        parts = []
+        for index in range(start // size, (stop - 1) // size + 1):
+            chunk = self._chunks.get(index)
+            if chunk is None:
+                chunk = self._read_direct(index * size, min(self.info.frames, (index + 1) * size))
+                self._chunks[index] = chunk
+                while len(self._chunks) > _READER_CACHE_CHUNKS:
+                    self._chunks.popitem(last=False)
+            else:
+                self._chunks.move_to_end(index)
+            lo = max(start - index * size, 0)
+            hi = min(stop - index * size, chunk.size)
+            parts.append(chunk[lo:hi])
+            if chunk.size < size and index * size + chunk.size < self.info.frames:
+                break  # the readable part of a truncated file ends in this chunk
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)

@@ -1,0 +1,318 @@
+"""Probing files and reading samples: clear errors, and samples equal to the file's."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from pvc_sample_editor.audio import AudioLoadError, SampleReader, probe
+from pvc_sample_editor.audio import source as source_module
+from pvc_sample_editor.audio.source import FrameDecoder, direct_layout
+
+RATE = 48_000
+
+
+def _noise(frames: int, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """Noise under a slowly varying envelope, so every block has its own peaks."""
+    rng = np.random.default_rng(seed)
+    envelope = 0.05 + 0.9 * np.abs(np.sin(np.linspace(0, 7 * np.pi, frames)))
+    return (rng.uniform(-1, 1, (frames, channels)) * envelope[:, None]).astype(np.float32)
+
+
+def _write(path: Path, data: np.ndarray, rate: int = RATE, **kwargs: str) -> Path:
+    # libsndfile 1.2's Vorbis encoder crashes on one huge write: feed it in small blocks.
+    with sf.SoundFile(path, "w", rate, data.shape[1], **kwargs) as out:
+        for start in range(0, len(data), 8192):
+            out.write(data[start : start + 8192])
+    return path
+
+
+def _file_mono(path: Path) -> np.ndarray:
+    """The mono mix as the module doc defines it, computed the plain way in float64."""
+    data = np.nan_to_num(sf.read(path, dtype="float64", always_2d=True)[0], posinf=1, neginf=-1)
+    return np.clip(data.mean(axis=1), -1, 1)
+
+
+# ---------------------------------------------------------------- probe
+
+
+def test_probe_reports_what_the_file_holds(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.flac", _noise(44_100 * 2 + 7, 2), 44_100, subtype="PCM_24")
+    info = probe(path)
+    assert (info.frames, info.samplerate, info.channels) == (88_207, 44_100, 2)
+    assert (info.format, info.subtype) == ("FLAC", "PCM_24")
+    assert info.duration_ms == 2000  # 2000.16 ms rounds down
+    assert info.duration_secs == pytest.approx(88_207 / 44_100)
+    assert info.path == path
+    assert info.is_compressed
+    assert not info.reads_as_int16
+
+
+def _bad_file(tmp_path: Path, case: str) -> Path:
+    path = tmp_path / {"missing": "gone.wav", "folder": "folder.wav"}.get(case, f"{case}.wav")
+    if case == "empty":
+        path.write_bytes(b"")
+    elif case == "zero_frames":
+        sf.write(path, np.zeros((0, 1), np.float32), RATE)
+    elif case == "random_bytes":
+        path.write_bytes(np.random.default_rng(1).bytes(50_000))
+    elif case == "png":
+        path = tmp_path / "picture.flac"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(2000))
+    elif case == "text":
+        path = tmp_path / "notes.mp3"
+        path.write_text("Take 3: the quick brown fox.\n" * 40)
+    elif case == "folder":
+        path.mkdir()
+    elif case == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs on this platform")
+        os.mkfifo(path)
+    elif case == "truncated_mp3":
+        whole = _write(tmp_path / "whole.mp3", _noise(RATE), format="MP3")
+        path = tmp_path / "cut.mp3"
+        path.write_bytes(whole.read_bytes()[:400])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("missing", ["not found", "choose the file again"]),
+        ("folder", ["is a folder"]),
+        ("empty", ["is empty", "0 bytes"]),
+        ("zero_frames", ["contains no audio", "0 samples"]),
+        ("random_bytes", ["cannot be read as audio", "damaged", "not really a WAV"]),
+        ("png", ["PNG image", "Choose a WAV, FLAC, MP3"]),
+        ("text", ["text file", "Choose a WAV"]),
+        ("fifo", ["not a regular file"]),
+        ("truncated_mp3", ["cannot be read as audio", "cut short"]),
+    ],
+)
+def test_probe_explains_what_is_wrong(tmp_path: Path, case: str, words: list[str]) -> None:
+    path = _bad_file(tmp_path, case)
+    with pytest.raises(AudioLoadError) as caught:
+        probe(path)
+    message = str(caught.value)
+    for word in words:
+        assert word in message
+    assert path.name in message
+
+
+def test_probe_names_a_permission_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "locked.wav", _noise(1000), subtype="PCM_16")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(source_module, "open", refuse, raising=False)
+    with pytest.raises(AudioLoadError, match=r"do not have permission to read “locked\.wav”"):
+        probe(path)
+
+
+_UNPRIVILEGED_PROBE = """
+import os, sys
+from pvc_sample_editor.audio import AudioLoadError, probe  # import while still root
+if os.getuid() == 0:
+    os.setgid(65534)
+    os.setuid(65534)
+try:
+    probe(sys.argv[1])
+except AudioLoadError as err:
+    print(err)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="chmod cannot make a file unreadable")
+def test_probe_of_an_unreadable_file_says_so() -> None:
+    """A real permission failure: root reads everything, so the child drops to nobody."""
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)
+        path = _write(Path(folder) / "private.wav", _noise(1000), subtype="PCM_16")
+        path.chmod(0)
+        result = subprocess.run(
+            [sys.executable, "-c", _UNPRIVILEGED_PROBE, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "do not have permission to read “private.wav”" in result.stdout
+
+
+def test_probe_accepts_a_non_ascii_path(tmp_path: Path) -> None:
+    path = _write(tmp_path / "Grüße — 音声 ñ.flac", _noise(5000), subtype="PCM_16")
+    assert probe(path).frames == 5000
+    with SampleReader(path) as reader:
+        np.testing.assert_array_equal(reader.read_mono(0, 5000), _file_mono(path))
+
+
+def test_truncated_wav_probes_as_the_part_that_is_there(tmp_path: Path) -> None:
+    whole = _write(tmp_path / "whole.wav", _noise(10_000), subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: 44 + 2 * 6000 + 1])
+    assert probe(cut).frames == 6000
+
+
+# ---------------------------------------------------------------- samples
+
+
+FORMATS = {
+    "wav16_stereo": (2, {"subtype": "PCM_16"}, ".wav"),
+    "wav_float": (1, {"subtype": "FLOAT"}, ".wav"),
+    "aiff16": (1, {"subtype": "PCM_16"}, ".aiff"),
+    "wav24_6ch": (6, {"subtype": "PCM_24"}, ".wav"),
+    "flac16": (1, {"subtype": "PCM_16"}, ".flac"),
+    "mp3": (1, {"format": "MP3"}, ".mp3"),
+    "ogg_vorbis": (1, {"format": "OGG", "subtype": "VORBIS"}, ".ogg"),
+    "opus": (2, {"format": "OGG", "subtype": "OPUS"}, ".opus"),
+}
+
+
+@pytest.fixture(scope="module")
+def audio_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("formats")
+    return {
+        name: _write(folder / f"{name}{suffix}", _noise(RATE * 3, channels, seed=i), **kwargs)
+        for i, (name, (channels, kwargs, suffix)) in enumerate(FORMATS.items())
+    }
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_read_mono_equals_the_files_samples(audio_files: dict[str, Path], name: str) -> None:
+    path = audio_files[name]
+    expected = _file_mono(path)
+    # Mono files are exact. Mixing channels in float32 rounds differently from float64;
+    # an MP3 decoder started at a seek point rounds differently by ~1e-7 (module doc).
+    tolerance = 0.0 if FORMATS[name][0] == 1 and name != "mp3" else 1e-6
+    with SampleReader(path) as reader:
+        for start, stop in [(0, 1000), (70_001, 140_123), (RATE * 3 - 500, RATE * 3 + 500)]:
+            got = reader.read_mono(start, stop)
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, expected[start:stop], rtol=0, atol=tolerance)
+
+
+def test_read_mono_clips_the_range_to_the_file(audio_files: dict[str, Path]) -> None:
+    with SampleReader(audio_files["flac16"]) as reader:
+        assert reader.read_mono(-100, 10).size == 10
+        assert reader.read_mono(RATE * 3 - 5, RATE * 4).size == 5
+        assert reader.read_mono(RATE * 5, RATE * 6).size == 0
+        assert reader.read_mono(50, 10).size == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "channels", "kwargs"),
+    [
+        ("six.wav", 6, {"subtype": "PCM_16"}),
+        ("six_float.wav", 6, {"subtype": "FLOAT"}),
+        ("big.rf64", 2, {"subtype": "PCM_16", "format": "RF64"}),
+        ("be.aiff", 1, {"subtype": "PCM_16"}),
+        ("le.aifc", 2, {"subtype": "PCM_16", "format": "AIFF", "endian": "LITTLE"}),
+        ("float.aiff", 1, {"subtype": "FLOAT"}),
+    ],
+)
+def test_uncompressed_files_are_read_directly_and_exactly(
+    tmp_path: Path, name: str, channels: int, kwargs: dict[str, str]
+) -> None:
+    path = _write(tmp_path / name, _noise(30_000, channels), **kwargs)
+    assert direct_layout(probe(path)) is not None
+    with SampleReader(path) as reader:
+        got = reader.read_mono(0, 30_000)
+    np.testing.assert_allclose(got, _file_mono(path), rtol=0, atol=1e-6 if channels > 1 else 0)
+
+
+def test_24_bit_files_are_left_to_libsndfile(audio_files: dict[str, Path]) -> None:
+    assert direct_layout(probe(audio_files["wav24_6ch"])) is None
+
+
+def test_deep_zoom_rereads_of_a_compressed_file_decode_nothing_new(
+    audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real_read_sum = FrameDecoder.read_sum
+
+    def counting_read_sum(self: FrameDecoder, start: int, frames: int) -> np.ndarray:
+        reads.append(start)
+        return real_read_sum(self, start, frames)
+
+    monkeypatch.setattr(FrameDecoder, "read_sum", counting_read_sum)
+    with SampleReader(audio_files["mp3"]) as reader:
+        first = reader.read_mono(100_000, 110_000)
+        decoded = len(reads)
+        assert decoded > 0
+        for shift in range(0, 5000, 250):  # a user dragging around one spot
+            reader.read_mono(100_000 + shift, 110_000 + shift)
+        assert len(reads) == decoded
+        np.testing.assert_array_equal(reader.read_mono(100_000, 110_000), first)
+        reader.warm_up()  # moves the handle to the end; cached reads stay the same
+        np.testing.assert_array_equal(reader.read_mono(100_000, 110_000), first)
+        np.testing.assert_allclose(
+            reader.read_mono(RATE * 3 - 700, RATE * 3),
+            _file_mono(audio_files["mp3"])[-700:],
+            atol=1e-6,
+        )
+
+
+def test_float_nan_and_inf_are_sanitised(tmp_path: Path) -> None:
+    data = _noise(4000, 2)
+    data[10, 0] = np.nan
+    data[20, 1] = np.inf
+    data[30, :] = -np.inf
+    data[40, 0] = 7.5  # overshoot in a float file
+    path = _write(tmp_path / "nan.wav", data, subtype="FLOAT")
+    with SampleReader(path) as reader:
+        got = reader.read_mono(0, 4000)
+    assert np.isfinite(got).all()
+    assert np.abs(got).max() <= 1.0
+    assert got[10] == pytest.approx(data[10, 1] / 2)  # NaN counts as 0
+    assert got[20] == pytest.approx((data[20, 0] + 1) / 2)  # +Inf counts as 1
+    assert got[30] == -1.0
+    assert got[40] == 1.0
+
+
+def test_a_reader_shared_by_threads_returns_consistent_samples(
+    audio_files: dict[str, Path],
+) -> None:
+    path = audio_files["ogg_vorbis"]
+    expected = _file_mono(path)
+    failures: list[str] = []
+    with SampleReader(path) as reader:
+
+        def play(offset: int) -> None:
+            for start in range(offset, offset + 40_000, 4096):  # playback-sized blocks
+                got = reader.read_mono(start, start + 4096)
+                if not np.array_equal(got, expected[start : start + 4096].astype(np.float32)):
+                    failures.append(f"block at {start}")
+
+        threads = [threading.Thread(target=play, args=(o,)) for o in (0, 60_000)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+
+
+def test_a_closed_reader_refuses_to_read(audio_files: dict[str, Path]) -> None:
+    reader = SampleReader(audio_files["wav_float"])
+    reader.close()
+    reader.close()
+    with pytest.raises(ValueError, match="closed"):
+        reader.read_mono(0, 10)
+
+
+def test_the_audio_core_imports_no_qt() -> None:
+    code = (
+        "import sys, pvc_sample_editor.audio, pvc_sample_editor.audio.loader; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')]; "
+        "sys.exit(str(bad) if bad else 0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
