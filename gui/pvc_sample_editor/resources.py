@@ -1,8 +1,8 @@
 """Find bundled resources (icons, the demo recording) wherever the app runs from.
 
 One lookup serves a source checkout (``resources/`` beside ``gui/``), an installed
-wheel (``pvc_sample_editor/resources`` inside site-packages) and a PyInstaller bundle
-(``sys._MEIPASS``). An unknown name fails loudly instead of returning a dead path.
+wheel (``pvc_sample_editor/assets`` inside site-packages) and a PyInstaller bundle
+(``sys._MEIPASS/pvc_sample_editor/assets``). An unknown name fails loudly instead of returning a dead path.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ def resource_dirs() -> list[Path]:
     dirs: list[Path] = []
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
-        dirs.append(Path(bundle) / "pvc_sample_editor" / "resources")
-    dirs.append(here / "resources")  # wheel: the package-dir mapping puts them here
+        dirs.append(Path(bundle) / "pvc_sample_editor" / "assets")
+    dirs.append(here / "assets")  # wheel: the package-dir mapping puts them here
     dirs.append(here.parent.parent / "resources")  # source tree: <top>/gui/pvc_sample_editor
     return dirs
 
