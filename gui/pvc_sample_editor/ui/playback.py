@@ -1,17 +1,24 @@
 """Play a range of audio through the default output device, streamed in small chunks.
 
-A :class:`Player` drives a ``QAudioSink`` in pull mode. The sink reads from a private
-``QIODevice`` that asks the source for about a quarter of a second of float32 mono at a
-time and converts it to whatever format the device accepts, so a 3-hour recording is
-never held in memory. Any object with ``samplerate``, ``frames`` and
-``read_mono(start_frame, stop_frame)`` can be played (:class:`PlaybackSource`): the
-audio core's document, a :func:`reader_source` around a ``SampleReader``, or an
-:class:`ArraySource` for a short decoded clip (:func:`decode_clip`).
+A :class:`Player` drives a ``QAudioSink`` in pull mode. The sink reads from a
+:class:`SourceStream`, which asks the source for at most a buffer's worth (a quarter of
+a second) of float32 mono at a time and converts it to the format the device accepts,
+so a 3-hour recording is never held in memory. Any object with ``samplerate``,
+``frames`` and ``read_mono(start_frame, stop_frame)`` can be played
+(:class:`PlaybackSource`): the audio core's document, a :func:`reader_source` around a
+``SampleReader``, or an :class:`ArraySource` for a short decoded clip
+(:func:`decode_clip`).
 
-With no output device, QtMultimedia fails quietly (no outputs, a sink that ends in
-``OpenError``) and, on Linux, prints a warning when no sound server answers. The player
-finds out up front, says why in ``unavailable_reason``, and refuses to play with one
-``failed`` signal instead of a silent no-op.
+Failures are reported, never crashed on. With no output device QtMultimedia fails
+quietly (no outputs, a sink that ends in ``OpenError``), and on Linux it prints a
+warning when no sound server answers; the player finds out first (``available``,
+``unavailable_reason``) and ``play`` then emits one ``failed``. A device that stops
+consuming mid-play, which PulseAudio does not report, is caught by a stall watchdog.
+A sound server that dies is caught by the player's own connection to it, before Qt's
+dead connection can abort the process (see ``_SoundServer``).
+
+On Linux QtMultimedia plays through PulseAudio or PipeWire's PulseAudio server
+(libpulse0); ``QT_AUDIO_BACKEND=pipewire`` selects Qt's native PipeWire output instead.
 """
 
 from __future__ import annotations
