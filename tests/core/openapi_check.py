@@ -1,4 +1,4 @@
-"""Validate response bodies against the API spec (``/work/shared/api/pvc-openapi.json``).
+"""Validate response bodies against the API spec (``../shared/api/pvc-openapi.json``).
 
 The spec is OpenAPI 3.1, whose schemas are JSON Schema 2020-12 (nullable fields are
 ``anyOf [..., {"type": "null"}]``). A response schema is validated with its
@@ -31,8 +31,10 @@ __all__ = [
     "spec",
 ]
 
-# The shared contract folder, overridable for a checkout that keeps it elsewhere.
-SPEC_PATH = Path(os.environ.get("PVC_OPENAPI_SPEC", "/work/shared/api/pvc-openapi.json"))
+# The shared contract folder sits beside the checkout (tests/core/ -> tests -> checkout);
+# PVC_OPENAPI_SPEC overrides it for a checkout that keeps it elsewhere.
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "api" / "pvc-openapi.json"
+SPEC_PATH = Path(os.environ.get("PVC_OPENAPI_SPEC", str(_BESIDE_CHECKOUT)))
 _SPEC_URI = "urn:pvc-openapi"
 
 OBSERVED_ERROR_SCHEMA: dict[str, Any] = {
