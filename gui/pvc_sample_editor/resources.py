@@ -2,7 +2,8 @@
 
 One lookup serves a source checkout (``resources/`` beside ``gui/``), an installed
 wheel (``pvc_sample_editor/assets`` inside site-packages) and a PyInstaller bundle
-(``sys._MEIPASS/pvc_sample_editor/assets``). An unknown name fails loudly instead of returning a dead path.
+(``sys._MEIPASS/pvc_sample_editor/assets``). An unknown name fails loudly instead of
+returning a dead path.
 """
 
 from __future__ import annotations

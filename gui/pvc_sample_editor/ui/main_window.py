@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE_SHEET)
         self.resize(1280, 820)
-        self.setMinimumSize(900, 600)
+        self.setMinimumSize(720, 520)  # fits small laptop screens and the 800x800 test screen
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)

@@ -1,0 +1,140 @@
+"""The app as a user starts it: the offline demo, the no-key welcome, connecting, memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring.backend
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from pvc_sample_editor.cli import AppOptions, parse_args
+from pvc_sample_editor.credentials import KeyStore
+from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.ui.app import AppShell
+from pvc_sample_editor.ui.picker import SamplePickerDialog
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring, so tests never touch the real one."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_shell(qtbot: QtBot, settings: QSettings) -> Iterator[Any]:
+    shells: list[AppShell] = []
+
+    def make(options: AppOptions, key_store: KeyStore | None = None) -> AppShell:
+        shell = AppShell(
+            options, qsettings=settings, key_store=key_store or KeyStore(MemoryKeyring())
+        )
+        shell.window._confirm_close = lambda title, text: True
+        qtbot.addWidget(shell.window)
+        shells.append(shell)
+        return shell
+
+    yield make
+    for shell in shells:
+        shell.window.close()
+        shell.shutdown()
+
+
+def test_demo_opens_the_demo_sample_offline(qtbot: QtBot, make_shell: Any) -> None:
+    """--demo: emulator in-process, demo voice seeded, its sample open with the local copy."""
+    shell = make_shell(parse_args(["--demo"]))
+    shell.start()
+    c = shell.controller
+    qtbot.waitUntil(lambda: c.audio is not None and c.session is not None, timeout=20000)
+    assert c.session.ref is not None
+    assert c.session.sample is not None
+    assert "Offline demo" in shell.window.connection_label.text()
+    assert c.audio.path is not None
+    assert c.audio.path.name == "demo-interview.flac"
+    assert shell.emulator is not None
+    assert shell.emulator.base_url.startswith("http://127.0.0.1:")
+
+
+def test_without_a_key_the_welcome_page_offers_key_or_demo(qtbot: QtBot, make_shell: Any) -> None:
+    """No key anywhere: the welcome page is shown; its demo button starts the demo."""
+    shell = make_shell(AppOptions())
+    shell.start()
+    assert shell.window.stack.currentWidget() is shell.welcome
+    qtbot.mouseClick(shell.welcome.demo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: shell.controller.audio is not None, timeout=20000)
+    assert shell.window.stack.currentWidget() is shell.window.editor_page
+
+
+def test_entering_a_key_connects_remembers_it_in_the_keyring_only(
+    qtbot: QtBot,
+    make_shell: Any,
+    emulator: Any,
+    settings: QSettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Typing a key and a custom (loopback) URL connects; the key goes to the keyring,
+    never to the settings file; the URL is remembered."""
+    ring = MemoryKeyring()
+    shell = make_shell(AppOptions(), KeyStore(ring))
+    picked: list[bool] = []
+    monkeypatch.setattr(SamplePickerDialog, "exec", lambda self: picked.append(True) or 0)
+    shell.start()
+    w = shell.welcome
+    qtbot.keyClicks(w.key_edit, emulator.api_key)
+    w.set_base_url(emulator.base_url)
+    qtbot.mouseClick(w.connect_button, Qt.MouseButton.LeftButton)
+    assert shell.client is not None
+    assert shell.client.base_url == emulator.base_url
+    assert picked == [True]  # the sample picker opened
+    assert ring.store[("pvc-sample-editor", "elevenlabs-api-key")] == emulator.api_key
+    settings.sync()
+    text = Path(settings.fileName()).read_text()
+    assert emulator.api_key not in text
+    assert emulator.base_url in text
+
+
+def test_recent_samples_and_geometry_persist(
+    qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings
+) -> None:
+    """An opened sample appears under Open Recent next time; the window size comes back."""
+    store = KeyStore(MemoryKeyring())
+    store.save(emulator.api_key)
+    demo = emulator.demo
+    first = make_shell(AppOptions(api_base=emulator.base_url), store)
+    first.start()
+    first.open_sample(
+        SampleRef(demo.voice_id, demo.sample_id), "Demo › interview", Path(demo.audio_path)
+    )
+    qtbot.waitUntil(lambda: first.controller.audio is not None, timeout=20000)
+    # The offscreen screen is 800x800 and Qt keeps restored windows on screen.
+    first.window.resize(777, 555)
+    first.window.close()
+    second = make_shell(AppOptions(api_base=emulator.base_url), store)
+    second.start()
+    labels = [a.text() for a in second._recent_menu.actions()]
+    assert labels == ["Demo › interview"]
+    assert (second.window.width(), second.window.height()) == (777, 555)
+    second._recent_menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: second.controller.audio is not None, timeout=20000)
+    assert second.controller.audio.path == Path(demo.audio_path)
