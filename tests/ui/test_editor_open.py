@@ -162,3 +162,27 @@ def test_unsaved_changes_mark_the_title_and_closing_asks(qtbot: QtBot, tmp_path:
     window._confirm_close = lambda title, text: True
     window.close()
     assert not window.isVisible()
+
+
+def test_without_an_audio_device_play_is_disabled_and_says_why(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """No sound server: Play actions and Listen buttons are disabled with the reason."""
+    from pvc_sample_editor.ui.playback import Player
+
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path / 'no-such-socket'}")
+    player = Player()
+    assert not player.available
+    window = MainWindow(EditorController(None), player=player)
+    window._confirm_close = lambda title, text: True
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(tone(tmp_path / "p.wav", 2.0))
+    qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+    for action in (window.play_kept_action, window.play_cursor_action, window.toggle_play_action):
+        assert not action.isEnabled()
+        assert player.unavailable_reason in action.toolTip()
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # nothing happens, nothing breaks
+    assert not player.playing
+    window.close()
+    player.shutdown()

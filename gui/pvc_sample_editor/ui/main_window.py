@@ -369,20 +369,12 @@ class MainWindow(QMainWindow):
 
         self.submit_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(c.cancel_submit)
-        if self.player is None or not getattr(self.player, "available", False):
-            reason = getattr(self.player, "unavailable_reason", "Playback is not available.")
-            for a in (
-                self.play_kept_action,
-                self.play_cursor_action,
-                self.toggle_play_action,
-                self.stop_action,
-            ):
-                a.setEnabled(False)
-                a.setToolTip(reason)
-            self.speakers_panel.set_listen_enabled(False, reason)
-        else:
+        if self.player is not None:
             self.player.position_changed.connect(self.waveform.set_playhead)
             self.player.failed.connect(self._show_status)
+            self.player.state_changed.connect(self._on_playing_changed)
+            self.player.availability_changed.connect(self._apply_player_availability)
+        self._apply_player_availability()
 
     # ---------------------------------------------------------------- wiring
 
@@ -419,6 +411,24 @@ class MainWindow(QMainWindow):
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _apply_player_availability(self, *_args: object) -> None:
+        """Enable playback, or disable it with the reason in every tooltip."""
+        available = bool(self.player is not None and self.player.available)
+        reason = (
+            ""
+            if available
+            else getattr(self.player, "unavailable_reason", "")
+            or ("Playback is not available: QtMultimedia could not be loaded.")
+        )
+        for a in (self.play_kept_action, self.play_cursor_action, self.toggle_play_action):
+            a.setEnabled(available)
+            a.setToolTip(reason or a.text().replace("&", ""))
+        self.stop_action.setEnabled(available and bool(self.player and self.player.playing))
+        self.speakers_panel.set_listen_enabled(available, reason)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.stop_action.setEnabled(playing)
 
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 5000)

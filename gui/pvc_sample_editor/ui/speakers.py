@@ -53,6 +53,7 @@ class SpeakersPanel(QWidget):
         super().__init__(parent)
         self._boxes: dict[str, QCheckBox] = {}
         self._listen: dict[str, QPushButton] = {}
+        self._listen_state: tuple[bool, str] = (True, "")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
@@ -128,6 +129,7 @@ class SpeakersPanel(QWidget):
 
     def set_listen_enabled(self, enabled: bool, reason: str = "") -> None:
         """Enable the Listen buttons, or disable them with a tooltip saying why."""
+        self._listen_state = (enabled, reason)  # rows built later follow it too
         for button in self._listen.values():
             button.setEnabled(enabled)
             button.setToolTip("" if enabled else reason)
@@ -182,6 +184,7 @@ class SpeakersPanel(QWidget):
             self._boxes[speaker.speaker_id] = box
             self._listen[speaker.speaker_id] = listen
         self._grid.setColumnStretch(3, 1)
+        self.set_listen_enabled(*self._listen_state)
 
     def _emit_selection(self) -> None:
         self.selection_changed.emit([sid for sid, box in self._boxes.items() if box.isChecked()])
