@@ -138,3 +138,21 @@ def test_recent_samples_and_geometry_persist(
     second._recent_menu.actions()[0].trigger()
     qtbot.waitUntil(lambda: second.controller.audio is not None, timeout=20000)
     assert second.controller.audio.path == Path(demo.audio_path)
+
+
+def test_a_file_given_without_a_key_is_shown_with_a_way_to_connect(
+    qtbot: QtBot, make_shell: Any, tmp_path: Path
+) -> None:
+    """``pvc-sample-editor FILE`` with no key: the file is on screen; File → Connect… is there."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "take.wav"
+    sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    shell = make_shell(parse_args([str(path)]))
+    shell.start()
+    qtbot.waitUntil(lambda: shell.controller.audio is not None, timeout=10000)
+    assert shell.window.stack.currentWidget() is shell.window.editor_page
+    assert "Not connected" in shell.window.connection_label.text()
+    shell.window.connect_action.trigger()
+    assert shell.window.stack.currentWidget() is shell.welcome

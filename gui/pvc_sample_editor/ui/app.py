@@ -85,6 +85,7 @@ class AppShell(QObject):
         self._player = player if player is not None else _make_player()
         self.window = MainWindow(self.controller, player=self._player, settings=self.settings.q)
         self.window.open_sample_requested.connect(self.pick_sample)
+        self.window.connect_requested.connect(self.show_welcome)
         self.window.closed.connect(self.shutdown)
         self.welcome = WelcomePage(base_url=self.settings.base_url)
         self.welcome.connect_requested.connect(self._on_connect)
@@ -108,9 +109,12 @@ class AppShell(QObject):
             loaded = None
             self.welcome.show_error(str(exc))
         if loaded is None:
-            self.window.stack.setCurrentWidget(self.welcome)
             if o.audio is not None:
+                # A file was asked for: show it; connecting stays one menu item away.
+                self.window.connection_label.setText("Not connected (File → Connect…)")
                 self.controller.open_local_file(o.audio)
+            else:
+                self.window.stack.setCurrentWidget(self.welcome)
             return
         base = o.api_base or self.settings.base_url or DEFAULT_BASE_URL
         if not self._connect(loaded.key, base, demo=False):
@@ -164,6 +168,10 @@ class AppShell(QObject):
             return
         demo = server.demo
         self.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+
+    def show_welcome(self) -> None:
+        """Show the page to enter a key (or start the demo)."""
+        self.window.stack.setCurrentWidget(self.welcome)
 
     # ---------------------------------------------------------------- samples
 

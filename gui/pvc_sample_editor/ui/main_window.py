@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
     """The editor window for one sample (or one local file)."""
 
     open_sample_requested = Signal()
+    connect_requested = Signal()
     closed = Signal()
 
     def __init__(
@@ -255,7 +256,14 @@ class MainWindow(QMainWindow):
         )
         self.submit_action = self._action("S&ubmit", self.submit, QKeySequence.StandardKey.Save)
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        for a in (self.open_sample_action, self.open_file_action, self.submit_action, quit_action):
+        self.connect_action = self._action("&Connect…", self.connect_requested.emit)
+        for a in (
+            self.connect_action,
+            self.open_sample_action,
+            self.open_file_action,
+            self.submit_action,
+            quit_action,
+        ):
             file_menu.addAction(a)
         file_menu.insertSeparator(self.submit_action)
 
