@@ -574,6 +574,11 @@ class MainWindow(QMainWindow):
 
     def _show_open_error(self, text: str) -> None:
         self.load_progress.hide()
+        # A partial draw of the failed file may be on screen; its reader is closed now.
+        audio = self.controller.audio
+        if self.waveform.source is not audio:
+            self.waveform.set_source(audio, audio.duration_secs if audio is not None else 0.0)
+            self._render_all()
         self._show_error(text)
         QMessageBox.warning(self, "Could not open the audio", text)
 
@@ -741,6 +746,7 @@ class MainWindow(QMainWindow):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.controller.shutdown()
         self.closed.emit()
         event.accept()

@@ -229,6 +229,11 @@ class WaveformView(pg.PlotWidget):
     # ---------------------------------------------------------------- content
 
     @property
+    def source(self) -> EnvelopeSource | None:
+        """What the view draws from (None when empty)."""
+        return self._source
+
+    @property
     def duration(self) -> float:
         """Length of the shown audio in seconds."""
         return self._duration

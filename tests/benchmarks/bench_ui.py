@@ -1,0 +1,264 @@
+"""Benchmark the editor window on hours-long audio: paints, drags, zooms, start-up, memory.
+
+Not a pytest test. Run (offscreen, as CI machines have no screen)::
+
+    python tests/benchmarks/bench_ui.py              # 1-hour files (and a 10-second one)
+    python tests/benchmarks/bench_ui.py --hours 1 3  # also 3 hours: drag within 10 %
+
+It reuses the speech-like fixtures of ``bench_audio_load.py`` (generated once, cached)
+and measures, in one run on the same files:
+
+- bare PySide6 start-up: a fresh process that imports PySide6 and shows an empty window;
+- process start -> window shown with the file painted (the real app, no key, file given);
+- open -> first partial paint, and open -> full overview painted (peak cache off);
+- handle-drag repaint p50/p90 at 1600x300, whole file in view and a 10-second view;
+- the worst zoom/pan repaint over a sweep from the whole file down to 1 s;
+- peak RSS of the app with each file, against the app with a 10-second file.
+
+Each figure is one JSON line; the ratios against the targets follow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np
+import soundfile as sf
+from bench_audio_load import make_fixtures
+
+WIDTH, HEIGHT = 1600, 300
+
+
+def emit(**fields: Any) -> None:
+    """One figure as one JSON line."""
+    print(json.dumps(fields), flush=True)
+
+
+def short_file() -> Path:
+    """A 10-second file: the memory baseline of 'the same app with a short file'."""
+    path = Path(tempfile.gettempdir()) / "pvc-bench-10s.wav"
+    if not path.exists():
+        rng = np.random.default_rng(3)
+        sf.write(path, (rng.standard_normal(480_000) * 0.2).astype(np.float32), 48_000, "PCM_16")
+    return path
+
+
+# ---------------------------------------------------------------- child processes
+
+BARE = """
+import sys, time
+t0 = float(sys.argv[1])
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+w = QWidget(); w.resize(1600, 900); w.show(); app.processEvents(); w.repaint()
+print(time.time() - t0, flush=True)
+"""
+
+
+def child_app(path: str, t0: float) -> None:
+    """The real app started on ``path`` (no key): report when the file is painted."""
+    from PySide6.QtWidgets import QApplication
+
+    from pvc_sample_editor.cli import parse_args
+    from pvc_sample_editor.ui.app import launch
+
+    shell, notifier, _ = launch(parse_args([path]))
+    shell.window.resize(WIDTH, 900)
+    c = shell.controller
+    while c.audio is None:
+        QApplication.processEvents()
+        time.sleep(0.001)
+    QApplication.processEvents()
+    shell.window.waveform.viewport().repaint()
+    shown = time.time() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"shown_painted_s": shown, "peak_rss_mb": rss_mb}), flush=True)
+    notifier.uninstall()
+    os._exit(0)  # measurement done; skip teardown
+
+
+def run_child(args: list[str]) -> str:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PVC_SAMPLE_EDITOR_HOME=tempfile.mkdtemp())
+    env.pop("ELEVENLABS_API_KEY", None)
+    out = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=600, check=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------- in-process figures
+
+
+def _first_paint_recorder(viewport: Any, first: list[float], t0: float) -> Any:
+    """A progress slot that paints once and records how long after ``t0`` that was."""
+
+    def on_progress(_fraction: float) -> None:
+        # The window's own handler ran first and set up what is loaded; paint it now.
+        if not first:
+            viewport.repaint()
+            first.append(time.perf_counter() - t0)
+
+    return on_progress
+
+
+def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
+    """Open, drag and zoom timings for one file in this process."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtWidgets import QApplication
+
+    from pvc_sample_editor.ui.controller import EditorController
+    from pvc_sample_editor.ui.main_window import MainWindow
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "ui"))
+    from ui_driver import LEFT, NO_BUTTON, send_mouse
+
+    app = QApplication.instance() or QApplication([])
+    figures: dict[str, float] = {}
+    for fmt, path in paths.items():
+        window = MainWindow(EditorController(None), player=None)
+        window._confirm_close = lambda _t, _x: True
+        window.resize(WIDTH, 900)
+        window.show()
+        view = window.waveform
+        view.setFixedSize(WIDTH, HEIGHT)
+        app.processEvents()
+        c = window.controller
+        first: list[float] = []
+        t0 = time.perf_counter()
+
+        on_progress = _first_paint_recorder(view.viewport(), first, t0)
+        c.audio_progress.connect(on_progress)
+        c.open_local_file(path)
+        while c.audio is None:
+            app.processEvents()
+        app.processEvents()
+        view.viewport().repaint()
+        full = time.perf_counter() - t0
+        emit(
+            figure="open_to_first_partial_paint_s",
+            file=label,
+            format=fmt,
+            value=first[0] if first else full,
+        )
+        emit(figure="open_to_overview_painted_s", file=label, format=fmt, value=full)
+        figures[f"first_{fmt}"] = first[0] if first else full
+        figures[f"overview_{fmt}"] = full
+        if fmt == "wav":
+            for view_label, span in (("whole", None), ("10s", 10.0)):
+                if span is not None:
+                    view.set_view_range_secs(1800.0, 1800.0 + span)
+                else:
+                    view.fit_all()
+                app.processEvents()
+                start, end = view.view_range_secs()
+                c.set_trims(
+                    int((start + (end - start) * 0.3) * 1000),
+                    int((start + (end - start) * 0.7) * 1000),
+                )
+                app.processEvents()
+                vp = view.viewport()
+                handle = view.data_to_widget(view.trims_secs()[1])
+                send_mouse(vp, QEvent.Type.MouseMove, handle, NO_BUTTON, NO_BUTTON)
+                app.processEvents()
+                time.sleep(0.02)
+                send_mouse(vp, QEvent.Type.MouseButtonPress, handle, LEFT, LEFT)
+                times = []
+                for i in range(300):
+                    x = handle.x() + 40 * np.sin(i / 15.0) + 1
+                    time.sleep(0.011)  # pyqtgraph takes at most 100 moves a second
+                    t = time.perf_counter()
+                    send_mouse(vp, QEvent.Type.MouseMove, QPointF(x, handle.y()), NO_BUTTON, LEFT)
+                    app.processEvents()
+                    vp.repaint()
+                    times.append((time.perf_counter() - t) * 1000)
+                send_mouse(vp, QEvent.Type.MouseButtonRelease, handle, LEFT, NO_BUTTON)
+                app.processEvents()
+                p50, p90 = float(np.percentile(times, 50)), float(np.percentile(times, 90))
+                emit(figure="drag_repaint_ms", file=label, view=view_label, p50=p50, p90=p90)
+                figures[f"drag_p90_{view_label}"] = p90
+        worst = 0.0
+        view.fit_all()
+        app.processEvents()
+        duration = view.duration
+        span = duration
+        centre = duration * 0.37
+        while span >= 1.0:
+            for offset in (0.0, span * 0.25, -span * 0.25):  # zoom, then pan both ways
+                t = time.perf_counter()
+                view.set_view_range_secs(centre + offset - span / 2, centre + offset + span / 2)
+                view.redraw()
+                vp = view.viewport()
+                vp.repaint()
+                worst = max(worst, (time.perf_counter() - t) * 1000)
+            span *= 0.7
+        emit(figure="zoom_pan_worst_repaint_ms", file=label, format=fmt, value=worst)
+        figures[f"zoom_worst_{fmt}"] = worst
+        window.close()
+        app.processEvents()
+    return figures
+
+
+def main() -> int:
+    """Run every figure and print the ratios against the targets."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, nargs="+", default=[1.0])
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_app(args.child[0], float(args.child[1]))
+        return 0
+    os.environ["PVC_SAMPLE_EDITOR_HOME"] = tempfile.mkdtemp()
+    bare = min(float(run_child(["-c", BARE, str(time.time())])) for _ in range(3))
+    emit(figure="bare_pyside6_startup_s", value=bare)
+    short = json.loads(run_child([__file__, "--child", str(short_file()), str(time.time())]))
+    emit(figure="app_10s_file", **short)
+    results: dict[float, dict[str, float]] = {}
+    for hours in args.hours:
+        paths = make_fixtures(hours)
+        label = f"{hours:g}h"
+        wav = paths["wav"]
+        t = time.perf_counter()
+        np.fromfile(wav, dtype=np.int16)
+        fromfile = time.perf_counter() - t
+        emit(figure="numpy_fromfile_s", file=label, value=fromfile)
+        app = json.loads(run_child([__file__, "--child", str(wav), str(time.time())]))
+        emit(figure="app_start_to_file_painted", file=label, **app)
+        figures = in_process(paths, label)
+        figures.update(fromfile=fromfile, shown=app["shown_painted_s"], rss=app["peak_rss_mb"])
+        results[hours] = figures
+    print("# ratios against the targets (<= 1.0 meets the target)")
+    for hours, f in results.items():
+        label = f"{hours:g}h"
+        ratios = {
+            "wav_overview / (2 x fromfile)": f["overview_wav"] / (2 * f["fromfile"]),
+            "first_partial_paint / 100 ms": max(f[f"first_{k}"] for k in ("wav", "flac", "mp3"))
+            / 0.1,
+            "drag_p90_whole / 4 ms": f["drag_p90_whole"] / 4.0,
+            "drag_p90_10s / 4 ms": f["drag_p90_10s"] / 4.0,
+            "zoom_pan_worst / 8 ms": max(f[f"zoom_worst_{k}"] for k in ("wav", "flac", "mp3"))
+            / 8.0,
+            "peak_rss / (10s app + 20 MB/h)": f["rss"] / (short["peak_rss_mb"] + 20 * hours),
+            "start_to_painted / (bare + 2 x fromfile)": f["shown"] / (bare + 2 * f["fromfile"]),
+        }
+        for name, value in ratios.items():
+            emit(ratio=name, file=label, value=round(value, 3), meets=value <= 1.0)
+    if 1.0 in results and 3.0 in results:
+        a, b = results[1.0]["drag_p90_whole"], results[3.0]["drag_p90_whole"]
+        emit(ratio="drag_p90 3h / 1h", value=round(b / a, 3), meets=b <= a * 1.1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
