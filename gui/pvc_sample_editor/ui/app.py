@@ -6,19 +6,17 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from pvc_sample_editor import APP_ID, APP_NAME
-from pvc_sample_editor.api.client import ApiClient, RetryNotice
 from pvc_sample_editor.api.regions import DEFAULT_BASE_URL, REGIONS, normalise_base_url
 from pvc_sample_editor.cli import AppOptions
 from pvc_sample_editor.crashlog import SECRETS, install_logging
 from pvc_sample_editor.credentials import KeyStore, KeyStoreError
-from pvc_sample_editor.emulator.demo import DEMO_API_KEY
-from pvc_sample_editor.emulator.server import EmulatorServer
 from pvc_sample_editor.resources import resource_path
 from pvc_sample_editor.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
@@ -28,6 +26,10 @@ from pvc_sample_editor.ui.picker import SamplePickerDialog
 from pvc_sample_editor.ui.settings import RecentSample, Settings, open_qsettings
 from pvc_sample_editor.ui.tasks import TaskRunner, report_progress
 from pvc_sample_editor.ui.welcome import WelcomePage
+
+if TYPE_CHECKING:  # imported where used: start-up on a local file needs neither
+    from pvc_sample_editor.api.client import ApiClient, RetryNotice
+    from pvc_sample_editor.emulator.server import EmulatorServer
 
 __all__ = ["AppShell", "create_application", "launch", "run_app"]
 
@@ -82,7 +84,9 @@ class AppShell(QObject):
         self.client: ApiClient | None = None
         self._poll_interval_ms = poll_interval_ms
         self.controller = EditorController(None, poll_interval_ms=poll_interval_ms)
-        self._player = player if player is not None else _make_player()
+        # QtMultimedia and the device probe cost ~0.1 s: the player is made after the
+        # window is first painted (see start), unless one is given.
+        self._player = player
         self.window = MainWindow(self.controller, player=self._player, settings=self.settings.q)
         self.window.open_sample_requested.connect(self.pick_sample)
         self.window.connect_requested.connect(self.show_welcome)
@@ -100,6 +104,8 @@ class AppShell(QObject):
         """Decide what to show from the options, the environment and the keyring."""
         o = self.options
         self.window.show()
+        if self._player is None:
+            QTimer.singleShot(0, self._attach_player)
         if o.demo:
             self.start_demo()
             return
@@ -126,6 +132,8 @@ class AppShell(QObject):
 
     def _connect(self, key: str, base_url: str, *, demo: bool) -> bool:
         SECRETS.add(key)  # from now on the crash log redacts it
+        from pvc_sample_editor.api.client import ApiClient
+
         try:
             client = ApiClient(base_url, key, on_retry=retry_reporter)
         except ValueError as exc:
@@ -157,6 +165,9 @@ class AppShell(QObject):
 
     def start_demo(self) -> None:
         """Start the emulator in-process, seed the demo voice and open its sample."""
+        from pvc_sample_editor.emulator.demo import DEMO_API_KEY
+        from pvc_sample_editor.emulator.server import EmulatorServer
+
         if self.emulator is None:
             data_dir = Path(tempfile.mkdtemp(prefix="pvc-demo-"))
             server = EmulatorServer(data_dir=data_dir, api_key=DEMO_API_KEY, separation_delay=3.0)
@@ -168,6 +179,11 @@ class AppShell(QObject):
             return
         demo = server.demo
         self.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+
+    def _attach_player(self) -> None:
+        if self._player is None:
+            self._player = _make_player()
+            self.window.set_player(self._player)
 
     def show_welcome(self) -> None:
         """Show the page to enter a key (or start the demo)."""

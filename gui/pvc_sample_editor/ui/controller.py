@@ -12,12 +12,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from pvc_sample_editor.api.client import ApiClient
 from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationError
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
 from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes, load_audio_document
@@ -25,6 +24,9 @@ from pvc_sample_editor.drafts import Draft, DraftKey, DraftStore
 from pvc_sample_editor.edit import EditContext, SampleEdit, validate_edit
 from pvc_sample_editor.session import Change, EditSession, SampleRef
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
+
+if TYPE_CHECKING:  # the client (and requests) load only when a connection is made
+    from pvc_sample_editor.api.client import ApiClient
 
 __all__ = ["EditorController", "SubmitResult", "describe_error"]
 

@@ -377,11 +377,16 @@ class MainWindow(QMainWindow):
 
         self.submit_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(c.cancel_submit)
-        if self.player is not None:
-            self.player.position_changed.connect(self.waveform.set_playhead)
-            self.player.failed.connect(self._show_status)
-            self.player.state_changed.connect(self._on_playing_changed)
-            self.player.availability_changed.connect(self._apply_player_availability)
+        self.set_player(self.player)
+
+    def set_player(self, player: Any) -> None:
+        """Attach the audio player (it may come after the window is first painted)."""
+        self.player = player
+        if player is not None:
+            player.position_changed.connect(self.waveform.set_playhead)
+            player.failed.connect(self._show_status)
+            player.state_changed.connect(self._on_playing_changed)
+            player.availability_changed.connect(self._apply_player_availability)
         self._apply_player_availability()
 
     # ---------------------------------------------------------------- wiring
