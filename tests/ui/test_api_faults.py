@@ -134,3 +134,58 @@ def test_connect_timeout_is_reported(qtbot: QtBot, editor: Editor) -> None:
             client.close()
             for s in fillers:
                 s.close()
+
+
+def test_read_back_with_missing_fields_says_sent_but_unconfirmed(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """A server that accepts the edit but reads back a sample missing required fields:
+    the window says it was sent but not confirmed, and keeps the edit and its draft."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    demo = editor.server.demo
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, body: object) -> None:
+            raw = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self._send({"voice_id": demo.voice_id})
+
+        def do_GET(self) -> None:  # the voice without its name, the sample without fields
+            self._send({"voice_id": demo.voice_id, "samples": [{"sample_id": demo.sample_id}]})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="missing-fields-server")
+    thread.start()
+    client = ApiClient(
+        f"http://127.0.0.1:{server.server_port}", "k", retry=RetryPolicy(max_attempts=1)
+    )
+    old = editor.controller.client
+    editor.controller.client = client
+    try:
+        drag_handle_to(editor.window.waveform, 0, 4.0)
+        before = editor.controller.session.edit
+        submit_and_wait(qtbot, editor)
+        text = editor.window.submit_error.text()
+        assert text.startswith("Sent, but it could not be confirmed"), text
+        assert "missing" in text
+        assert editor.controller.session.edit == before
+        assert editor.window.isWindowModified()
+    finally:
+        editor.controller.client = old
+        client.close()
+        server.shutdown()
+        server.server_close()
+        thread.join()

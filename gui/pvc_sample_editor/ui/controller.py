@@ -28,11 +28,19 @@ from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 if TYPE_CHECKING:  # the client (and requests) load only when a connection is made
     from pvc_sample_editor.api.client import ApiClient
 
-__all__ = ["EditorController", "SubmitResult", "describe_error"]
+__all__ = ["EditorController", "ReadBackFailedError", "SubmitResult", "describe_error"]
 
 log = logging.getLogger(__name__)
 
 MISMATCH_TOLERANCE_MS = 500
+
+
+class ReadBackFailedError(Exception):
+    """The edit was sent and accepted, but reading it back to confirm it failed."""
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -590,7 +598,10 @@ class EditorController(QObject):
         def work(cancel: threading.Event) -> SubmitResult:
             client.edit_sample(ref.voice_id, ref.sample_id, sent, ctx, cancel=cancel)
             report_progress("Saved; reading it back from the server…")
-            sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
+            try:
+                sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
+            except ApiError as exc:
+                raise ReadBackFailedError(exc) from None
             diffs = _confirm(sent, sample, ctx.separation_completed)
             return SubmitResult(sent, sample, not diffs, diffs)
 
@@ -669,6 +680,6 @@ def describe_error(exc: BaseException) -> tuple[str, dict[str, str]]:
         for fe in exc.field_errors:
             if fe.field:
                 fields[fe.field] = fe.message
-    if isinstance(exc, ApiError):
+    if isinstance(exc, (ApiError, ReadBackFailedError)):
         return str(exc), fields
     return f"Unexpected error: {exc!r}", fields

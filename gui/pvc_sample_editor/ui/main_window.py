@@ -39,7 +39,12 @@ from pvc_sample_editor import APP_NAME
 from pvc_sample_editor.api.models import AudioClip
 from pvc_sample_editor.edit import format_ms
 from pvc_sample_editor.session import Change
-from pvc_sample_editor.ui.controller import EditorController, SubmitResult, describe_error
+from pvc_sample_editor.ui.controller import (
+    EditorController,
+    ReadBackFailedError,
+    SubmitResult,
+    describe_error,
+)
 from pvc_sample_editor.ui.edit_panel import EditPanel
 from pvc_sample_editor.ui.speakers import SpeakersPanel, speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands, WaveformView
@@ -629,6 +634,12 @@ class MainWindow(QMainWindow):
     def _on_submit_failed(self, exc: object) -> None:
         assert isinstance(exc, BaseException)
         message, fields = describe_error(exc)
+        if isinstance(exc, ReadBackFailedError):
+            self.submit_error.setText(
+                f"Sent, but it could not be confirmed: {message} The edit is kept as a draft; "
+                "submit again to confirm it."
+            )
+            return
         self.submit_error.setText(
             f"Not saved: {message} Your edit is kept and can be submitted again."
         )
