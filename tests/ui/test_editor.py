@@ -249,3 +249,23 @@ def test_screenshot_with_speakers(qtbot: QtBot, editor: Editor) -> None:
     path = ARTIFACTS / "screenshot.png"
     assert editor.window.grab().save(str(path))
     assert path.stat().st_size > 20_000
+
+
+def test_cancelling_a_submission_keeps_the_edit_and_stays_busy_until_it_ends(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """Cancel while the server is slow: no 'Saved', the edit kept, and no second submission
+    can start until the first request has really finished."""
+    drag_handle_to(editor.window.waveform, 0, 8.0)
+    before = editor.controller.session.edit
+    editor.server.faults.inject("edit_pvc_voice_sample", latency=1.0)
+    qtbot.keyClick(editor.window, Qt.Key.Key_S, CTRL)
+    assert editor.window.cancel_button.isVisible()
+    qtbot.mouseClick(editor.window.cancel_button, Qt.MouseButton.LeftButton)
+    assert editor.window.busy_label.text() == "Cancelling…"
+    assert editor.controller.submitting
+    assert not editor.window.submit_button.isEnabled()
+    qtbot.waitUntil(lambda: not editor.controller.submitting, timeout=10000)
+    assert "Saved" not in editor.window.saved_label.text()
+    assert editor.controller.session.edit == before
+    assert editor.window.submit_button.isEnabled()
