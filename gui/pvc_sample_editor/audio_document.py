@@ -18,41 +18,16 @@ import soundfile as sf
 
 from pvc_sample_editor.audio.errors import AudioLoadError
 from pvc_sample_editor.audio.loader import load_pyramid
-from pvc_sample_editor.audio.peaks import PeakPyramid
+from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
 from pvc_sample_editor.audio.source import SampleReader
 
-__all__ = ["AudioDocument", "document_from_bytes", "load_audio_document", "minmax_columns"]
+__all__ = ["AudioDocument", "document_from_bytes", "load_audio_document"]
 
 
 class _Reader(Protocol):
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray: ...
 
     def close(self) -> None: ...
-
-
-def minmax_columns(
-    samples: np.ndarray, first_frame: int, samplerate: int, columns: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce raw samples to (t, y) with a min and a max per column, interleaved.
-
-    With fewer samples than two per column the samples are returned as they are, so deep
-    zoom shows the real wave shape.
-    """
-    n = int(samples.shape[0])
-    if n == 0:
-        return np.zeros(0), np.zeros(0)
-    if n <= 2 * columns:
-        t = (first_frame + np.arange(n, dtype=np.float64)) / samplerate
-        return t, samples.astype(np.float64, copy=False)
-    per = n // columns
-    usable = per * columns
-    blocks = samples[:usable].reshape(columns, per)
-    y = np.empty(columns * 2, dtype=np.float64)
-    y[0::2] = blocks.min(axis=1)
-    y[1::2] = blocks.max(axis=1)
-    centres = first_frame + (np.arange(columns, dtype=np.float64) + 0.5) * per
-    t = np.repeat(centres / samplerate, 2)
-    return t, y
 
 
 class _ArrayReader:
@@ -108,7 +83,8 @@ class AudioDocument:
             t, y = pyr.envelope(start_frame, stop_frame, columns)
             return np.asarray(t), np.asarray(y)
         samples = self.reader.read_mono(start_frame, stop_frame)
-        return minmax_columns(samples, start_frame, self.samplerate, columns)
+        t, y = sample_envelope(samples, start_frame, self.samplerate, columns)
+        return np.asarray(t), np.asarray(y)
 
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray:
         """float32 mono samples for playback or deep zoom."""
@@ -147,7 +123,13 @@ def load_audio_document(
             if on_progress is not None:
                 on_progress((doc, fraction))
 
-        doc.pyramid = load_pyramid(path, on_progress=progress, cancel=cancel)
+        pyramid = load_pyramid(path, on_progress=progress, cancel=cancel)
+        doc.pyramid = pyramid
+        # A cut-short FLAC/MP3 turns out shorter than its header said.
+        doc.frames = pyramid.info.frames
+        # An MP3's first far seek scans frame headers (~75 ms per hour): pay it here, on
+        # the worker, not on the first deep zoom or playback.
+        reader.warm_up()
         return doc
     except BaseException:
         reader.close()
