@@ -269,3 +269,28 @@ def test_cancelling_a_submission_keeps_the_edit_and_stays_busy_until_it_ends(
     assert "Saved" not in editor.window.saved_label.text()
     assert editor.controller.session.edit == before
     assert editor.window.submit_button.isEnabled()
+
+
+def test_a_poll_arriving_while_typing_does_not_clobber_the_file_name(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """Separation polls re-render the window; a half-typed file name must survive them."""
+    editor.server.api.separation_delay = 1.0
+    sp = editor.window.speakers_panel
+    qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
+    name = editor.window.edit_panel.file_name_edit
+    name.setFocus()
+    name.selectAll()
+    qtbot.keyClicks(name, "half-typ")
+    polls = len(editor.server.requests_log.for_operation("get_pvc_sample_speakers"))
+    qtbot.waitUntil(
+        lambda: (
+            len(editor.server.requests_log.for_operation("get_pvc_sample_speakers")) > polls + 1
+        ),
+        timeout=5000,
+    )
+    qtbot.waitUntil(lambda: "speaker_1" in sp._boxes, timeout=10000)
+    assert name.text() == "half-typ"
+    qtbot.keyClicks(name, "ed.flac")
+    qtbot.keyClick(name, Qt.Key.Key_Return)
+    assert editor.controller.session.edit.file_name == "half-typed.flac"

@@ -69,7 +69,10 @@ class MsField(QWidget):
         self.committed.emit(value)
 
     def show_value(self, ms: int) -> None:
-        """Display ``ms`` without emitting (model → view)."""
+        """Display ``ms`` without emitting (model → view); never over a half-typed value."""
+        line = self.spin.lineEdit()
+        if self.spin.hasFocus() and line is not None and line.isModified():
+            return
         self.spin.blockSignals(True)
         self.spin.setValue(ms)
         self.spin.blockSignals(False)
@@ -120,9 +123,11 @@ class EditPanel(QWidget):
         self.start_field.committed.connect(self.start_committed)
         self.end_field.committed.connect(self.end_committed)
         self.noise_box.toggled.connect(self.noise_toggled)
-        self.file_name_edit.editingFinished.connect(
-            lambda: self.file_name_committed.emit(self.file_name_edit.text())
-        )
+        self.file_name_edit.editingFinished.connect(self._commit_file_name)
+
+    def _commit_file_name(self) -> None:
+        self.file_name_edit.setModified(False)
+        self.file_name_committed.emit(self.file_name_edit.text())
 
     @staticmethod
     def _stack(widget: QWidget, error: QLabel) -> QWidget:
@@ -147,8 +152,11 @@ class EditPanel(QWidget):
         self.noise_box.blockSignals(True)
         self.noise_box.setChecked(edit.remove_background_noise)
         self.noise_box.blockSignals(False)
-        if self.file_name_edit.text() != edit.file_name:
-            self.file_name_edit.setText(edit.file_name)
+        field = self.file_name_edit
+        # Re-renders happen at any time (a speakers poll, say); never clobber typing.
+        typing = field.hasFocus() and field.isModified()
+        if field.text() != edit.file_name and not typing:
+            field.setText(edit.file_name)
 
     def show_trims(self, start_ms: int, end_ms: int) -> None:
         """Render trims (also used for live values while a handle is dragged)."""
