@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -439,32 +439,13 @@ class EditorController(QObject):
     def set_noise(self, on: bool) -> None:
         """Switch background-noise removal."""
         if self.session is not None:
-            edit = self.session.edit
-            self.change_edit(
-                SampleEdit(
-                    edit.trim_start_ms,
-                    edit.trim_end_ms,
-                    on,
-                    edit.file_name,
-                    edit.selected_speaker_ids,
-                ),
-                "Turn noise removal " + ("on" if on else "off"),
-            )
+            new = replace(self.session.edit, remove_background_noise=on)
+            self.change_edit(new, "Turn noise removal " + ("on" if on else "off"))
 
     def set_file_name(self, name: str) -> None:
         """Rename the sample."""
         if self.session is not None:
-            edit = self.session.edit
-            self.change_edit(
-                SampleEdit(
-                    edit.trim_start_ms,
-                    edit.trim_end_ms,
-                    edit.remove_background_noise,
-                    name,
-                    edit.selected_speaker_ids,
-                ),
-                "Rename",
-            )
+            self.change_edit(replace(self.session.edit, file_name=name), "Rename")
 
     def set_speakers(self, ids: list[str]) -> None:
         """Choose the speakers to keep (the order of the separation's list)."""

@@ -130,32 +130,15 @@ class MainWindow(QMainWindow):
         header.addWidget(self.connection_label)
         page.addLayout(header)
 
-        self.banner = QFrame()
-        self.banner.setObjectName("banner")
-        banner_row = QHBoxLayout(self.banner)
-        banner_row.setContentsMargins(10, 6, 10, 6)
-        self.banner_label = QLabel()
-        self.banner_label.setWordWrap(True)
-        self.banner_label.setTextFormat(Qt.TextFormat.PlainText)
-        banner_row.addWidget(self.banner_label, 1)
-        self.banner.hide()
+        self.banner, self.banner_label, _row = self._banner()
         page.addWidget(self.banner)
-
-        self.draft_bar = QFrame()
-        self.draft_bar.setObjectName("banner")
-        draft_row = QHBoxLayout(self.draft_bar)
-        draft_row.setContentsMargins(10, 6, 10, 6)
-        self.draft_label = QLabel()
-        self.draft_label.setWordWrap(True)
-        self.draft_label.setTextFormat(Qt.TextFormat.PlainText)
-        draft_row.addWidget(self.draft_label, 1)
+        self.draft_bar, self.draft_label, draft_row = self._banner()
+        page.addWidget(self.draft_bar)
         self.keep_draft_button = QPushButton("Keep Draft")
         self.discard_draft_button = QPushButton("Discard Draft")
         self.discard_draft_button.setToolTip("Go back to what the server holds (undoable)")
         draft_row.addWidget(self.keep_draft_button)
         draft_row.addWidget(self.discard_draft_button)
-        self.draft_bar.hide()
-        page.addWidget(self.draft_bar)
 
         self.load_progress = QProgressBar()
         self.load_progress.setRange(0, 1000)
@@ -220,6 +203,20 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.submit_button)
         page.addLayout(bar)
+
+    @staticmethod
+    def _banner() -> tuple[QFrame, QLabel, QHBoxLayout]:
+        """A hidden, amber message strip with a plain-text label (room for buttons)."""
+        frame = QFrame()
+        frame.setObjectName("banner")
+        row = QHBoxLayout(frame)
+        row.setContentsMargins(10, 6, 10, 6)
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(label, 1)
+        frame.hide()
+        return frame, label, row
 
     def _action(
         self,
