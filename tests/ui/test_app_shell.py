@@ -6,35 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring.backend
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
+from memory_keyring import MemoryKeyring
 from pvc_sample_editor.cli import AppOptions, parse_args
 from pvc_sample_editor.credentials import KeyStore
 from pvc_sample_editor.session import SampleRef
 from pvc_sample_editor.ui.app import AppShell
 from pvc_sample_editor.ui.picker import SamplePickerDialog
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory keyring, so tests never touch the real one."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @pytest.fixture
