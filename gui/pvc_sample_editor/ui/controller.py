@@ -136,6 +136,7 @@ class EditorController(QObject):
         self._writes = TaskRunner("submit", max_threads=1, parent=self)  # one write at a time
         self._audio_runner = TaskRunner("audio", max_threads=1, parent=self)
         self._audio_task: Task[Any] | None = None
+        self._partial: AudioDocument | None = None  # the document still loading
         self._open_task: Task[Any] | None = None
         self._submit_task: Task[Any] | None = None
         self._submitting = False
@@ -301,7 +302,7 @@ class EditorController(QObject):
     @property
     def partial_audio(self) -> AudioDocument | None:
         """The document still loading (for progressive drawing), if any."""
-        return getattr(self, "_partial", None) if self._audio_task is not None else None
+        return self._partial if self._audio_task is not None else None
 
     def open_sample(self, ref: SampleRef, local_path: Path | None) -> None:
         """Read the sample's state from the server; then load the local copy or the preview."""
