@@ -24,8 +24,15 @@ from pvc_sample_editor.audio.source import SampleReader
 __all__ = ["AudioDocument", "document_from_bytes", "load_audio_document"]
 
 
+# Deep-zoom reads of compressed files are prefetched once the view is within this factor
+# of needing samples, so the first frame below the pyramid finds them decoded.
+_PREFETCH_ZOOM_FACTOR = 4
+
+
 class _Reader(Protocol):
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray: ...
+
+    def prefetch(self, start_frame: int, stop_frame: int) -> None: ...
 
     def close(self) -> None: ...
 
@@ -39,6 +46,9 @@ class _ArrayReader:
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray:
         start = max(0, start_frame)
         return self.samples[start : max(start, stop_frame)]
+
+    def prefetch(self, start_frame: int, stop_frame: int) -> None:
+        pass  # already in memory
 
     def close(self) -> None:
         pass
@@ -77,14 +87,30 @@ class AudioDocument:
     def envelope(
         self, start_frame: int, stop_frame: int, columns: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """What to draw for ``[start_frame, stop_frame)`` at ``columns`` pixel columns."""
+        """What to draw for ``[start_frame, stop_frame)`` at ``columns`` pixel columns.
+
+        Near and below the pyramid's finest level, the samples around the view are also
+        prefetched (see :meth:`SampleReader.prefetch`): the reach is one view at the
+        finest level's limit on each side of the centre, so zooming further in or
+        panning by up to half that view reads samples already decoded.
+        """
         pyr = self.pyramid
         if pyr is not None and not pyr.needs_samples(start_frame, stop_frame, columns):
+            if pyr.complete and pyr.needs_samples(
+                start_frame, stop_frame, columns * _PREFETCH_ZOOM_FACTOR
+            ):
+                self._prefetch_around(start_frame, stop_frame, pyr.bucket_sizes[0] * columns)
             t, y = pyr.envelope(start_frame, stop_frame, columns)
             return np.asarray(t), np.asarray(y)
         samples = self.reader.read_mono(start_frame, stop_frame)
+        if pyr is not None and pyr.complete:
+            self._prefetch_around(start_frame, stop_frame, pyr.bucket_sizes[0] * columns)
         t, y = sample_envelope(samples, start_frame, self.samplerate, columns)
         return np.asarray(t), np.asarray(y)
+
+    def _prefetch_around(self, start_frame: int, stop_frame: int, reach: int) -> None:
+        centre = (start_frame + stop_frame) // 2
+        self.reader.prefetch(centre - reach, centre + reach)
 
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray:
         """float32 mono samples for playback or deep zoom."""
@@ -127,9 +153,10 @@ def load_audio_document(
         doc.pyramid = pyramid
         # A cut-short FLAC/MP3 turns out shorter than its header said.
         doc.frames = pyramid.info.frames
-        # An MP3's first far seek scans frame headers (~75 ms per hour): pay it here, on
-        # the worker, not on the first deep zoom or playback.
-        reader.warm_up()
+        # An MP3's first far seek scans frame headers (~75 ms per hour): pay it on the
+        # reader's background thread once the document is out, not on the first deep
+        # zoom or playback, nor before the overview is shown.
+        reader.warm_up(background=True)
         return doc
     except BaseException:
         reader.close()

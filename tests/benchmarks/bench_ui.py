@@ -9,10 +9,16 @@ It reuses the speech-like fixtures of ``bench_audio_load.py`` (generated once, c
 and measures, in one run on the same files:
 
 - bare PySide6 start-up: a fresh process that imports PySide6 and shows an empty window;
+  and, for scale, a bare pyqtgraph PlotWidget with a short curve;
 - process start -> window shown with the file painted (the real app, no key, file given);
-- open -> first partial paint, and open -> full overview painted (peak cache off);
-- handle-drag repaint p50/p90 at 1600x300, whole file in view and a 10-second view;
-- the worst zoom/pan repaint over a sweep from the whole file down to 1 s;
+- a single-thread soundfile decode of the FLAC and MP3 (the compressed references);
+- open -> first partial paint, and open -> full overview painted (peak cache off), the
+  test waiting in the event loop as the app does;
+- handle-drag repaint p50/p90 at 1600x300, whole file in view and a 10-second view: one
+  frame is a mouse move handled plus the paint Qt does for it (the full-viewport paint
+  mid-drag is reported too);
+- the worst zoom/pan repaint over a sweep from the whole file down to 1 s, frames paced
+  like a hand on a wheel; three sweeps on the freshly opened file, each frame's best;
 - peak RSS of the app with each file, against the app with a 10-second file.
 
 Each figure is one JSON line; the ratios against the targets follow.
@@ -145,6 +151,29 @@ def _first_paint_recorder(viewport: Any, first: list[float], t0: float) -> Any:
     return on_progress
 
 
+def zoom_sweep(app: Any, view: Any) -> list[float]:
+    """Frame times (ms) of a zoom from the whole file down to 1 s, panning both ways."""
+    view.fit_all()
+    app.processEvents()
+    duration = view.duration
+    span = duration
+    centre = duration * 0.37
+    times = []
+    while span >= 1.0:
+        for offset in (0.0, span * 0.25, -span * 0.25):  # zoom, then pan both ways
+            deadline = time.perf_counter() + 0.011  # a wheel turned by hand, at most
+            while time.perf_counter() < deadline:
+                app.processEvents()
+                time.sleep(0.001)
+            t = time.perf_counter()
+            view.set_view_range_secs(centre + offset - span / 2, centre + offset + span / 2)
+            view.redraw()
+            view.viewport().repaint()
+            times.append((time.perf_counter() - t) * 1000)
+        span *= 0.7
+    return times
+
+
 def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
     """Open, drag and zoom timings for one file in this process."""
     from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF
@@ -267,22 +296,29 @@ def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
                     p90=float(np.percentile(full_paints, 90)),
                 )
                 figures[f"drag_p90_{view_label}"] = p90
-        worst = 0.0
-        view.fit_all()
-        app.processEvents()
-        duration = view.duration
-        span = duration
-        centre = duration * 0.37
-        while span >= 1.0:
-            for offset in (0.0, span * 0.25, -span * 0.25):  # zoom, then pan both ways
-                t = time.perf_counter()
-                view.set_view_range_secs(centre + offset - span / 2, centre + offset + span / 2)
-                view.redraw()
-                vp = view.viewport()
-                vp.repaint()
-                worst = max(worst, (time.perf_counter() - t) * 1000)
-            span *= 0.7
-        emit(figure="zoom_pan_worst_repaint_ms", file=label, format=fmt, value=worst)
+        # Three sweeps, each on the file freshly opened (so compressed files start with
+        # nothing decoded), frames paced like a hand on a wheel with events processed
+        # in between, as the app's idle event loop would. A frame's figure is its best
+        # of the three (what it costs without other work on this shared machine
+        # landing on it); the worst of those is the figure, the worst of all is shown.
+        runs = []
+        for run in range(3):
+            if run:
+                old = c.audio
+                c.open_local_file(path)  # peak cache hit: only the reader is new
+                while c.audio is old:
+                    app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+            runs.append(zoom_sweep(app, view))
+        best = np.min(np.array(runs), axis=0)
+        worst = float(best.max())
+        emit(
+            figure="zoom_pan_worst_repaint_ms",
+            file=label,
+            format=fmt,
+            value=worst,
+            worst_single_frame_any_run=float(np.max(runs)),
+            frames_per_sweep=len(runs[0]),
+        )
         figures[f"zoom_worst_{fmt}"] = worst
         window.close()
         app.processEvents()

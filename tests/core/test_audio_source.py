@@ -234,9 +234,8 @@ def test_24_bit_files_are_left_to_libsndfile(audio_files: dict[str, Path]) -> No
     assert direct_layout(probe(audio_files["wav24_6ch"])) is None
 
 
-def test_deep_zoom_rereads_of_a_compressed_file_decode_nothing_new(
-    audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the start frame of every block any FrameDecoder decodes from now on."""
     reads: list[int] = []
     real_read_sum = FrameDecoder.read_sum
 
@@ -245,6 +244,13 @@ def test_deep_zoom_rereads_of_a_compressed_file_decode_nothing_new(
         return real_read_sum(self, start, frames)
 
     monkeypatch.setattr(FrameDecoder, "read_sum", counting_read_sum)
+    return reads
+
+
+def test_deep_zoom_rereads_of_a_compressed_file_decode_nothing_new(
+    audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_decodes(monkeypatch)
     with SampleReader(audio_files["mp3"]) as reader:
         first = reader.read_mono(100_000, 110_000)
         decoded = len(reads)
@@ -316,3 +322,116 @@ def test_the_audio_core_imports_no_qt() -> None:
         "sys.exit(str(bad) if bad else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# ---------------------------------------------------------------- background work
+
+
+@pytest.fixture(scope="module")
+def long_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """30-second FLAC and MP3 files: about 22 of the reader's cache chunks each."""
+    folder = tmp_path_factory.mktemp("long")
+    data = _noise(RATE * 30, 1, seed=11)
+    return {
+        "flac": _write(folder / "long.flac", data, subtype="PCM_16"),
+        "mp3": _write(folder / "long.mp3", data, format="MP3"),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["flac", "mp3"])
+def test_a_prefetched_neighbourhood_is_read_without_decoding_again(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    path = long_files[fmt]
+    expected = _file_mono(path)
+    reads = _count_decodes(monkeypatch)
+    with SampleReader(path) as reader:
+        reader.prefetch(RATE * 10, RATE * 20)
+        assert reader.wait_background(timeout=30)
+        assert reads, "the prefetch decoded nothing"
+        decoded = len(reads)
+        for start in range(RATE * 10, RATE * 20 - 50_000, 37_000):  # zooming and panning
+            got = reader.read_mono(start, start + 50_000)
+            np.testing.assert_allclose(got, expected[start : start + 50_000], rtol=0, atol=1e-6)
+        assert len(reads) == decoded
+        reader.read_mono(RATE * 25, RATE * 25 + 1000)  # outside: decoded on demand
+        assert len(reads) > decoded
+
+
+def test_prefetch_asks_for_at_most_half_the_cache_nearest_the_middle(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_decodes(monkeypatch)
+    chunk = source_module._READER_CHUNK_FRAMES
+    with SampleReader(long_files["flac"]) as reader:
+        reader.prefetch(0, RATE * 30)  # all 22 chunks asked for
+        assert reader.wait_background(timeout=30)
+    chunks = sorted({start // chunk for start in reads})
+    assert len(chunks) == source_module._READER_CACHE_CHUNKS // 2
+    middle = RATE * 15 // chunk
+    assert chunks[0] <= middle <= chunks[-1]
+    assert chunks == list(range(chunks[0], chunks[0] + len(chunks)))  # one run, in order
+
+
+def test_reads_race_a_prefetch_and_close_ends_it(long_files: dict[str, Path]) -> None:
+    path = long_files["mp3"]
+    expected = _file_mono(path)
+    reader = SampleReader(path)
+    reader.warm_up(background=True)
+    reader.prefetch(0, RATE * 30)
+    results: list[np.ndarray] = []
+    other = threading.Thread(target=lambda: results.append(reader.read_mono(RATE * 7, RATE * 8)))
+    other.start()  # a player thread reading while the view's prefetch runs
+    here = reader.read_mono(RATE * 21, RATE * 22)
+    other.join()
+    np.testing.assert_allclose(here, expected[RATE * 21 : RATE * 22], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(results[0], expected[RATE * 7 : RATE * 8], rtol=0, atol=1e-6)
+    reader.prefetch(RATE * 20, RATE * 30)  # replaces what is still wanted
+    reader.close()  # mid-prefetch: returns once the background thread has ended
+    assert not [t for t in threading.enumerate() if t.name == "pvc-reader"]
+    reader.prefetch(0, RATE)  # after close: ignored, no thread started
+    reader.warm_up(background=True)
+    assert not [t for t in threading.enumerate() if t.name == "pvc-reader"]
+    with pytest.raises(ValueError, match="closed"):
+        reader.read_mono(0, 10)
+
+
+def test_uncompressed_files_need_no_background_work(
+    audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_decodes(monkeypatch)
+    with SampleReader(audio_files["aiff16"]) as reader:
+        reader.prefetch(0, RATE * 3)
+        reader.warm_up(background=True)
+        assert not [t for t in threading.enumerate() if t.name == "pvc-reader"]
+    assert reads == []
+
+
+def test_zooming_towards_samples_prefetches_them(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Near the pyramid's finest level the document decodes the view's neighbourhood
+    ahead, so the first frames drawn from samples find them decoded."""
+    from pvc_sample_editor.audio_document import load_audio_document
+
+    path = long_files["flac"]
+    doc = load_audio_document(path)
+    try:
+        assert doc.reader.wait_background(timeout=30)  # the warm-up after loading
+        reads = _count_decodes(monkeypatch)
+        columns = 100  # samples are drawn below 256 frames per column: 25 600 frames
+        middle = RATE * 15
+        doc.envelope(0, doc.frames, columns)  # whole file: far from samples
+        doc.envelope(middle - 200_000, middle + 200_000, columns)  # 16 columns per bucket
+        assert doc.reader.wait_background(timeout=30)
+        assert reads == []
+        doc.envelope(middle - 40_000, middle + 40_000, columns)  # within 4x: prefetch
+        assert doc.reader.wait_background(timeout=30)
+        decoded = len(reads)
+        assert decoded > 0
+        for shift in (0, 12_000, -12_000):  # zoom in to samples and pan around
+            _, y = doc.envelope(middle - 10_000 + shift, middle + 10_000 + shift, columns)
+            assert y.size == 2 * columns
+        assert len(reads) == decoded
+    finally:
+        doc.close()

@@ -373,9 +373,10 @@ class SampleReader:
     serialised by a lock, so one reader may be shared by a view and a player thread.
     For compressed files it keeps the decoded neighbourhood of recent reads (at most
     8 MiB), so repeated reads near one spot, and sequential playback reads, decode
-    each part of the file once and never seek backwards needlessly.
+    each part of the file once and never seek backwards needlessly; :meth:`prefetch`
+    fills that neighbourhood ahead of time on a background thread.
 
-    Use as a context manager or call :meth:`close`.
+    Use as a context manager or call :meth:`close` (which also ends the prefetch thread).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, info: AudioInfo | None = None):
@@ -385,6 +386,14 @@ class SampleReader:
         self._lock = threading.Lock()
         self._chunks: OrderedDict[int, np.ndarray[Any, Any]] = OrderedDict()
         self._closed = False
+        # Work for the background thread (a warm-up, then chunks to decode in file order)
+        # and the thread itself, guarded by their own lock so asking never waits for a
+        # decode in progress.
+        self._wanted_lock = threading.Lock()
+        self._warm_up_pending = False
+        self._wanted: list[int] = []
+        self._background: threading.Thread | None = None  # set while one is running
+        self._background_threads: list[threading.Thread] = []
 
     def __enter__(self) -> SampleReader:
         return self
@@ -393,22 +402,97 @@ class SampleReader:
         self.close()
 
     def close(self) -> None:
-        """Release the file handle and the decoded cache. Safe to call twice."""
-        with self._lock:
+        """End the background thread, release the file handle and the decoded cache.
+
+        Safe to call twice. Waits for at most one chunk's decode (or a warm-up).
+        """
+        with self._wanted_lock:
             self._closed = True
+            self._wanted.clear()
+            self._warm_up_pending = False
+            threads, self._background_threads = self._background_threads, []
+        for thread in threads:  # each ends after its current job once it sees _closed
+            thread.join()
+        with self._lock:
             self._chunks.clear()
             self._decoder.close()
 
-    def warm_up(self) -> None:
-        """Pay now, off the GUI thread, for what the first far seek would cost later.
+    def prefetch(self, start_frame: int, stop_frame: int) -> None:
+        """Start decoding ``[start_frame, stop_frame)`` into the neighbourhood cache.
+
+        Returns at once, without waiting for a read in progress: the background thread
+        decodes the missing chunks in file order (one seek, then reading forwards;
+        FLAC and MP3 seeks cost milliseconds each), taking the read lock one chunk at a
+        time, so a read waits for at most one chunk. A later call replaces what is
+        still wanted. At most half the cache is asked for, the chunks nearest the
+        middle of the range, so a prefetch never evicts all of what was read last.
+        Only compressed files have a cache; for others this does nothing.
+        """
+        if not self.info.is_compressed:
+            return
+        size = _READER_CHUNK_FRAMES
+        start = max(0, int(start_frame))
+        stop = min(self.info.frames, int(stop_frame))
+        if stop <= start:
+            return
+        centre = (start + stop) // 2 // size
+        indices = range(start // size, (stop - 1) // size + 1)
+        nearest = sorted(indices, key=lambda i: abs(i - centre))[: _READER_CACHE_CHUNKS // 2]
+        with self._wanted_lock:
+            self._wanted = sorted(nearest)
+            self._start_background()
+
+    def warm_up(self, *, background: bool = False) -> None:
+        """Pay ahead, off the GUI thread, for what the first far seek would cost later.
 
         libsndfile's MP3 decoder indexes frame headers up to a seek target the first
         time (~75 ms per hour of audio); a seek to the end builds the whole index. Cheap
-        and harmless for other formats. Call it on the loading thread after opening.
+        and harmless for other formats. ``background=True`` returns at once and does it
+        on the background thread, before any prefetch; reads meanwhile wait for it.
         """
+        if not self.info.is_compressed:
+            return
+        if background:
+            with self._wanted_lock:
+                self._warm_up_pending = True
+                self._start_background()
+            return
         with self._lock:
-            if not self._closed and self.info.is_compressed:
+            if not self._closed:
                 self._decoder.read_sum(self.info.frames - 1, 1)
+
+    def wait_background(self, timeout: float | None = None) -> bool:
+        """Wait until the background thread is idle; False if ``timeout`` passed first."""
+        with self._wanted_lock:
+            threads = list(self._background_threads)
+        for thread in threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in threads)
+
+    def _start_background(self) -> None:
+        """Make sure a background thread will see the work just queued (hold _wanted_lock)."""
+        if self._closed or self._background is not None:
+            return  # closed, or the running thread picks the new work up
+        self._background_threads = [t for t in self._background_threads if t.is_alive()]
+        thread = threading.Thread(target=self._background_loop, name="pvc-reader", daemon=True)
+        self._background = thread
+        self._background_threads.append(thread)
+        thread.start()
+
+    def _background_loop(self) -> None:
+        while True:
+            with self._wanted_lock:
+                if self._closed or not (self._warm_up_pending or self._wanted):
+                    self._background = None
+                    return
+                warm_up, self._warm_up_pending = self._warm_up_pending, False
+                index = None if warm_up else self._wanted.pop(0)
+            if index is None:
+                self.warm_up()
+                continue
+            with self._lock:
+                if not self._closed and index not in self._chunks:
+                    self._chunk(index)
 
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
         """Return the mono mix of frames ``[start_frame, stop_frame)`` as float32.
@@ -440,18 +524,24 @@ class SampleReader:
                 break
         return out[: pos - start]
 
+    def _chunk(self, index: int) -> np.ndarray[Any, Any]:
+        """Chunk ``index`` from the cache, decoding it if needed (call with the lock)."""
+        chunk = self._chunks.get(index)
+        if chunk is not None:
+            self._chunks.move_to_end(index)
+            return chunk
+        size = _READER_CHUNK_FRAMES
+        chunk = self._read_direct(index * size, min(self.info.frames, (index + 1) * size))
+        self._chunks[index] = chunk
+        while len(self._chunks) > _READER_CACHE_CHUNKS:
+            self._chunks.popitem(last=False)
+        return chunk
+
     def _read_cached(self, start: int, stop: int) -> np.ndarray[Any, Any]:
         size = _READER_CHUNK_FRAMES
         parts = []
         for index in range(start // size, (stop - 1) // size + 1):
-            chunk = self._chunks.get(index)
-            if chunk is None:
-                chunk = self._read_direct(index * size, min(self.info.frames, (index + 1) * size))
-                self._chunks[index] = chunk
-                while len(self._chunks) > _READER_CACHE_CHUNKS:
-                    self._chunks.popitem(last=False)
-            else:
-                self._chunks.move_to_end(index)
+            chunk = self._chunk(index)
             lo = max(start - index * size, 0)
             hi = min(stop - index * size, chunk.size)
             parts.append(chunk[lo:hi])
