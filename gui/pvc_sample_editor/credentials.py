@@ -17,9 +17,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import keyring
-import keyring.errors
-
 __all__ = [
     "ENV_VAR",
     "KEYRING_SERVICE",
@@ -72,6 +69,8 @@ class KeyStore:
 
     def _keyring(self) -> Any:
         if self._backend is None:
+            import keyring  # ~50 ms of imports: paid when a key is needed, not at start-up
+
             if os.environ.get(_TESTING_ENV):
                 from keyring.backends import fail
 
@@ -89,6 +88,8 @@ class KeyStore:
         env_key = os.environ.get(ENV_VAR, "").strip()
         if env_key:
             return LoadedKey(env_key, "environment")
+        import keyring.errors
+
         try:
             stored = self._keyring().get_password(KEYRING_SERVICE, KEYRING_USERNAME)
         except keyring.errors.NoKeyringError:
@@ -123,6 +124,8 @@ class KeyStore:
 
         The environment variable, if set, is outside the app's control and stays.
         """
+        import keyring.errors
+
         try:
             self._keyring().delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
         except keyring.errors.PasswordDeleteError:
@@ -136,6 +139,8 @@ class KeyStore:
 
 def _reason(exc: BaseException, secret: str | None = None) -> str:
     """A short, key-free description of a keyring failure."""
+    import keyring.errors
+
     if isinstance(exc, keyring.errors.NoKeyringError):
         # keyring's own text is a paragraph of packaging advice; users need the gist.
         return "no system keyring is available"

@@ -137,3 +137,26 @@ def test_a_file_given_without_a_key_is_shown_with_a_way_to_connect(
     assert "Not connected" in shell.window.connection_label.text()
     shell.window.connect_action.trigger()
     assert shell.window.stack.currentWidget() is shell.welcome
+
+
+def test_a_file_given_with_a_stored_key_is_shown_and_connected(
+    qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings, tmp_path: Path
+) -> None:
+    """``pvc-sample-editor FILE`` with a key in the keyring: the file starts loading before
+    the keyring is asked, and the window ends up connected with the file on screen."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "take.wav"
+    sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    ring = MemoryKeyring()
+    ring.set_password("pvc-sample-editor", "elevenlabs-api-key", emulator.api_key)
+    settings.setValue("api/base_url", emulator.base_url)
+    shell = make_shell(parse_args([str(path)]), KeyStore(ring))
+    shell.start()
+    qtbot.waitUntil(lambda: shell.controller.audio is not None, timeout=10000)
+    assert shell.controller.audio.path == path
+    assert shell.client is not None
+    assert shell.controller.client is shell.client
+    assert shell.window.stack.currentWidget() is shell.window.editor_page
+    assert "Not connected" not in shell.window.connection_label.text()

@@ -109,6 +109,11 @@ class AppShell(QObject):
         if o.demo:
             self.start_demo()
             return
+        local_file = None if (o.voice_id and o.sample_id) else o.audio
+        if local_file is not None:
+            # A local file was asked for: start reading it now, so the keyring (which may
+            # talk to D-Bus) is asked while the file loads, not before.
+            self.controller.open_local_file(local_file)
         try:
             loaded = self.key_store.load()
         except KeyStoreError as exc:
@@ -118,7 +123,8 @@ class AppShell(QObject):
             if o.audio is not None:
                 # A file was asked for: show it; connecting stays one menu item away.
                 self.window.connection_label.setText("Not connected (File → Connect…)")
-                self.controller.open_local_file(o.audio)
+                if local_file is None:
+                    self.controller.open_local_file(o.audio)
             else:
                 self.window.stack.setCurrentWidget(self.welcome)
             return
@@ -127,8 +133,6 @@ class AppShell(QObject):
             return
         if o.voice_id and o.sample_id:
             self.controller.open_sample(SampleRef(o.voice_id, o.sample_id), o.audio)
-        elif o.audio is not None:
-            self.controller.open_local_file(o.audio)
 
     def _connect(self, key: str, base_url: str, *, demo: bool) -> bool:
         SECRETS.add(key)  # from now on the crash log redacts it
