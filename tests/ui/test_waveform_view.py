@@ -43,8 +43,16 @@ def _view(qtbot: QtBot) -> WaveformView:
 
 
 def _picture(view: WaveformView) -> QImage:
-    QApplication.processEvents()  # the scheduled envelope redraw
-    return view.viewport().grab().toImage()
+    """What is on screen: the window's backing store, painted by Qt's own (partial)
+    updates. QWidget.grab() would repaint everything and hide stale strips."""
+    for _ in range(3):  # pending redraws, then the paints they ask for
+        QApplication.processEvents()
+    vp = view.viewport()
+    origin = vp.mapTo(view.window(), vp.rect().topLeft())
+    shot = view.screen().grabWindow(
+        view.window().winId(), origin.x(), origin.y(), vp.width(), vp.height()
+    )
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
 
 
 def _top_pixel(view: WaveformView, seconds: float) -> QColor:
@@ -82,13 +90,17 @@ def test_after_a_handle_drag_a_zoom_shows_the_new_envelope(qtbot: QtBot) -> None
     pause()
     start_ms, end_ms = dragged.trims_ms()
     assert abs(end_ms - 12_000) < 100
-    for view in (dragged, fresh):
-        view.set_view_range_secs(3.0, 9.0)
     fresh.set_trims(start_ms, end_ms)
     fresh.select_handle(1)
+    for view in (dragged, fresh):
+        view.set_view_range_secs(3.0, 9.0)
+    # Painted before any event is processed: the envelope must already be the new one,
+    # not the old one stretched to the new range.
+    immediate = dragged.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     zoomed = _picture(dragged)
     assert zoomed != before
     assert zoomed == _picture(fresh)
+    assert immediate == zoomed
 
 
 def test_the_handle_under_the_cursor_is_highlighted_after_a_drag(qtbot: QtBot) -> None:
@@ -104,3 +116,20 @@ def test_the_handle_under_the_cursor_is_highlighted_after_a_drag(qtbot: QtBot) -
     pause()
     send_mouse(view.viewport(), QEvent.Type.MouseMove, handle_pos(view, 1), NO_BUTTON, NO_BUTTON)
     assert line.mouseHovering
+
+
+def test_a_dragged_view_looks_exactly_like_one_given_the_same_trims(qtbot: QtBot) -> None:
+    """A drag repaints only the strips its handles swept; nothing stale may remain."""
+    dragged, fresh = _view(qtbot), _view(qtbot)
+    drag_handle_to(dragged, 0, 6.5)  # the tint and shade move with both handles
+    drag_handle_to(dragged, 1, 11.0)
+    drag_handle_to(dragged, 1, 17.5)
+    pause()
+    send_mouse(dragged.viewport(), QEvent.Type.MouseMove, QPointF(5, 5), NO_BUTTON, NO_BUTTON)
+    pause()
+    trims = dragged.trims_ms()
+    dragged.set_trims(*trims)  # as the window's model does: handles land on whole ms
+    fresh.set_trims(*trims)
+    fresh.select_handle(1)
+    assert _picture(dragged) == _picture(fresh)
+    assert _picture(dragged) != _picture(_view(qtbot))  # the trims did change the picture

@@ -117,8 +117,13 @@ class _BandsItem(pg.GraphicsObject):
                 painter.drawRect(QRectF(start, -1.0, end - start, 2.0))
 
 
-class _OutsideShade(pg.GraphicsObject):
-    """Darkens what the trims cut away, so the kept region reads at a glance."""
+class _TrimShade(pg.GraphicsObject):
+    """Tints the kept region and darkens what the trims cut away.
+
+    Drawn here rather than as the trim region's brush so that a moving handle dirties
+    only the strip it swept: the region item changes its bounding rect on every move,
+    which made Qt repaint the whole kept region (most of the view) each drag frame.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -128,9 +133,16 @@ class _OutsideShade(pg.GraphicsObject):
         self.setZValue(5)
 
     def set_spans(self, start: float, end: float, duration: float) -> None:
-        self.prepareGeometryChange()
-        self._start, self._end, self._duration = start, end, max(duration, 0.0)
-        self.update()
+        duration = max(duration, 0.0)
+        if duration != self._duration:
+            self.prepareGeometryChange()
+            self._start, self._end, self._duration = start, end, duration
+            self.update()
+            return
+        for old, new in ((self._start, start), (self._end, end)):
+            if old != new:  # only the strip between the old and new edge changes colour
+                self.update(QRectF(min(old, new), -1.1, abs(new - old), 2.2))
+        self._start, self._end = start, end
 
     def boundingRect(self) -> QRectF:
         return QRectF(0.0, -1.1, max(self._duration, 1e-3), 2.2)
@@ -142,6 +154,8 @@ class _OutsideShade(pg.GraphicsObject):
             painter.drawRect(QRectF(0.0, -1.1, self._start, 2.2))
         if self._end < self._duration:
             painter.drawRect(QRectF(self._end, -1.1, self._duration - self._end, 2.2))
+        painter.setBrush(QBrush(QColor(63, 184, 175, 38)))
+        painter.drawRect(QRectF(self._start, -1.1, self._end - self._start, 2.2))
 
 
 def _skip_hover_while_dragging(scene: Any) -> None:
@@ -223,12 +237,14 @@ class WaveformView(pg.PlotWidget):
         self._region = _TrimRegion(
             values=(0.0, 1.0),
             orientation="vertical",
-            brush=pg.mkBrush(63, 184, 175, 38),
             pen=pg.mkPen(TRIM, width=2),
             hoverPen=pg.mkPen("#7fe3da", width=3),
             swapMode="block",
         )
         self._region.setZValue(10)
+        # Only its two lines (child items) are drawn; _TrimShade paints the tint. With no
+        # contents of its own, the region's changing bounds dirty nothing on screen.
+        self._region.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
         # Labels sit inside the kept region so they never clip at the file's edges.
         for line, text, anchor in zip(
             self._region.lines, (" Start", "End "), ((0.0, 0.0), (1.0, 0.0)), strict=True
@@ -243,7 +259,7 @@ class WaveformView(pg.PlotWidget):
         for index, line in enumerate(self._region.lines):
             line.sigDragged.connect(lambda *_args, i=index: self._set_active(i))
 
-        self._shade = _OutsideShade()
+        self._shade = _TrimShade()
         item.addItem(self._shade, ignoreBounds=True)
         self._region.sigRegionChanged.connect(self._update_shade)
 
@@ -258,7 +274,9 @@ class WaveformView(pg.PlotWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(0)
         self._redraw_timer.timeout.connect(self.redraw)
-        vb.sigXRangeChanged.connect(self._schedule_redraw)
+        # A new range is drawn in the same paint: a deferred redraw let one frame show
+        # the old envelope stretched to the new range. Resizes arrive in bursts: coalesce.
+        vb.sigXRangeChanged.connect(self._on_range_changed)
         vb.sigResized.connect(self._schedule_redraw)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
         _skip_hover_while_dragging(self.scene())
@@ -318,6 +336,9 @@ class WaveformView(pg.PlotWidget):
         )
         if self._curve.cacheMode() != mode:
             self._curve.setCacheMode(mode)
+
+    def _on_range_changed(self, *_args: object) -> None:
+        self.redraw()
 
     def _schedule_redraw(self, *_args: object) -> None:
         self._redraw_timer.start()
