@@ -96,21 +96,23 @@ class AudioDocument:
         """
         pyr = self.pyramid
         if pyr is not None and not pyr.needs_samples(start_frame, stop_frame, columns):
-            if pyr.complete and pyr.needs_samples(
-                start_frame, stop_frame, columns * _PREFETCH_ZOOM_FACTOR
-            ):
-                self._prefetch_around(start_frame, stop_frame, pyr.bucket_sizes[0] * columns)
+            if pyr.needs_samples(start_frame, stop_frame, columns * _PREFETCH_ZOOM_FACTOR):
+                self._prefetch_around(pyr, start_frame, stop_frame, columns)
             t, y = pyr.envelope(start_frame, stop_frame, columns)
             return np.asarray(t), np.asarray(y)
         samples = self.reader.read_mono(start_frame, stop_frame)
-        if pyr is not None and pyr.complete:
-            self._prefetch_around(start_frame, stop_frame, pyr.bucket_sizes[0] * columns)
+        if pyr is not None:
+            self._prefetch_around(pyr, start_frame, stop_frame, columns)
         t, y = sample_envelope(samples, start_frame, self.samplerate, columns)
         return np.asarray(t), np.asarray(y)
 
-    def _prefetch_around(self, start_frame: int, stop_frame: int, reach: int) -> None:
-        centre = (start_frame + stop_frame) // 2
-        self.reader.prefetch(centre - reach, centre + reach)
+    def _prefetch_around(
+        self, pyr: PeakPyramid, start_frame: int, stop_frame: int, columns: int
+    ) -> None:
+        if pyr.complete:  # while loading, the decoding threads need the CPU
+            reach = pyr.bucket_sizes[0] * columns  # a whole view at the finest level
+            centre = (start_frame + stop_frame) // 2
+            self.reader.prefetch(centre - reach, centre + reach)
 
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray:
         """float32 mono samples for playback or deep zoom."""

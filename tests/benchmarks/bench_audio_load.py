@@ -205,7 +205,7 @@ def _proc_status_mb(field: str) -> float | None:
     return None
 
 
-def _run_child(kind: str, path: Path) -> dict[str, Any]:
+def run_audio_child(kind: str, path: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--path", str(path)],
         capture_output=True,
@@ -240,7 +240,7 @@ def main() -> int:
         with open(path, "rb") as f:
             while f.read(1 << 24):
                 pass
-    baseline = _run_child("baseline", paths["wav"])
+    baseline = run_audio_child("baseline", paths["wav"])
     _emit(figure="baseline_rss_mb", value=round(baseline["maxrss_mb"], 1))
     _emit(figure="load_average_1min_at_start", value=os.getloadavg()[0])
 
@@ -257,8 +257,8 @@ def main() -> int:
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {f: {"ref": [], "load": []} for f in FORMATS}
     for _ in range(args.repeat):
         for fmt in FORMATS:
-            runs[fmt]["ref"].append(_run_child(reference_kind[fmt], paths[fmt]))
-            runs[fmt]["load"].append(_run_child("load", paths[fmt]))
+            runs[fmt]["ref"].append(run_audio_child(reference_kind[fmt], paths[fmt]))
+            runs[fmt]["load"].append(run_audio_child("load", paths[fmt]))
     reference: dict[str, float] = {}
     loads = {fmt: best(runs[fmt]["load"]) for fmt in FORMATS}
     for fmt in FORMATS:

@@ -42,8 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np
 import soundfile as sf
-from bench_audio_load import _run_child as run_audio_child
-from bench_audio_load import make_fixtures
+from bench_audio_load import make_fixtures, run_audio_child
 
 WIDTH, HEIGHT = 1600, 300
 

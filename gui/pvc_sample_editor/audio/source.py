@@ -376,7 +376,7 @@ class SampleReader:
     each part of the file once and never seek backwards needlessly; :meth:`prefetch`
     fills that neighbourhood ahead of time on a background thread.
 
-    Use as a context manager or call :meth:`close` (which also ends the prefetch thread).
+    Use as a context manager or call :meth:`close` (which also ends the background thread).
     """
 
     def __init__(self, path: str | os.PathLike[str], *, info: AudioInfo | None = None):
@@ -438,9 +438,14 @@ class SampleReader:
         centre = (start + stop) // 2 // size
         indices = range(start // size, (stop - 1) // size + 1)
         nearest = sorted(indices, key=lambda i: abs(i - centre))[: _READER_CACHE_CHUNKS // 2]
+        # Read without the read lock (a dict lookup is atomic): a view asks on every
+        # frame, mostly for chunks already decoded, and must neither wait nor start a
+        # thread for nothing. The background thread checks again under the lock.
+        missing = [i for i in sorted(nearest) if i not in self._chunks]
         with self._wanted_lock:
-            self._wanted = sorted(nearest)
-            self._start_background()
+            self._wanted = missing
+            if missing:
+                self._start_background()
 
     def warm_up(self, *, background: bool = False) -> None:
         """Pay ahead, off the GUI thread, for what the first far seek would cost later.
