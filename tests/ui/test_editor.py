@@ -15,6 +15,7 @@ from ui_driver import (
     drag_handle_to,
     handle_pos,
     ms_per_pixel,
+    separate_speakers,
     submit_and_wait,
 )
 
@@ -108,8 +109,7 @@ def test_speakers_noise_and_file_name_reach_the_server(qtbot: QtBot, editor: Edi
     """Separate, untick one speaker, switch noise on, rename: the server holds exactly that."""
     w = editor.window
     sp = w.speakers_panel
-    qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "speaker_1" in sp._boxes, timeout=10000)
+    separate_speakers(qtbot, w)
     assert sp.checkbox("speaker_0").isChecked()
     assert sp.checkbox("speaker_1").isChecked()
     qtbot.mouseClick(sp.checkbox("speaker_1"), Qt.MouseButton.LeftButton)
@@ -238,8 +238,7 @@ def test_twenty_thousand_handle_moves(qtbot: QtBot, editor: Editor) -> None:
 def test_screenshot_with_speakers(qtbot: QtBot, editor: Editor) -> None:
     """Save the window with the demo loaded and speakers shown, for the README and review."""
     sp = editor.window.speakers_panel
-    qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "speaker_1" in sp._boxes, timeout=10000)
+    separate_speakers(qtbot, editor.window)
     drag_handle_to(editor.window.waveform, 0, 1.2)
     drag_handle_to(editor.window.waveform, 1, 37.4)
     qtbot.mouseClick(sp.checkbox("speaker_1"), Qt.MouseButton.LeftButton)

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from pytestqt.qtbot import QtBot
-from ui_driver import Editor
+from ui_driver import Editor, separate_speakers
 
 
 class RecordingPlayer(QObject):
@@ -34,9 +34,7 @@ class RecordingPlayer(QObject):
 
 
 def separate(qtbot: QtBot, editor: Editor) -> None:
-    sp = editor.window.speakers_panel
-    qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "speaker_1" in sp._boxes, timeout=10000)
+    separate_speakers(qtbot, editor.window)
 
 
 def test_listen_plays_the_servers_audio_of_that_speaker(qtbot: QtBot, editor: Editor) -> None:

@@ -100,6 +100,21 @@ class Editor:
         return self.check.get_sample(demo.voice_id, demo.sample_id)
 
 
+def separate_speakers(qtbot: Any, window: MainWindow, count: int = 2) -> None:
+    """Click Separate and wait, as a person would, until every speaker's row is on screen.
+
+    The rows are built when the result arrives but laid out and shown a moment later; a
+    click in between lands on a checkbox that is not there yet.
+    """
+    sp = window.speakers_panel
+    qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
+    ids = [f"speaker_{i}" for i in range(count)]
+    qtbot.waitUntil(
+        lambda: all(sid in sp._boxes and sp.checkbox(sid).isVisible() for sid in ids),
+        timeout=10000,
+    )
+
+
 def submit_and_wait(qtbot: Any, ed: Editor, timeout: int = 20000) -> None:
     """Press Ctrl+S like a user and wait until the submission settles."""
     assert ed.window.submit_button.isEnabled(), ed.window.reason_label.text()
