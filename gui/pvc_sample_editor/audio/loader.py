@@ -13,7 +13,7 @@ Design (measured on the 2-core target machine, see tests/benchmarks/bench_audio_
   that finishes early takes the back half of the largest share left (work stealing),
   so a core busy with something else does not hold the load back. Ranges split at
   block boundaries, multiples of the coarsest bucket. Each worker owns one file
-  handle and one reused block buffer (about 1 MB), so memory holds at most
+  handle and one reused block buffer (at most 4 MB), so memory holds at most
   ``workers`` blocks of audio, never the file.
 - **Reading.** 16-bit sources are reduced as integers, everything else as float32;
   never float64. Uncompressed 16-bit/float WAV and AIFF are read with plain block
@@ -51,10 +51,11 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[PeakPyramid, float], None]
 
-# One block: 4 coarsest buckets at the default sizes, ~1 MB of mono float32. Small
-# enough to stay in cache while it is reduced and to report progress early, large
-# enough that Python's per-block overhead is noise.
-_BLOCK_BYTES = 1 << 20
+# One block: 16 coarsest buckets at the default sizes, 4 MB of mono float32 (2 MB of
+# int16). Measured against 1 MB blocks on the 2-core machine, two workers load a 1-hour
+# MP3 5 % sooner and a WAV 20 % sooner (fewer calls into libsndfile and numpy, fewer
+# hand-overs of the GIL), and the first block still arrives within ~10 ms.
+_BLOCK_BYTES = 1 << 22
 _MIN_STEAL_BLOCKS = 2
 _CANCEL_POLL_SECS = 0.02
 
