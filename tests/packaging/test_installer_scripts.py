@@ -229,3 +229,10 @@ def test_desktop_entry_validates() -> None:
     proc = subprocess.run([validate, str(desktop)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not proc.stdout.strip(), proc.stdout  # no hints or warnings either
+
+
+def test_package_version_is_the_project_version() -> None:
+    """The installers are named from pyproject.toml; the app reports its own literal."""
+    import pvc_sample_editor
+
+    assert pvc_sample_editor.__version__ == _version()
