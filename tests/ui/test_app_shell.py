@@ -142,21 +142,59 @@ def test_a_file_given_without_a_key_is_shown_with_a_way_to_connect(
 def test_a_file_given_with_a_stored_key_is_shown_and_connected(
     qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings, tmp_path: Path
 ) -> None:
-    """``pvc-sample-editor FILE`` with a key in the keyring: the file starts loading before
-    the keyring is asked, and the window ends up connected with the file on screen."""
+    """``pvc-sample-editor FILE`` with a key in the keyring: the keyring is asked only once
+    the file is loaded (its imports and D-Bus probe would slow the load), and the window
+    ends up connected with the file on screen."""
     import numpy as np
     import soundfile as sf
 
     path = tmp_path / "take.wav"
     sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
-    ring = MemoryKeyring()
+    asked_with_audio: list[object] = []
+
+    class WatchedKeyring(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            asked_with_audio.append(shell.controller.audio)
+            return super().get_password(service, username)
+
+    ring = WatchedKeyring()
     ring.set_password("pvc-sample-editor", "elevenlabs-api-key", emulator.api_key)
     settings.setValue("api/base_url", emulator.base_url)
     shell = make_shell(parse_args([str(path)]), KeyStore(ring))
     shell.start()
-    qtbot.waitUntil(lambda: shell.controller.audio is not None, timeout=10000)
+    assert asked_with_audio == []
+    qtbot.waitUntil(lambda: shell.client is not None, timeout=10000)
+    assert len(asked_with_audio) == 1
+    assert asked_with_audio[0] is shell.controller.audio
+    assert shell.controller.audio is not None
     assert shell.controller.audio.path == path
-    assert shell.client is not None
     assert shell.controller.client is shell.client
     assert shell.window.stack.currentWidget() is shell.window.editor_page
+    assert "Not connected" not in shell.window.connection_label.text()
+
+
+def test_a_broken_file_given_with_a_stored_key_says_why_and_still_connects(
+    qtbot: QtBot,
+    make_shell: Any,
+    emulator: Any,
+    settings: QSettings,
+    tmp_path: Path,
+    monkeypatch: Any,
+) -> None:
+    """The keyring waits for the file's load to end, failed loads included."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"this is not audio" * 100)
+    ring = MemoryKeyring()
+    ring.set_password("pvc-sample-editor", "elevenlabs-api-key", emulator.api_key)
+    settings.setValue("api/base_url", emulator.base_url)
+    shell = make_shell(parse_args([str(junk)]), KeyStore(ring))
+    shell.start()
+    qtbot.waitUntil(lambda: shell.client is not None, timeout=2500)  # before the 3-s patience
+    assert len(shown) == 1
+    assert "junk.wav" in shown[0]
+    assert shell.controller.audio is None
     assert "Not connected" not in shell.window.connection_label.text()

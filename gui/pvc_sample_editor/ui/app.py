@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:  # imported where used: start-up on a local file needs neither
 __all__ = ["AppShell", "create_application", "launch", "run_app"]
 
 log = logging.getLogger(__name__)
+
+# How long start-up waits for a given file to load before asking the keyring anyway.
+_FIRST_LOAD_PATIENCE_MS = 3000
 
 
 def create_application() -> QApplication:
@@ -96,6 +100,7 @@ class AppShell(QObject):
         self.welcome.demo_requested.connect(self.start_demo)
         self.window.stack.addWidget(self.welcome)
         self._picker_runner = TaskRunner("picker", max_threads=1, parent=self)
+        self._shut_down = False
         self._build_recent_menu()
 
     # ---------------------------------------------------------------- start
@@ -104,29 +109,66 @@ class AppShell(QObject):
         """Decide what to show from the options, the environment and the keyring."""
         o = self.options
         self.window.show()
+        local_file = None if (o.voice_id and o.sample_id) else o.audio
+        if local_file is not None and not o.demo:
+            # A local file was asked for: show it first. The keyring (its imports and a
+            # D-Bus probe, ~0.1 s) and the audio-device probe (~0.1 s) hold the GIL and
+            # the GUI thread, so they wait until the file is loaded rather than slow it.
+            self.window.connection_label.setText("Not connected (File → Connect…)")
+            self._after_first_load(self._finish_file_start)
+            self.controller.open_local_file(local_file)
+            return
         if self._player is None:
             QTimer.singleShot(0, self._attach_player)
+        self._finish_start()
+
+    def _after_first_load(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once, from the event loop, after the first load ends either way.
+
+        A load that is replaced before it ends emits neither signal, so a timer runs
+        ``then`` after a few seconds at the latest.
+        """
+        c = self.controller
+        done = False
+
+        def run() -> None:
+            nonlocal done
+            if done:
+                return
+            done = True
+            c.audio_loaded.disconnect(schedule)
+            c.audio_failed.disconnect(schedule)
+            if not self._shut_down:
+                then()
+
+        def schedule(*_args: object) -> None:
+            QTimer.singleShot(0, self, run)  # after the loaded file's paint
+
+        c.audio_loaded.connect(schedule)
+        c.audio_failed.connect(schedule)
+        QTimer.singleShot(_FIRST_LOAD_PATIENCE_MS, self, run)
+
+    def _finish_file_start(self) -> None:
+        self._attach_player()
+        self._finish_start()
+
+    def _finish_start(self) -> None:
+        o = self.options
         if o.demo:
             self.start_demo()
             return
-        local_file = None if (o.voice_id and o.sample_id) else o.audio
-        if local_file is not None:
-            # A local file was asked for: start reading it now, so the keyring (which may
-            # talk to D-Bus) is asked while the file loads, not before.
-            self.controller.open_local_file(local_file)
         try:
             loaded = self.key_store.load()
         except KeyStoreError as exc:
             loaded = None
             self.welcome.show_error(str(exc))
         if loaded is None:
-            if o.audio is not None:
-                # A file was asked for: show it; connecting stays one menu item away.
-                self.window.connection_label.setText("Not connected (File → Connect…)")
-                if local_file is None:
-                    self.controller.open_local_file(o.audio)
-            else:
+            if o.audio is None:
                 self.window.stack.setCurrentWidget(self.welcome)
+            elif o.voice_id and o.sample_id:
+                # A sample and its copy were asked for, but there is no key: show the file.
+                self.window.connection_label.setText("Not connected (File → Connect…)")
+                self.controller.open_local_file(o.audio)
             return
         base = o.api_base or self.settings.base_url or DEFAULT_BASE_URL
         if not self._connect(loaded.key, base, demo=False):
@@ -248,6 +290,7 @@ class AppShell(QObject):
 
     def shutdown(self) -> None:
         """Stop the picker runner, the client and the demo emulator."""
+        self._shut_down = True
         self._picker_runner.shutdown()
         if self.client is not None:
             self.client.close()
