@@ -27,12 +27,17 @@ __all__ = ["AudioDocument", "document_from_bytes", "load_audio_document"]
 # Deep-zoom reads of compressed files are prefetched once the view is within this factor
 # of needing samples, so the first frame below the pyramid finds them decoded.
 _PREFETCH_ZOOM_FACTOR = 4
+# A view's frame (envelope, then paint) takes a few milliseconds; the reader's background
+# decode waits that long after each envelope() so it does not compete for the GIL.
+_FRAME_HOLD_SECS = 0.008
 
 
 class _Reader(Protocol):
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray: ...
 
     def prefetch(self, start_frame: int, stop_frame: int) -> None: ...
+
+    def hold_background(self, seconds: float) -> None: ...
 
     def close(self) -> None: ...
 
@@ -49,6 +54,9 @@ class _ArrayReader:
 
     def prefetch(self, start_frame: int, stop_frame: int) -> None:
         pass  # already in memory
+
+    def hold_background(self, seconds: float) -> None:
+        pass  # no background work
 
     def close(self) -> None:
         pass
@@ -94,6 +102,7 @@ class AudioDocument:
         finest level's limit on each side of the centre, so zooming further in or
         panning by up to half that view reads samples already decoded.
         """
+        self.reader.hold_background(_FRAME_HOLD_SECS)
         pyr = self.pyramid
         if pyr is not None and not pyr.needs_samples(start_frame, stop_frame, columns):
             if pyr.needs_samples(start_frame, stop_frame, columns * _PREFETCH_ZOOM_FACTOR):

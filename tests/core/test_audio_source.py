@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +235,19 @@ def test_24_bit_files_are_left_to_libsndfile(audio_files: dict[str, Path]) -> No
     assert direct_layout(probe(audio_files["wav24_6ch"])) is None
 
 
+def _time_decodes(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record when (time.monotonic()) every block any FrameDecoder decodes starts."""
+    decoded_at: list[float] = []
+    real_read_sum = FrameDecoder.read_sum
+
+    def timed_read_sum(self: FrameDecoder, start: int, frames: int) -> np.ndarray:
+        decoded_at.append(time.monotonic())
+        return real_read_sum(self, start, frames)
+
+    monkeypatch.setattr(FrameDecoder, "read_sum", timed_read_sum)
+    return decoded_at
+
+
 def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the start frame of every block any FrameDecoder decodes from now on."""
     reads: list[int] = []
@@ -396,6 +410,36 @@ def test_reads_race_a_prefetch_and_close_ends_it(long_files: dict[str, Path]) ->
         reader.read_mono(0, 10)
 
 
+def test_held_background_work_waits_for_the_hold_and_no_longer(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A view holds the reader while it paints; prefetch decodes after, not during."""
+    decoded_at = _time_decodes(monkeypatch)
+    monkeypatch.setattr(source_module, "_MAX_HOLD_SECS", 0.15)
+    with SampleReader(long_files["mp3"]) as reader:
+        held_at = time.monotonic()
+        reader.hold_background(0.3)  # longer than one job may wait: the cap decides
+        reader.prefetch(RATE * 10, RATE * 20)
+        assert reader.wait_background(timeout=30)
+    assert decoded_at, "the prefetch never ran"
+    first = decoded_at[0] - held_at
+    assert 0.15 <= first < 0.3, f"first decode {first:.3f} s after a 0.3 s hold capped at 0.15"
+
+
+def test_a_view_that_never_stops_redrawing_still_gets_its_prefetch(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(source_module, "_MAX_HOLD_SECS", 0.02)
+    with SampleReader(long_files["flac"]) as reader:
+        reader.prefetch(RATE * 10, RATE * 20)
+        deadline = time.monotonic() + 30
+        while reader._background is not None and time.monotonic() < deadline:
+            reader.hold_background(0.01)  # a frame every 5 ms, each holding for 10 ms
+            time.sleep(0.005)
+        assert reader.wait_background(timeout=5)
+        assert reader._chunks, "prefetch starved by holds"
+
+
 def test_uncompressed_files_need_no_background_work(
     audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -433,5 +477,26 @@ def test_zooming_towards_samples_prefetches_them(
             _, y = doc.envelope(middle - 10_000 + shift, middle + 10_000 + shift, columns)
             assert y.size == 2 * columns
         assert len(reads) == decoded
+    finally:
+        doc.close()
+
+
+def test_the_document_holds_its_prefetch_while_a_frame_is_drawn(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pvc_sample_editor import audio_document
+    from pvc_sample_editor.audio_document import load_audio_document
+
+    monkeypatch.setattr(audio_document, "_FRAME_HOLD_SECS", 0.04)
+    doc = load_audio_document(long_files["mp3"])
+    try:
+        assert doc.reader.wait_background(timeout=30)  # the warm-up after loading
+        decoded_at = _time_decodes(monkeypatch)
+        middle = RATE * 15
+        asked_at = time.monotonic()
+        doc.envelope(middle - 40_000, middle + 40_000, 100)  # within 4x of samples
+        assert doc.reader.wait_background(timeout=30)
+        assert decoded_at, "no prefetch"
+        assert decoded_at[0] - asked_at >= 0.04
     finally:
         doc.close()
