@@ -258,20 +258,12 @@ def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
             fulls.append(time.perf_counter() - t0)
             firsts.append(first[0] if first else fulls[-1])
             c.audio_progress.disconnect(on_progress)
-        emit(
-            figure="open_to_first_partial_paint_s",
-            file=label,
-            format=fmt,
-            value=max(firsts),
-            runs=[round(v, 4) for v in firsts],
-        )
-        emit(
-            figure="open_to_overview_painted_s",
-            file=label,
-            format=fmt,
-            value=min(fulls),
-            runs=[round(v, 4) for v in fulls],
-        )
+        for figure, pick, values in (
+            ("open_to_first_partial_paint_s", max, firsts),
+            ("open_to_overview_painted_s", min, fulls),
+        ):
+            runs_s = [round(v, 4) for v in values]
+            emit(figure=figure, file=label, format=fmt, value=pick(values), runs=runs_s)
         figures[f"first_{fmt}"] = max(firsts)
         figures[f"overview_{fmt}"] = min(fulls)
         if fmt == "wav":
