@@ -18,7 +18,8 @@ and measures, in one run on the same files:
   does: the best overview (as for its reference), the slowest first partial paint;
 - handle-drag repaint p50/p90 at 1600x300, whole file in view and a 10-second view: one
   frame is a mouse move handled plus the paint Qt does for it (the full-viewport paint
-  mid-drag is reported too);
+  mid-drag is reported too); with ``--hours 1 3``, the 3-hour/1-hour comparison drags
+  both WAVs in alternating passes, both windows open;
 - the worst zoom/pan repaint over a sweep from the whole file down to 1 s, frames paced
   like a hand on a wheel; three sweeps on the freshly opened file, each frame's best;
 - peak RSS of the app with each file, against the app with a 10-second file.
@@ -195,46 +196,138 @@ def zoom_sweep(app: Any, view: Any) -> list[float]:
     return times
 
 
-def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
-    """Open, drag and zoom timings for one file in this process."""
-    from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF
-    from PySide6.QtWidgets import QApplication
-
-    from pvc_sample_editor.audio.cache import default_cache_dir
-    from pvc_sample_editor.ui.controller import EditorController
-    from pvc_sample_editor.ui.main_window import MainWindow
-
-    sys.path.insert(0, str(Path(__file__).parents[1] / "ui"))
-    from ui_driver import LEFT, NO_BUTTON, send_mouse
+def paint_counter(widget: Any) -> Any:
+    """An event filter counting ``widget``'s paint events and the share the last covered."""
+    from PySide6.QtCore import QEvent, QObject
 
     class PaintCounter(QObject):
-        """Counts the viewport's paint events and the share of it the last one covered."""
-
-        def __init__(self, widget: Any) -> None:
+        def __init__(self) -> None:
             super().__init__(widget)
-            self.widget = widget
             self.count = 0
             self.last_area = 0.0
             widget.installEventFilter(self)
 
         def eventFilter(self, obj: Any, event: Any) -> bool:
-            if obj is self.widget and event.type() == QEvent.Type.Paint:
+            if obj is widget and event.type() == QEvent.Type.Paint:
                 self.count += 1
                 area = sum(r.width() * r.height() for r in event.region())
-                self.last_area = area / max(1, self.widget.width() * self.widget.height())
+                self.last_area = area / max(1, widget.width() * widget.height())
             return False
+
+    return PaintCounter()
+
+
+def drag_pass(app: Any, view: Any, paints: Any, moves: int) -> dict[str, Any]:
+    """Drag the end handle to and fro ``moves`` times, as a hand does; time each frame.
+
+    One frame is a mouse move handled plus the paint Qt does for it, as in the app's
+    event loop; moves that change nothing paint nothing and are counted apart. Every
+    third move a full-viewport repaint is also timed (paint only).
+    """
+    from PySide6.QtCore import QEvent, QPointF
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "ui"))
+    from ui_driver import LEFT, NO_BUTTON, send_mouse
+
+    vp = view.viewport()
+    handle = view.data_to_widget(view.trims_secs()[1])
+    send_mouse(vp, QEvent.Type.MouseMove, handle, NO_BUTTON, NO_BUTTON)
+    app.processEvents()
+    time.sleep(0.02)
+    send_mouse(vp, QEvent.Type.MouseButtonPress, handle, LEFT, LEFT)
+    times, fullpaints, areas, no_frame = [], [], [], 0
+    for i in range(moves):
+        x = handle.x() + 40 * np.sin(i / 15.0) + 1
+        time.sleep(0.011)  # pyqtgraph takes at most 100 moves a second
+        before = paints.count
+        t = time.perf_counter()
+        send_mouse(vp, QEvent.Type.MouseMove, QPointF(x, handle.y()), NO_BUTTON, LEFT)
+        while paints.count == before and time.perf_counter() - t < 0.1:
+            app.processEvents()
+        if paints.count == before:
+            no_frame += 1
+            continue
+        times.append((time.perf_counter() - t) * 1000)
+        areas.append(paints.last_area)
+        if i % 3 == 0:
+            t = time.perf_counter()
+            vp.repaint()
+            fullpaints.append((time.perf_counter() - t) * 1000)
+    send_mouse(vp, QEvent.Type.MouseButtonRelease, handle, LEFT, NO_BUTTON)
+    app.processEvents()
+    return {"times": times, "fullpaints": fullpaints, "areas": areas, "no_frame": no_frame}
+
+
+def set_drag_view(app: Any, view: Any, span: float | None) -> None:
+    """Show the whole file (``span`` None) or ``span`` seconds; trims at 30 % and 70 %."""
+    if span is not None:
+        view.set_view_range_secs(1800.0, 1800.0 + span)
+    else:
+        view.fit_all()
+    app.processEvents()
+    start, end = view.view_range_secs()
+    view.window().controller.set_trims(
+        int((start + (end - start) * 0.3) * 1000), int((start + (end - start) * 0.7) * 1000)
+    )
+    app.processEvents()
+
+
+def open_window(app: Any, path: Path | None = None) -> tuple[Any, Any, Any]:
+    """An editor window at the benchmark's size: (window, view, paint counter)."""
+    from PySide6.QtCore import QEventLoop
+
+    from pvc_sample_editor.ui.controller import EditorController
+    from pvc_sample_editor.ui.main_window import MainWindow
+
+    window = MainWindow(EditorController(None), player=None)
+    window._confirm_close = lambda _t, _x: True
+    window.resize(WIDTH, 900)
+    window.show()
+    view = window.waveform
+    view.setFixedSize(WIDTH, HEIGHT)
+    paints = paint_counter(view.viewport())
+    app.processEvents()
+    if path is not None:
+        window.controller.open_local_file(path)
+        while window.controller.audio is None:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+        app.processEvents()
+    return window, view, paints
+
+
+def drag_3h_vs_1h(app: Any, wav_1h: Path, wav_3h: Path, passes: int = 4) -> float:
+    """p90 drag frame of the 3-hour WAV over the 1-hour one, whole file in view.
+
+    Each file's figure in its own section is measured minutes apart from the other, and
+    a 2-3 ms frame moves by more than 10 % with what else the machine does. Here both
+    windows are open and the passes alternate, so machine load lands on both alike.
+    """
+    windows = [open_window(app, wav_1h), open_window(app, wav_3h)]
+    pooled: list[list[float]] = [[], []]
+    for _ in range(passes):
+        for k, (window, view, paints) in enumerate(windows):
+            set_drag_view(app, view, None)
+            pooled[k] += drag_pass(app, view, paints, 100)["times"]
+    p90 = [float(np.percentile(times, 90)) for times in pooled]
+    for hours, value, times in zip(("1h", "3h"), p90, pooled, strict=True):
+        emit(figure="drag_repaint_ms_alternating", file=hours, p90=value, frames=len(times))
+    for window, _view, _paints in windows:
+        window.close()
+    app.processEvents()
+    return p90[1] / p90[0]
+
+
+def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
+    """Open, drag and zoom timings for one file in this process."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from pvc_sample_editor.audio.cache import default_cache_dir
 
     app = QApplication.instance() or QApplication([])
     figures: dict[str, float] = {}
     for fmt, path in paths.items():
-        window = MainWindow(EditorController(None), player=None)
-        window._confirm_close = lambda _t, _x: True
-        window.resize(WIDTH, 900)
-        window.show()
-        view = window.waveform
-        view.setFixedSize(WIDTH, HEIGHT)
-        paints = PaintCounter(view.viewport())
-        app.processEvents()
+        window, view, paints = open_window(app)
         c = window.controller
         # Three cold opens (peak cache emptied before each), like the three runs of the
         # reference decode: the overview figure is the best, the first partial paint
@@ -268,45 +361,9 @@ def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
         figures[f"overview_{fmt}"] = min(fulls)
         if fmt == "wav":
             for view_label, span in (("whole", None), ("10s", 10.0)):
-                if span is not None:
-                    view.set_view_range_secs(1800.0, 1800.0 + span)
-                else:
-                    view.fit_all()
-                app.processEvents()
-                start, end = view.view_range_secs()
-                c.set_trims(
-                    int((start + (end - start) * 0.3) * 1000),
-                    int((start + (end - start) * 0.7) * 1000),
-                )
-                app.processEvents()
-                vp = view.viewport()
-                handle = view.data_to_widget(view.trims_secs()[1])
-                send_mouse(vp, QEvent.Type.MouseMove, handle, NO_BUTTON, NO_BUTTON)
-                app.processEvents()
-                time.sleep(0.02)
-                send_mouse(vp, QEvent.Type.MouseButtonPress, handle, LEFT, LEFT)
-                times, full_paints, areas, no_frame = [], [], [], 0
-                for i in range(300):
-                    x = handle.x() + 40 * np.sin(i / 15.0) + 1
-                    time.sleep(0.011)  # pyqtgraph takes at most 100 moves a second
-                    # One frame: the move is handled and Qt paints what changed, as in
-                    # the app's event loop. Moves that change nothing paint nothing.
-                    before = paints.count
-                    t = time.perf_counter()
-                    send_mouse(vp, QEvent.Type.MouseMove, QPointF(x, handle.y()), NO_BUTTON, LEFT)
-                    while paints.count == before and time.perf_counter() - t < 0.1:
-                        app.processEvents()
-                    if paints.count == before:
-                        no_frame += 1
-                        continue
-                    times.append((time.perf_counter() - t) * 1000)
-                    areas.append(paints.last_area)
-                    if i % 3 == 0:  # also: a full repaint mid-drag, paint only
-                        t = time.perf_counter()
-                        vp.repaint()
-                        full_paints.append((time.perf_counter() - t) * 1000)
-                send_mouse(vp, QEvent.Type.MouseButtonRelease, handle, LEFT, NO_BUTTON)
-                app.processEvents()
+                set_drag_view(app, view, span)
+                drag = drag_pass(app, view, paints, 300)
+                times, fullpaints, areas = drag["times"], drag["fullpaints"], drag["areas"]
                 p50, p90 = float(np.percentile(times, 50)), float(np.percentile(times, 90))
                 emit(
                     figure="drag_repaint_ms",
@@ -315,15 +372,15 @@ def in_process(paths: dict[str, Path], label: str) -> dict[str, float]:
                     p50=p50,
                     p90=p90,
                     frames=len(times),
-                    moves_without_frame=no_frame,
+                    moves_without_frame=drag["no_frame"],
                     painted_area_fraction_p50=float(np.percentile(areas, 50)),
                 )
                 emit(
                     figure="drag_full_viewport_paint_ms",
                     file=label,
                     view=view_label,
-                    p50=float(np.percentile(full_paints, 50)),
-                    p90=float(np.percentile(full_paints, 90)),
+                    p50=float(np.percentile(fullpaints, 50)),
+                    p90=float(np.percentile(fullpaints, 90)),
                 )
                 figures[f"drag_p90_{view_label}"] = p90
         # Three sweeps, each on the file freshly opened (so compressed files start with
@@ -415,8 +472,13 @@ def main() -> int:
         for name, value in ratios.items():
             emit(ratio=name, file=label, value=round(value, 3), meets=value <= 1.0)
     if 1.0 in results and 3.0 in results:
-        a, b = results[1.0]["drag_p90_whole"], results[3.0]["drag_p90_whole"]
-        emit(ratio="drag_p90 3h / 1h", value=round(b / a, 3), meets=b <= a * 1.1)
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication([])
+        ratio = drag_3h_vs_1h(app, make_fixtures(1.0)["wav"], make_fixtures(3.0)["wav"])
+        emit(
+            ratio="drag_p90 3h / 1h (alternating passes)", value=round(ratio, 3), meets=ratio <= 1.1
+        )
     return 0
 
 
