@@ -305,7 +305,7 @@ def drag_3h_vs_1h(app: Any, wav_1h: Path, wav_3h: Path, passes: int = 4) -> floa
     windows = [open_window(app, wav_1h), open_window(app, wav_3h)]
     pooled: list[list[float]] = [[], []]
     for _ in range(passes):
-        for k, (window, view, paints) in enumerate(windows):
+        for k, (_window, view, paints) in enumerate(windows):
             set_drag_view(app, view, None)
             pooled[k] += drag_pass(app, view, paints, 100)["times"]
     p90 = [float(np.percentile(times, 90)) for times in pooled]
