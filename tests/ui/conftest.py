@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor
 
@@ -28,6 +28,14 @@ def _no_busy_runners(qapp: object) -> Iterator[None]:
     for runner in busy:
         runner.shutdown()
     assert not busy, f"test left busy task runners: {[r.name for r in busy]}"
+
+
+@pytest.fixture
+def warnings_shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of every QMessageBox.warning, collected instead of shown (it is modal)."""
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    return shown
 
 
 @pytest.fixture

@@ -179,13 +179,9 @@ def test_a_broken_file_given_with_a_stored_key_says_why_and_still_connects(
     emulator: Any,
     settings: QSettings,
     tmp_path: Path,
-    monkeypatch: Any,
+    warnings_shown: list[str],
 ) -> None:
     """The keyring waits for the file's load to end, failed loads included."""
-    from PySide6.QtWidgets import QMessageBox
-
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"this is not audio" * 100)
     ring = MemoryKeyring()
@@ -194,7 +190,7 @@ def test_a_broken_file_given_with_a_stored_key_says_why_and_still_connects(
     shell = make_shell(parse_args([str(junk)]), KeyStore(ring))
     shell.start()
     qtbot.waitUntil(lambda: shell.client is not None, timeout=2500)  # before the 3-s patience
-    assert len(shown) == 1
-    assert "junk.wav" in shown[0]
+    assert len(warnings_shown) == 1
+    assert "junk.wav" in warnings_shown[0]
     assert shell.controller.audio is None
     assert "Not connected" not in shell.window.connection_label.text()

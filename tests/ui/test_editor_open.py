@@ -88,13 +88,9 @@ def test_dropping_a_file_opens_it(qtbot: QtBot, tmp_path: Path) -> None:
 
 
 def test_bad_file_leaves_the_open_document_alone(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: Any
+    qtbot: QtBot, tmp_path: Path, warnings_shown: list[str]
 ) -> None:
     """A file that is not audio gives a clear message; what was open stays open."""
-    from PySide6.QtWidgets import QMessageBox
-
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     window = make_window(qtbot, None)
     window.open_path(tone(tmp_path / "good.wav", 3.0))
     qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
@@ -102,8 +98,8 @@ def test_bad_file_leaves_the_open_document_alone(
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"this is not audio" * 100)
     window.open_path(junk)
-    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
-    assert "junk.wav" in shown[0] or "audio" in shown[0].lower()
+    qtbot.waitUntil(lambda: bool(warnings_shown), timeout=10000)
+    assert "junk.wav" in warnings_shown[0] or "audio" in warnings_shown[0].lower()
     assert window.controller.session is before
     assert window.controller.audio.duration_ms == 3000
     window.close()

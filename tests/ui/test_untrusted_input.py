@@ -17,7 +17,6 @@ import pytest
 import requests
 import soundfile as sf
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor
 
@@ -126,18 +125,16 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES)
 def test_every_corpus_file_loads_or_explains(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, warnings_shown: list[str], case: str
 ) -> None:
     """Load correctly, or say what is wrong and what to do; never disturb the open edit."""
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     (tmp_path / "corpus").mkdir()
     path, seconds = corpus(tmp_path / "corpus")[case]
     before = window.controller.session
     before_edit = before.edit
-    failed = open_and_wait(qtbot, window, path, shown)
+    failed = open_and_wait(qtbot, window, path, warnings_shown)
     if failed():
-        message = shown[-1]
+        message = warnings_shown[-1]
         assert path.name in message or str(path) in message, message
         assert len(message) > 30
         assert "Traceback" not in message
@@ -159,18 +156,18 @@ def test_every_corpus_file_loads_or_explains(
 
 
 def test_a_file_that_disappears_while_loading(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, warnings_shown: list[str]
 ) -> None:
     """Deleted right after Open: it loads (the handle was open) or fails clearly; no hang."""
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     path = write(tmp_path / "vanishing.flac", speechish(30.0))
     before = window.controller.audio
     window.open_path(path)
     path.unlink()
-    qtbot.waitUntil(lambda: bool(shown) or window.controller.audio is not before, timeout=20000)
-    if shown:
-        assert "vanishing.flac" in shown[-1]
+    qtbot.waitUntil(
+        lambda: bool(warnings_shown) or window.controller.audio is not before, timeout=20000
+    )
+    if warnings_shown:
+        assert "vanishing.flac" in warnings_shown[-1]
         assert window.controller.audio is before
 
 
@@ -178,15 +175,13 @@ def test_a_file_that_disappears_while_loading(
     os.geteuid() == 0, reason="root reads any file; the core test covers the message"
 )
 def test_unreadable_file(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, warnings_shown: list[str]
 ) -> None:
     """No read permission: a message that says so and what to do."""
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
     path = write(tmp_path / "locked.wav", speechish(1.0))
     path.chmod(0)
-    open_and_wait(qtbot, window, path, shown)
-    assert "permission" in shown[-1]
+    open_and_wait(qtbot, window, path, warnings_shown)
+    assert "permission" in warnings_shown[-1]
 
 
 # Rich text to any label that guesses (Qt.mightBeRichText); no "/" so it is a valid name.
