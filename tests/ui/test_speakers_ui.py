@@ -70,3 +70,16 @@ def test_cancelling_the_poll_stops_checking(qtbot: QtBot, editor: Editor) -> Non
     polls = len(editor.server.requests_log.for_operation("get_pvc_sample_speakers"))
     qtbot.wait(800)
     assert len(editor.server.requests_log.for_operation("get_pvc_sample_speakers")) == polls
+
+
+def test_a_failed_start_leaves_separate_clickable_to_try_again(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    sp = editor.window.speakers_panel
+    editor.server.faults.inject("start_speaker_separation", count=10, status=500)
+    assert sp.separate_button.isEnabled()
+    qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sp._busy_row.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: not editor.controller._api.busy, timeout=20000)
+    qtbot.waitUntil(lambda: not sp._busy_row.isVisible(), timeout=5000)
+    assert sp.separate_button.isEnabled()

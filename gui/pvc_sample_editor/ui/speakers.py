@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor.api.models import SeparationStatus, SpeakerSeparation
-from pvc_sample_editor.edit import format_ms, seconds_to_ms
+from pvc_sample_editor.edit import format_ms
 
 __all__ = ["SPEAKER_COLORS", "SpeakersPanel", "speaker_color"]
 
@@ -54,6 +54,7 @@ class SpeakersPanel(QWidget):
         self._boxes: dict[str, QCheckBox] = {}
         self._listen: dict[str, QPushButton] = {}
         self._listen_state: tuple[bool, str] = (True, "")
+        self._can_separate = False  # what the last show_separation allowed
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
@@ -104,7 +105,8 @@ class SpeakersPanel(QWidget):
         self.status_label.setText(f"Speakers: {label}")
         completed = bool(separation and separation.completed)
         pending = status == SeparationStatus.PENDING
-        self.separate_button.setEnabled(online and not pending)
+        self._can_separate = online and not pending
+        self.separate_button.setEnabled(self._can_separate)
         self.separate_button.setText("Separate again" if completed else "Separate speakers")
         if completed and separation is not None:
             self._build_rows(separation)
@@ -115,7 +117,8 @@ class SpeakersPanel(QWidget):
     def set_polling(self, polling: bool, message: str = "") -> None:
         """Show or hide the progress row while separation is being polled."""
         self._busy_row.setVisible(polling)
-        self.separate_button.setEnabled(not polling and self.separate_button.isEnabled())
+        # From what the last render allows, not from the button (polling disabled it).
+        self.separate_button.setEnabled(not polling and self._can_separate)
         if polling and message:
             self.status_label.setText(message)
 
@@ -166,7 +169,8 @@ class SpeakersPanel(QWidget):
             box = QCheckBox(speaker.speaker_id)
             box.setToolTip(f"Keep {speaker.speaker_id} in the training sample")
             box.toggled.connect(self._emit_selection)
-            talk = QLabel(f"{format_ms(seconds_to_ms(speaker.duration_secs))} speech")
+            ms = speaker.duration_ms
+            talk = QLabel(f"{format_ms(ms)} speech" if ms is not None else "speech: unknown")
             talk.setTextFormat(Qt.TextFormat.PlainText)
             talk.setObjectName("secondary")
             count = QLabel(f"{len(speaker.utterances)} utterances")
