@@ -189,3 +189,23 @@ def test_read_back_with_missing_fields_says_sent_but_unconfirmed(
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_a_read_back_listing_the_speakers_in_another_order_confirms() -> None:
+    """A selection has no order: the same speakers read back reordered are no difference,
+    other speakers are."""
+    from pvc_sample_editor.api.models import Sample, SeparationStatus, SpeakerSeparation
+    from pvc_sample_editor.edit import SampleEdit
+    from pvc_sample_editor.ui.controller import _confirm
+
+    sent = SampleEdit(100, 900, False, "take.wav", ("speaker_0", "speaker_1"))
+
+    def read_back(*ids: str) -> Sample:
+        sep = SpeakerSeparation("v", "s", SeparationStatus.COMPLETED, selected_speaker_ids=ids)
+        return Sample(
+            "s", "take.wav", "audio/wav", 1, "h", remove_background_noise=False,
+            speaker_separation=sep, trim_start=100, trim_end=900,
+        )  # fmt: skip
+
+    assert _confirm(sent, read_back("speaker_1", "speaker_0"), True) == ()
+    assert _confirm(sent, read_back("speaker_1"), True) == ("speaker selection differs",)

@@ -75,7 +75,12 @@ def _confirm(sent: SampleEdit, sample: Sample, separation_completed: bool) -> tu
         diffs.append(f"file name: server has {sample.file_name!r}")
     sep = sample.speaker_separation
     read_back = sep.selected_speaker_ids if sep is not None else None
-    if separation_completed and read_back is not None and read_back != sent.selected_speaker_ids:
+    # A selection has no order; the server may return it in another one.
+    if (
+        separation_completed
+        and read_back is not None
+        and set(read_back) != set(sent.selected_speaker_ids)
+    ):
         diffs.append("speaker selection differs")
     return tuple(diffs)
 
@@ -635,10 +640,6 @@ class EditorController(QObject):
         if self._submit_task is not None:
             self._submit_task.cancel()
             self.submission_progress.emit("Cancelling…")
-
-    def retry_notice(self, text: str) -> None:
-        """From the client's retry hook (worker thread): show the retry in the busy line."""
-        report_progress(text)
 
     # ---------------------------------------------------------------- closing
 
