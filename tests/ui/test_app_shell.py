@@ -194,3 +194,23 @@ def test_a_broken_file_given_with_a_stored_key_says_why_and_still_connects(
     assert "junk.wav" in warnings_shown[0]
     assert shell.controller.audio is None
     assert "Not connected" not in shell.window.connection_label.text()
+
+
+def test_connecting_by_hand_while_a_given_file_loads_is_kept(
+    qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings, tmp_path: Path
+) -> None:
+    """The deferred keyring look-up must not replace a connection the user just made."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "take.wav"
+    sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    ring = MemoryKeyring()
+    ring.set_password("pvc-sample-editor", "elevenlabs-api-key", emulator.api_key)
+    shell = make_shell(parse_args([str(path)]), KeyStore(ring))
+    shell.start()
+    assert shell._connect(emulator.api_key, emulator.base_url, demo=False)  # File → Connect…
+    chosen = shell.client
+    qtbot.waitUntil(lambda: shell._player is not None or shell.controller.audio is not None)
+    qtbot.wait(200)  # the deferred part of the start has run by now
+    assert shell.client is chosen

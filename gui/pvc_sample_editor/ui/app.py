@@ -150,7 +150,8 @@ class AppShell(QObject):
 
     def _finish_file_start(self) -> None:
         self._attach_player()
-        self._finish_start()
+        if self.client is None:  # not connected by hand (File → Connect…) meanwhile
+            self._finish_start()
 
     def _finish_start(self) -> None:
         o = self.options
@@ -313,7 +314,9 @@ def _make_player() -> object | None:
 def launch(options: AppOptions) -> tuple[AppShell, CrashNotifier, Path]:
     """Everything run_app does before the event loop: logging, crash handling, the shell.
 
-    Raises whatever ``AppShell.start`` raises; the caller reports it.
+    Raises whatever ``AppShell.start`` raises; the caller reports it. With a file given,
+    part of the start runs later from the event loop (see ``AppShell.start``); errors
+    there reach the crash dialog like any other.
     """
     create_application()
     log_path = install_logging()
