@@ -547,8 +547,8 @@ class MainWindow(QMainWindow):
         partial = self.controller.partial_audio
         if partial is not None and self.waveform.duration == 0:
             self.waveform.set_source(partial, partial.duration_secs)
-        elif partial is not None:
-            self.waveform.redraw()
+        elif partial is not None and partial is self.waveform.source:
+            self.waveform.redraw()  # a file already shown stays as it is until this one is in
 
     def _on_audio_loaded(self) -> None:
         self.load_progress.hide()

@@ -90,9 +90,12 @@ class _BandsItem(pg.GraphicsObject):
         self.setZValue(-20)
 
     def set_bands(self, bands: Sequence[SpeakerBands], duration: float) -> None:
+        duration = max(duration, 1e-3)
+        if list(bands) == self._bands and duration == self._duration:
+            return  # every edit re-renders; unchanged bands keep their cached picture
         self.prepareGeometryChange()
         self._bands = list(bands)
-        self._duration = max(duration, 1e-3)
+        self._duration = duration
         # Hidden when there is nothing to shade: a visible item with a cache costs a
         # full-width pixmap to clear and blit on every zoom frame, even when empty.
         self.setVisible(any(band.spans for band in self._bands))
@@ -368,11 +371,6 @@ class WaveformView(pg.PlotWidget):
             self._region.blockSignals(False)
         self._region.update()
         self._update_shade()
-
-    def handle_scene_pos(self, index: int) -> QPointF:
-        """Scene position of a handle at mid-height (used by tests to grab it)."""
-        x = self._region.lines[index].value()
-        return self._vb.mapViewToScene(QPointF(float(x), 0.0))
 
     def _update_shade(self) -> None:
         start, end = self.trims_secs()
