@@ -14,13 +14,12 @@ Decisions the spec leaves open (see ``CONTRACT.md``), made here and tested:
 from __future__ import annotations
 
 import json
-import math
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pvc_sample_editor.api.models import Sample
+from pvc_sample_editor.api.models import Sample, seconds_to_ms
 
 __all__ = [
     "EditContext",
@@ -36,15 +35,6 @@ __all__ = [
 ]
 
 MAX_FILE_NAME_BYTES = 255
-
-
-def seconds_to_ms(seconds: float) -> int:
-    """The one rounding rule from view seconds to model ms: round half away from zero."""
-    if not math.isfinite(seconds):
-        raise ValueError(f"not a finite time: {seconds!r}")
-    scaled = abs(seconds) * 1000.0
-    ms = math.floor(scaled + 0.5)
-    return ms if seconds >= 0 else -ms
 
 
 def format_ms(ms: int) -> str:

@@ -278,3 +278,13 @@ def test_valid_bodies_parse_and_ignore_unknown_fields(
     first = parser(valid)
     if isinstance(valid, dict):
         assert parser({**valid, "added_later": [1, {"x": None}]}) == first
+
+
+def test_an_absurd_duration_is_unknown_not_a_crash() -> None:
+    """1e306 s is finite, so it parses; in milliseconds it overflows."""
+    with pytest.raises(ValueError, match="not a finite time"):
+        seconds_to_ms(1e306)
+    assert Sample("s", "f", "m", 0, "h", duration_secs=1e306).duration_ms is None
+    body = {**SEPARATION, "speakers": {"s0": {"speaker_id": "s0", "duration_secs": 1e306}}}
+    assert SpeakerSeparation.from_json(body).speakers[0].duration_ms is None
+    assert SpeakerSeparation.from_json(SEPARATION).speakers[0].duration_ms is not None

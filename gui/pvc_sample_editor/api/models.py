@@ -32,11 +32,34 @@ __all__ = [
     "VoicePage",
     "Waveform",
     "samples_from_json",
+    "seconds_to_ms",
     "status_from_json",
     "voice_id_from_json",
 ]
 
 T = TypeVar("T")
+
+
+def seconds_to_ms(seconds: float) -> int:
+    """The one rounding rule from seconds to whole ms: round half away from zero.
+
+    Used for handle positions (via ``edit``) and for the server's durations alike: with
+    Python's round-half-even a handle dragged to the very end of a 10.0625 s sample
+    would land 1 ms past its duration. Raises ValueError for a time that is not finite
+    or whose milliseconds are not (a finite but absurd 1e306 s).
+    """
+    scaled = abs(seconds) * 1000.0
+    if not math.isfinite(scaled):
+        raise ValueError(f"not a finite time: {seconds!r}")
+    ms = math.floor(scaled + 0.5)
+    return ms if seconds >= 0 else -ms
+
+
+def _ms_or_none(seconds: float | None) -> int | None:
+    try:
+        return None if seconds is None else seconds_to_ms(seconds)
+    except ValueError:
+        return None
 
 
 class SeparationStatus(str, Enum):
@@ -166,6 +189,11 @@ class Speaker:
     duration_secs: float
     utterances: tuple[Utterance, ...] = ()
 
+    @property
+    def duration_ms(self) -> int | None:
+        """Total speech in whole milliseconds; None if the server's figure is absurd."""
+        return _ms_or_none(self.duration_secs)
+
     @classmethod
     def from_json(cls, data: object) -> Speaker:
         """Parse a ``SpeakerResponseModel``."""
@@ -268,20 +296,9 @@ class Sample:
 
     @property
     def duration_ms(self) -> int | None:
-        """The duration in whole milliseconds, if the server gave one.
-
-        Rounded half away from zero, the same rule as ``edit.seconds_to_ms`` (which the
-        view uses for handle positions): with Python's round-half-even a handle dragged
-        to the very end of a 10.0625 s sample would land 1 ms past this duration.
-        """
-        if self.duration_secs is None:
-            return None
-        scaled = abs(self.duration_secs) * 1000.0
-        # A finite but absurd duration (1e306 s) overflows to inf; treat it as unknown.
-        if not math.isfinite(scaled):
-            return None
-        ms = math.floor(scaled + 0.5)
-        return ms if self.duration_secs >= 0 else -ms
+        """The duration in whole milliseconds (see :func:`seconds_to_ms`), if the server
+        gave a usable one; an absurd one (1e306 s) counts as unknown."""
+        return _ms_or_none(self.duration_secs)
 
     @classmethod
     def from_json(cls, data: object) -> Sample:
