@@ -242,16 +242,15 @@ class Api:
 
     def edit_pvc_voice_sample(self, req: Request) -> Body:
         """POST …/samples/{sample_id}: THE EDIT (trims, speakers, noise, file name)."""
-        self._sample(req)
-        fields = Fields(parse_json_object(req.body, required=False))
-        noise = fields.boolean("remove_background_noise")
-        speakers = fields.string_list("selected_speaker_ids", nullable=True)
-        start = fields.integer("trim_start_time", nullable=True)
-        end = fields.integer("trim_end_time", nullable=True)
-        file_name = fields.string("file_name", nullable=True)
-        fields.check()  # types first, as pydantic does, then the checks against state
-        with self.store.transaction():
-            sample = self._sample(req)
+        with self.store.transaction():  # nothing is written before the last check
+            sample = self._sample(req)  # 404 first, then types, then checks against state
+            fields = Fields(parse_json_object(req.body, required=False))
+            noise = fields.boolean("remove_background_noise")
+            speakers = fields.string_list("selected_speaker_ids", nullable=True)
+            start = fields.integer("trim_start_time", nullable=True)
+            end = fields.integer("trim_end_time", nullable=True)
+            file_name = fields.string("file_name", nullable=True)
+            fields.check()  # types first, as pydantic does
             changes: dict[str, object] = {}
             if not isinstance(noise, Missing):
                 changes["remove_background_noise"] = noise
