@@ -69,6 +69,7 @@ def load_pyramid(
     cache_dir: Path | None = None,
     progress_interval: float = 0.05,
     use_cache: bool = True,
+    info: AudioInfo | None = None,
 ) -> PeakPyramid:
     """Read the file at ``path`` once and return its complete :class:`PeakPyramid`.
 
@@ -79,7 +80,8 @@ def load_pyramid(
     time (milliseconds), after every worker thread has ended. The finished pyramid is
     stored in the peak cache (``cache_dir``, default
     :func:`~pvc_sample_editor.audio.cache.default_cache_dir`), and a later load of the
-    unchanged file returns it without decoding; ``use_cache=False`` skips both.
+    unchanged file returns it without decoding; ``use_cache=False`` skips both. ``info``
+    is the file's :func:`probe`, when the caller already has it (a reader opened on it).
 
     Raises :class:`AudioLoadError` for files that cannot be read (see :func:`probe`).
     """
@@ -92,7 +94,7 @@ def load_pyramid(
             if on_progress is not None:
                 on_progress(cached, 1.0)
             return cached
-    info = probe(path)
+    info = info if info is not None else probe(path)
     key_before = cache.stat_key(info.path)
     pyramid = PeakPyramid(info, BUCKET_SIZES)
     _Load(pyramid, workers, on_progress, cancel, progress_interval).run()
@@ -189,7 +191,6 @@ class _Load:
         self.shared = _Shared(
             [_Range(a, b) for a, b in zip(starts, ends, strict=True)], self.block_frames
         )
-        self.n_workers = n_workers
         self.layout = None if self.info.is_compressed else direct_layout(self.info)
 
     def run(self) -> None:

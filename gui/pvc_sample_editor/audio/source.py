@@ -46,8 +46,6 @@ _AUDIO_SUFFIXES = frozenset(
 
 # Subtypes libsndfile can hand out as int16 without losing anything: 16 bits or fewer.
 _INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW", "DPCM_8", "DPCM_16"})
-# Subtypes whose samples can be NaN or ±Inf.
-_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
 # Containers whose samples must be decoded, so seeking and re-reading cost real work.
 _COMPRESSED_FORMATS = frozenset({"FLAC", "OGG", "MP3", "MPEG"})
 
@@ -89,11 +87,6 @@ class AudioInfo:
     def reads_as_int16(self) -> bool:
         """True when the samples fit int16 exactly (16 bits or fewer)."""
         return self.subtype in _INT16_SUBTYPES
-
-    @property
-    def may_hold_nonfinite(self) -> bool:
-        """True for float files, whose samples may be NaN or ±Inf."""
-        return self.subtype in _FLOAT_SUBTYPES
 
 
 def probe(path: str | os.PathLike[str]) -> AudioInfo:
