@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -120,3 +121,34 @@ def make_audio(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def exit_during_a_slow_decode(body: str, path: Path) -> list[str]:
+    """Run ``body`` in a fresh interpreter with every decode slowed; the words it printed.
+
+    Each decode (``FrameDecoder.read_sum``) first sleeps 0.3 s, releasing the GIL as
+    libsndfile does, and prints ``decoded`` when done; ``body`` sees ``path`` and starts
+    the work, then the interpreter exits. A decode still running inside libsndfile while
+    the process tears it down crashed it (Segmentation fault, seen with a 1-hour MP3):
+    exit must wait, so ``decoded`` comes after ``exiting``. Asserts a clean exit.
+    """
+    code = (
+        "import sys, threading, time\n"
+        "from pvc_sample_editor.audio import source\n"
+        "real = source.FrameDecoder.read_sum\n"
+        "def slow(self, start, frames):\n"
+        "    time.sleep(0.3)\n"
+        "    out = real(self, start, frames)\n"
+        "    print('decoded', flush=True)\n"
+        "    return out\n"
+        "source.FrameDecoder.read_sum = slow\n"
+        "path = sys.argv[1]\n"
+        f"{body}\n"
+        "time.sleep(0.05)  # the decode has started\n"
+        "print('exiting', flush=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.split()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import exit_during_a_slow_decode
 from pvc_sample_editor.audio import (
     BUCKET_SIZES,
     AudioLoadError,
@@ -401,3 +402,14 @@ def test_prune_removes_the_least_recently_used_entries(tmp_path: Path) -> None:
         os.utime(entry, ns=(i * 10**9, i * 10**9))
     cache_module.prune(tmp_path, 2500)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.peaks", "4.peaks"]
+
+
+def test_the_interpreter_waits_for_a_load_block_before_exiting(files: dict[str, Path]) -> None:
+    # A load on a daemon thread (a script's, say) when the process exits: its worker
+    # must not be inside libsndfile while the process tears it down.
+    body = (
+        "from pvc_sample_editor.audio import load_pyramid\n"
+        "kwargs = {'use_cache': False, 'workers': 1}\n"
+        "threading.Thread(target=load_pyramid, args=(path,), kwargs=kwargs, daemon=True).start()"
+    )
+    assert exit_during_a_slow_decode(body, files["flac16"])[:2] == ["exiting", "decoded"]

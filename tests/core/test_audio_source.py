@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import exit_during_a_slow_decode
 from pvc_sample_editor.audio import AudioLoadError, SampleReader, probe
 from pvc_sample_editor.audio import source as source_module
 from pvc_sample_editor.audio.source import FrameDecoder, direct_layout
@@ -500,3 +501,18 @@ def test_the_document_holds_its_prefetch_while_a_frame_is_drawn(
         assert decoded_at[0] - asked_at >= 0.04
     finally:
         doc.close()
+
+
+def test_the_interpreter_waits_for_a_reader_decode_before_exiting(
+    long_files: dict[str, Path],
+) -> None:
+    # A script, or a crash path, may exit without closing a reader. The warm-up is
+    # asked from a daemon thread, as the app's loader asks it (a thread inherits the
+    # flag), and the process must still wait for it (see exit_during_a_slow_decode).
+    body = (
+        "from pvc_sample_editor.audio import SampleReader\n"
+        "reader = SampleReader(path)\n"
+        "kwargs = {'background': True}\n"
+        "threading.Thread(target=reader.warm_up, kwargs=kwargs, daemon=True).start()"
+    )
+    assert exit_during_a_slow_decode(body, long_files["mp3"]) == ["exiting", "decoded"]

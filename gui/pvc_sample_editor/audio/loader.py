@@ -194,8 +194,12 @@ class _Load:
         self.layout = None if self.info.is_compressed else direct_layout(self.info)
 
     def run(self) -> None:
+        # Not daemons, even when started from one (a thread inherits the flag): run()
+        # joins them, and should its caller's thread be cut off at interpreter exit,
+        # exit waits for them rather than tear libsndfile down under a decode (which
+        # crashed the process).
         threads = [
-            threading.Thread(target=self._work, args=(own,), name=f"pvc-peaks-{i}", daemon=True)
+            threading.Thread(target=self._work, args=(own,), name=f"pvc-peaks-{i}", daemon=False)
             for i, own in enumerate(self.shared.ranges)
         ]
         try:

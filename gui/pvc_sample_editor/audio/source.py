@@ -492,7 +492,10 @@ class SampleReader:
         if self._closed or self._background is not None:
             return  # closed, or the running thread picks the new work up
         self._background_threads = [t for t in self._background_threads if t.is_alive()]
-        thread = threading.Thread(target=self._background_loop, name="pvc-reader", daemon=True)
+        # Not a daemon, even when started from one (a loader's thread, say): interpreter
+        # exit waits for the job in hand (a chunk, a warm-up) instead of tearing
+        # libsndfile down under a decode, which crashed the process.
+        thread = threading.Thread(target=self._background_loop, name="pvc-reader", daemon=False)
         self._background = thread
         self._background_threads.append(thread)
         thread.start()
