@@ -411,6 +411,33 @@ def test_reads_race_a_prefetch_and_close_ends_it(long_files: dict[str, Path]) ->
         reader.read_mono(0, 10)
 
 
+def test_a_warm_up_seeks_to_the_end_in_steps_that_close_can_come_between(
+    long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(source_module, "_WARM_UP_STEP_FRAMES", RATE)  # 30 steps
+    reads = _count_decodes(monkeypatch)
+    with SampleReader(long_files["mp3"]) as reader:
+        reader.warm_up(background=True)
+        assert reader.wait_background(timeout=30)
+        frames = reader.info.frames
+    assert reads == [*range(RATE - 1, frames - 1, RATE), frames - 1]
+
+    real_read_sum = FrameDecoder.read_sum
+
+    def slow_read_sum(self: FrameDecoder, start: int, frames: int) -> np.ndarray:
+        time.sleep(0.01)  # a long file's scan: 30 steps now take 0.3 s
+        return real_read_sum(self, start, frames)
+
+    monkeypatch.setattr(FrameDecoder, "read_sum", slow_read_sum)
+    reads.clear()
+    reader = SampleReader(long_files["mp3"])
+    reader.warm_up(background=True)
+    time.sleep(0.05)
+    reader.close()  # returns after the step in hand, not after the whole scan
+    assert 0 < len(reads) < 15
+    assert not [t for t in threading.enumerate() if t.name == "pvc-reader"]
+
+
 def test_held_background_work_waits_for_the_hold_and_no_longer(
     long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

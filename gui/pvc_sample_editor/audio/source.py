@@ -360,6 +360,11 @@ _READER_CACHE_FRAMES = _READER_CACHE_CHUNKS * _READER_CHUNK_FRAMES
 _READER_BLOCK_FRAMES = 1 << 16
 # The longest background work waits for holds (see hold_background) before each job.
 _MAX_HOLD_SECS = 0.05
+# An MP3 warm-up seeks to the end in steps of this many frames (~6 minutes at 48 kHz,
+# ~7 ms of scanning). The scan is incremental, so the steps cost what one seek does,
+# and a close() (on the GUI thread, when another file replaces this one), a read or a
+# view's hold waits for one step instead of the whole scan (~75 ms per hour of audio).
+_WARM_UP_STEP_FRAMES = 1 << 24
 
 
 class SampleReader:
@@ -451,7 +456,8 @@ class SampleReader:
         libsndfile's MP3 decoder indexes frame headers up to a seek target the first
         time (~75 ms per hour of audio); a seek to the end builds the whole index. Cheap
         and harmless for other formats. ``background=True`` returns at once and does it
-        on the background thread, before any prefetch; reads meanwhile wait for it.
+        on the background thread, before any prefetch, in steps of a few milliseconds:
+        a read, a hold or :meth:`close` meanwhile waits for one step.
         """
         if not self.info.is_compressed:
             return
@@ -460,9 +466,21 @@ class SampleReader:
                 self._warm_up_pending = True
                 self._start_background()
             return
+        for target in self._warm_up_targets():
+            if not self._warm_up_step(target):
+                return
+
+    def _warm_up_targets(self) -> list[int]:
+        last = self.info.frames - 1
+        return [*range(_WARM_UP_STEP_FRAMES - 1, last, _WARM_UP_STEP_FRAMES), last]
+
+    def _warm_up_step(self, target: int) -> bool:
+        """Seek (by reading one frame) to ``target``; False if the reader is closed."""
         with self._lock:
-            if not self._closed:
-                self._decoder.read_sum(self.info.frames - 1, 1)
+            if self._closed:
+                return False
+            self._decoder.read_sum(target, 1)
+            return True
 
     def hold_background(self, seconds: float) -> None:
         """Keep background work (prefetch, warm-up) waiting for the next ``seconds``.
@@ -510,7 +528,10 @@ class SampleReader:
                 warm_up, self._warm_up_pending = self._warm_up_pending, False
                 index = None if warm_up else self._wanted.pop(0)
             if index is None:
-                self.warm_up()
+                for target in self._warm_up_targets():  # waiting for holds between steps
+                    self._wait_for_quiet()
+                    if not self._warm_up_step(target):
+                        break
                 continue
             with self._lock:
                 if not self._closed and index not in self._chunks:
