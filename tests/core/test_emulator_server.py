@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,73 @@ def test_cli_refuses_a_remote_host_without_allow_remote(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--allow-remote" in err
     assert out == ""
+
+
+@contextlib.contextmanager
+def _separation_in_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[EmulatorHttp, Callable[[], requests.Response]]]:
+    """A demo emulator whose separation, POSTed on a thread, waits until released.
+
+    Yields another client and ``finish``, which lets the separation go on and returns
+    the POST's reply.
+    """
+    from pvc_sample_editor.emulator import handlers
+
+    started, release = threading.Event(), threading.Event()
+    real = handlers._separate
+
+    def held(path: Path) -> dict[str, object]:
+        started.set()
+        assert release.wait(30)
+        return real(path)
+
+    monkeypatch.setattr(handlers, "_separate", held)
+    replies: list[requests.Response] = []
+    with EmulatorServer(tmp_path / "emu", separation_delay=0) as server:
+        server.seed_demo()
+        http = EmulatorHttp(server.base_url, server.api_key)
+        other = EmulatorHttp(server.base_url, server.api_key)
+        poster = threading.Thread(
+            target=lambda: replies.append(http.post(f"{SAMPLE}/separate-speakers"))
+        )
+
+        def finish() -> requests.Response:
+            release.set()
+            poster.join(30)
+            [reply] = replies
+            return reply
+
+        try:
+            poster.start()
+            assert started.wait(10)
+            yield other, finish
+        finally:
+            release.set()
+            poster.join(30)
+            http.close()
+            other.close()
+
+
+def test_other_requests_are_answered_while_a_separation_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Separating a long sample takes seconds; the rest of the API must not wait for it.
+    with _separation_in_progress(tmp_path, monkeypatch) as (other, finish):
+        voice = other.get(f"/v1/voices/{DEMO_VOICE_ID}", timeout=5).json()
+        assert voice["samples"][0]["speaker_separation"]["status"] == "not_started"
+        edited = other.post(SAMPLE, json={"file_name": "renamed.wav"}, timeout=5)
+        assert edited.status_code == 200, edited.text
+        assert finish().json() == {"status": "ok"}
+        after = other.sample(DEMO_VOICE_ID, DEMO_SAMPLE_ID)
+        assert after["speaker_separation"]["status"] == "completed"
+        assert after["file_name"] == "renamed.wav"
+
+
+def test_a_sample_deleted_while_separating_is_not_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _separation_in_progress(tmp_path, monkeypatch) as (other, finish):
+        assert other.delete(SAMPLE, timeout=5).json() == {"status": "ok"}
+        reply = finish()
+        assert reply.status_code == 404, reply.text

@@ -342,13 +342,24 @@ class Api:
         """POST …/separate-speakers: start (or, after ``failed``, restart) separation.
 
         While pending or once completed this is a no-op, so a retried POST cannot reset
-        the speakers or the selection.
+        the speakers or the selection. The separation itself (seconds for a long
+        sample) runs outside the store's lock, so other requests are answered
+        meanwhile; the state is checked again before the result is written.
         """
+        sample = self._sample(req)
+        if self.separation(sample).status in ("pending", "completed"):
+            return {"status": "ok"}
+        try:
+            result: dict[str, Any] | None = _separate(self.store.audio_path(sample))
+            failure: BaseException | None = None
+        except Exception as exc:  # the sample may have been deleted meanwhile: see below
+            result, failure = None, exc
         with self.store.transaction():
-            sample = self._sample(req)
+            sample = self._sample(req)  # 404 if it was deleted while separating
             if self.separation(sample).status in ("pending", "completed"):
-                return {"status": "ok"}
-            result = _separate(self.store.audio_path(sample))
+                return {"status": "ok"}  # a concurrent POST got there first
+            if failure is not None:
+                raise failure
             self.store.update_sample(
                 sample.sample_id,
                 {
