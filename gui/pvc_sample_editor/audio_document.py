@@ -2,7 +2,7 @@
 
 A file on disk is backed by a peak pyramid (overview) and a streaming reader (deep zoom,
 playback): the whole audio is never held in memory. A short clip sent by the server (the
-30-second preview) is held as a float32 array. Qt-free.
+30-second preview, a speaker's audio) is held as a float32 array. Qt-free.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pvc_sample_editor.audio.loader import load_pyramid
 from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
 from pvc_sample_editor.audio.source import SampleReader
 
-__all__ = ["AudioDocument", "document_from_bytes", "load_audio_document"]
+__all__ = ["AudioDocument", "decode_mono", "document_from_bytes", "load_audio_document"]
 
 
 # Deep-zoom reads of compressed files are prefetched once the view is within this factor
@@ -178,20 +178,48 @@ def load_audio_document(
         raise
 
 
+def decode_mono(data: bytes, media_type: str) -> tuple[np.ndarray, int]:
+    """Decode audio bytes from the server into its float32 mono mix and sample rate.
+
+    Any format libsndfile reads (WAV, FLAC, MP3, Ogg); the container is recognised from
+    the bytes, so a wrong or generic ``media_type`` still decodes and only makes the
+    error message useful. Decoded block by block into one mono buffer (never a
+    multichannel copy), with NaN → 0, ±Inf → ±1 and samples clipped to [-1, 1] as for
+    files (see :mod:`pvc_sample_editor.audio.source`). Held in memory, 4 bytes a frame:
+    for clips of minutes, not hours. Raises AudioLoadError with a user-facing message.
+    """
+    kind = media_type.split(";")[0].strip().lower() or "unknown type"
+    if not data:
+        raise AudioLoadError(f"The server sent no audio data ({kind}).")
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as handle:
+            samplerate = int(handle.samplerate)
+            mono = np.zeros(max(0, handle.frames), dtype=np.float32)
+            got = 0
+            for block in handle.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
+                n = min(block.shape[0], mono.size - got)
+                np.nan_to_num(block, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+                block[:n].mean(axis=1, out=mono[got : got + n])
+                got += n
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        detail = getattr(exc, "error_string", "") or str(exc)
+        raise AudioLoadError(
+            f"Could not decode the server's audio ({kind}, {len(data)} bytes): {detail}"
+        ) from exc
+    if got == 0 or samplerate <= 0:
+        raise AudioLoadError(f"The server's audio ({kind}) contains no samples.")
+    mono = mono[:got]
+    np.clip(mono, -1.0, 1.0, out=mono)
+    return mono, samplerate
+
+
 def document_from_bytes(
     data: bytes, media_type: str, label: str = "server preview"
 ) -> AudioDocument:
-    """Decode a short clip sent by the server (any format libsndfile reads) into memory."""
-    try:
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioLoadError(
-            f"The server's audio ({media_type}, {len(data)} bytes) could not be decoded: {exc}."
-        ) from None
-    mono = np.ascontiguousarray(samples.mean(axis=1, dtype=np.float32))
-    np.nan_to_num(mono, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    """A document for a clip the server sent (the preview, a speaker's audio); see decode_mono."""
+    mono, rate = decode_mono(data, media_type)
     return AudioDocument(
-        samplerate=int(rate),
+        samplerate=rate,
         frames=int(mono.shape[0]),
         reader=_ArrayReader(mono),
         pyramid=None,

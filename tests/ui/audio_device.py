@@ -34,7 +34,24 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from pvc_sample_editor.ui.playback import SERVER_LOST_REASON, ArraySource, Player
+from pvc_sample_editor.ui.playback import SERVER_LOST_REASON, Player
+
+
+class ArraySource:
+    """Mono float32 samples in memory as a playback source (what the player reads)."""
+
+    def __init__(self, samples: np.ndarray[Any, Any], samplerate: int) -> None:
+        self.samples = np.ascontiguousarray(samples, dtype=np.float32)
+        self.samplerate = samplerate
+
+    @property
+    def frames(self) -> int:
+        return int(self.samples.shape[0])
+
+    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
+        start = max(0, int(start_frame))
+        return self.samples[start : max(start, int(stop_frame))]
+
 
 __all__ = ["PID_ENV", "SERVER_ENV", "NullSinkServer", "null_sink_server", "pactl"]
 

@@ -6,7 +6,6 @@ The device checks run against a PulseAudio null sink in a fresh interpreter; see
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import subprocess
@@ -19,7 +18,13 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from audio_device import PID_ENV, SERVER_ENV, ServerUnavailableError, null_sink_server
+from audio_device import (
+    PID_ENV,
+    SERVER_ENV,
+    ArraySource,
+    ServerUnavailableError,
+    null_sink_server,
+)
 from PySide6.QtCore import QIODevice
 from PySide6.QtMultimedia import QAudioFormat
 from pytestqt.qtbot import QtBot
@@ -27,11 +32,9 @@ from pytestqt.qtbot import QtBot
 from pvc_sample_editor.audio.source import SampleReader
 from pvc_sample_editor.ui.playback import (
     NO_DEVICE_REASON,
-    ArraySource,
     PlaybackSource,
     Player,
     SourceStream,
-    decode_clip,
     reader_source,
 )
 
@@ -193,63 +196,6 @@ def test_reader_source_streams_a_file_through_the_sample_reader(tmp_path: Path) 
         fmt = audio_format(16_000, 1, QAudioFormat.SampleFormat.Float)
         got = np.frombuffer(read_all(SourceStream(source, 100, 7100, fmt), 4096), np.float32)
     np.testing.assert_array_equal(got, samples[100:7100])
-
-
-# ----------------------------------------------------------------------- clips and arrays
-
-
-@pytest.mark.parametrize(
-    ("container", "media_type"), [("FLAC", "audio/flac"), ("WAV", "audio/wav")]
-)
-def test_decode_clip_round_trips_lossless_audio(container: str, media_type: str) -> None:
-    """A stereo server clip comes back as its mono mix at its own rate."""
-    left, right = sine(0.5, 22_050), sine(0.5, 22_050, freq=660.0)
-    buffer = io.BytesIO()
-    sf.write(buffer, np.stack([left, right], axis=1), 22_050, format=container, subtype="PCM_16")
-
-    clip = decode_clip(buffer.getvalue(), media_type)
-
-    assert clip.samplerate == 22_050
-    assert clip.frames == left.size
-    np.testing.assert_allclose(clip.read_mono(0, clip.frames), (left + right) / 2, atol=1 / 16_384)
-
-
-@pytest.mark.parametrize(
-    ("container", "subtype", "media_type"),
-    [("OGG", "VORBIS", "audio/ogg"), ("MP3", "MPEG_LAYER_III", "audio/mpeg")],
-)
-def test_decode_clip_reads_lossy_audio(container: str, subtype: str, media_type: str) -> None:
-    """Ogg Vorbis and MP3 from the server decode to about the same sound."""
-    samples = sine(1.0, 44_100)
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, 44_100, format=container, subtype=subtype)
-
-    clip = decode_clip(buffer.getvalue(), media_type)
-
-    assert clip.samplerate == 44_100
-    assert abs(clip.frames - samples.size) < 4096  # encoder padding
-    rms = float(np.sqrt(np.mean(clip.read_mono(0, clip.frames) ** 2)))
-    assert rms == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
-
-
-def test_decode_clip_rejects_garbage_with_a_clear_message() -> None:
-    """Bytes that are not audio: a ValueError naming the type, the size and the cause."""
-    with pytest.raises(
-        ValueError, match=r"Could not decode .*audio/mpeg, 1300 bytes.*not recognised"
-    ):
-        decode_clip(b"<html>oops</html>" * 76 + b"\0" * 8, "audio/mpeg; charset=binary")
-    with pytest.raises(ValueError, match="no audio data"):
-        decode_clip(b"", "audio/flac")
-
-
-def test_array_source_mixes_channels_and_clips_reads() -> None:
-    """(frames, channels) input becomes mono; reads past either end are clipped."""
-    source = ArraySource(np.array([[1.0, 0.0], [0.5, 0.5], [0.0, -1.0]]), 8000)
-    assert source.frames == 3
-    np.testing.assert_array_equal(source.read_mono(-5, 99), np.array([0.5, 0.5, -0.5], np.float32))
-    assert source.read_mono(2, 1).size == 0
-    with pytest.raises(ValueError, match="sample rate"):
-        ArraySource(np.zeros(3), 0)
 
 
 # -------------------------------------------------------------------------- the player

@@ -553,15 +553,22 @@ class EditorController(QObject):
             self._poll_task = None
         self.separation_polling.emit(False, "")
 
-    def fetch_speaker_audio(self, speaker_id: str, deliver: Callable[[Any], None]) -> None:
-        """Fetch one speaker's separated audio; ``deliver(AudioClip)`` on the GUI thread."""
+    def fetch_speaker_audio(
+        self, speaker_id: str, deliver: Callable[[AudioDocument], None]
+    ) -> None:
+        """Fetch and decode one speaker's separated audio; ``deliver`` it on the GUI thread.
+
+        Decoded off the GUI thread: a speaker of an hour-long interview can have many
+        minutes of audio. A failure (network, undecodable bytes) is reported as an error.
+        """
         client, session = self.client, self.session
         if client is None or session is None or session.ref is None:
             return
         ref = session.ref
 
-        def work(cancel: threading.Event) -> Any:
-            return client.get_speaker_audio(ref.voice_id, ref.sample_id, speaker_id, cancel=cancel)
+        def work(cancel: threading.Event) -> AudioDocument:
+            clip = client.get_speaker_audio(ref.voice_id, ref.sample_id, speaker_id, cancel=cancel)
+            return document_from_bytes(clip.audio, clip.media_type, label=speaker_id)
 
         self.status.emit(f"Fetching {speaker_id}'s audio…")
         self._api.submit(work, on_result=deliver, on_error=self._report, name="speaker audio")

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor import APP_NAME
-from pvc_sample_editor.api.models import AudioClip
+from pvc_sample_editor.audio_document import AudioDocument
 from pvc_sample_editor.edit import format_ms
 from pvc_sample_editor.session import Change
 from pvc_sample_editor.ui.controller import (
@@ -712,15 +712,9 @@ class MainWindow(QMainWindow):
         if self.player is None or not self.player.available:
             return
 
-        def play(clip: AudioClip) -> None:
-            from pvc_sample_editor.ui.playback import decode_clip
-
-            try:
-                source = decode_clip(clip.audio, clip.media_type)
-            except ValueError as exc:
-                self._show_error(str(exc))
-                return
-            self.player.play(source, 0, None)
+        def play(clip: AudioDocument) -> None:
+            if self.player is not None:
+                self.player.play(clip, 0, None)
 
         self.controller.fetch_speaker_audio(speaker_id, play)
 

@@ -5,9 +5,9 @@ A :class:`Player` drives a ``QAudioSink`` in pull mode. The sink reads from a
 a second) of float32 mono at a time and converts it to the format the device accepts,
 so a 3-hour recording is never held in memory. Any object with ``samplerate``,
 ``frames`` and ``read_mono(start_frame, stop_frame)`` can be played
-(:class:`PlaybackSource`): the audio core's document, a :func:`reader_source` around a
-``SampleReader``, or an :class:`ArraySource` for a short decoded clip
-(:func:`decode_clip`).
+(:class:`PlaybackSource`): the audio core's document (a file, or a clip the server
+sent, decoded by ``audio_document.decode_mono``) or a :func:`reader_source` around a
+``SampleReader``.
 
 Failures are reported, never crashed on. With no output device QtMultimedia fails
 quietly (no outputs, a sink that ends in ``OpenError``), and on Linux it prints a
@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import io
 import os
 import sys
 import time
 from typing import Any, Protocol
 
 import numpy as np
-import soundfile as sf
 from PySide6.QtCore import QIODevice, QObject, QTimer, Signal, Slot
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QMediaDevices
 
@@ -48,11 +46,9 @@ except ImportError:  # PySide6 6.6
 __all__ = [
     "NO_DEVICE_REASON",
     "SERVER_LOST_REASON",
-    "ArraySource",
     "PlaybackSource",
     "Player",
     "SourceStream",
-    "decode_clip",
     "reader_source",
 ]
 
@@ -100,31 +96,6 @@ class PlaybackSource(Protocol):
         """Float32 mono samples of ``[start_frame, stop_frame)``; shorter at the end."""
 
 
-class ArraySource:
-    """A short clip held in memory (a speaker's separated audio) as a playback source."""
-
-    def __init__(self, samples: np.ndarray[Any, Any], samplerate: int) -> None:
-        data = np.asarray(samples, dtype=np.float32)
-        if data.ndim == 2:  # (frames, channels) as soundfile returns it
-            data = data.mean(axis=1, dtype=np.float32)
-        if data.ndim != 1:
-            raise ValueError(f"expected mono or (frames, channels) samples, got shape {data.shape}")
-        if samplerate <= 0:
-            raise ValueError(f"sample rate must be positive, got {samplerate}")
-        self.samples: np.ndarray[Any, Any] = np.ascontiguousarray(data)
-        self.samplerate = int(samplerate)
-
-    @property
-    def frames(self) -> int:
-        """Length in frames."""
-        return int(self.samples.shape[0])
-
-    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
-        """Samples of ``[start_frame, stop_frame)``, clipped to the clip."""
-        start = max(0, int(start_frame))
-        return self.samples[start : max(start, int(stop_frame))]
-
-
 class _ReaderInfo(Protocol):
     @property
     def samplerate(self) -> int: ...
@@ -159,40 +130,6 @@ class _ReaderSource:
 def reader_source(reader: _Reader) -> PlaybackSource:
     """Adapt the audio core's ``SampleReader`` (rate and length live on ``reader.info``)."""
     return _ReaderSource(reader)
-
-
-def decode_clip(data: bytes, media_type: str) -> ArraySource:
-    """Decode audio bytes from the server (MP3, FLAC, WAV, Ogg) into a mono clip.
-
-    The container is recognised from the bytes themselves, so a wrong or generic
-    ``media_type`` still decodes; the type only makes the error message useful. The
-    clip is held in memory (4 bytes per frame), which suits clips of minutes, not hours.
-    Plain function without Qt: safe to call on a worker thread.
-
-    Raises:
-        ValueError: the bytes are empty, not audio, or hold no samples.
-    """
-    kind = media_type.split(";")[0].strip().lower() or "unknown type"
-    if not data:
-        raise ValueError(f"The server sent no audio data ({kind}).")
-    try:
-        with sf.SoundFile(io.BytesIO(data)) as handle:
-            samplerate = int(handle.samplerate)
-            mono = np.zeros(max(0, handle.frames), dtype=np.float32)
-            got = 0
-            # Block by block into one mono buffer: never a multichannel copy of the clip.
-            for block in handle.blocks(blocksize=1 << 16, dtype="float32", always_2d=True):
-                n = min(block.shape[0], mono.size - got)
-                mono[got : got + n] = block[:n].mean(axis=1)
-                got += n
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        detail = getattr(exc, "error_string", "") or str(exc)
-        raise ValueError(
-            f"Could not decode the server's audio ({kind}, {len(data)} bytes): {detail}"
-        ) from exc
-    if got == 0 or samplerate <= 0:
-        raise ValueError(f"The server's audio ({kind}) contains no samples.")
-    return ArraySource(mono[:got], samplerate)
 
 
 @functools.cache
