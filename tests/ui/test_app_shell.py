@@ -214,3 +214,25 @@ def test_connecting_by_hand_while_a_given_file_loads_is_kept(
     qtbot.waitUntil(lambda: shell._player is not None or shell.controller.audio is not None)
     qtbot.wait(200)  # the deferred part of the start has run by now
     assert shell.client is chosen
+
+
+def test_play_says_it_waits_for_the_audio_check_until_the_player_is_attached(
+    qtbot: QtBot, make_shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a file given, the audio output is probed after the file is shown."""
+    import numpy as np
+    import soundfile as sf
+
+    from pvc_sample_editor.ui import app as app_module
+
+    monkeypatch.setattr(app_module, "_make_player", lambda: None)  # QtMultimedia missing
+    path = tmp_path / "take.wav"
+    sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    shell = make_shell(parse_args([str(path)]))
+    play = shell.window.toggle_play_action
+    shell.start()
+    assert not play.isEnabled()
+    assert play.toolTip() == "Playback is available once the audio output has been checked."
+    qtbot.waitUntil(lambda: "QtMultimedia" in play.toolTip(), timeout=10000)
+    assert not play.isEnabled()
+    assert play.toolTip() == "Playback is not available: QtMultimedia could not be loaded."

@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.controller = controller
         self.player = player
+        # Until set_player: the app probes the audio output after a given file is shown.
+        self._no_player_reason = "Playback is available once the audio output has been checked."
         self.settings = settings
         self._confirm_close: Callable[[str, str], bool] = self._ask
         self._unsubscribe: Callable[[], None] | None = None
@@ -379,11 +381,18 @@ class MainWindow(QMainWindow):
 
         self.submit_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(c.cancel_submit)
-        self.set_player(self.player)
+        if self.player is not None:
+            self.set_player(self.player)
+        else:  # the app attaches it once a file given at start-up is on screen
+            self._apply_player_availability()
 
     def set_player(self, player: Any) -> None:
-        """Attach the audio player (it may come after the window is first painted)."""
+        """Attach the audio player (it may come after the window is first painted).
+
+        ``None`` means there is none to be had: QtMultimedia could not be loaded.
+        """
         self.player = player
+        self._no_player_reason = "Playback is not available: QtMultimedia could not be loaded."
         if player is not None:
             player.position_changed.connect(self.waveform.set_playhead)
             player.failed.connect(self._show_status)
@@ -433,8 +442,7 @@ class MainWindow(QMainWindow):
         reason = (
             ""
             if available
-            else getattr(self.player, "unavailable_reason", "")
-            or ("Playback is not available: QtMultimedia could not be loaded.")
+            else getattr(self.player, "unavailable_reason", "") or self._no_player_reason
         )
         for a in (self.play_kept_action, self.play_cursor_action, self.toggle_play_action):
             a.setEnabled(available)
