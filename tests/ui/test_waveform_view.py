@@ -19,9 +19,9 @@ RATE = 16_000
 SECONDS = 20.0
 
 
-def _quiet_tone() -> AudioDocument:
+def _quiet_tone(seconds: float = SECONDS) -> AudioDocument:
     """20 s of a tone at 0.3 whose loudness changes every second (so zooms differ)."""
-    t = np.arange(int(SECONDS * RATE)) / RATE
+    t = np.arange(int(seconds * RATE)) / RATE
     loudness = 0.1 + 0.2 * (np.floor(t) % 3) / 2
     data = (loudness * np.sin(2 * np.pi * 180 * t)).astype(np.float32)
     buffer = io.BytesIO()
@@ -133,3 +133,23 @@ def test_a_dragged_view_looks_exactly_like_one_given_the_same_trims(qtbot: QtBot
     fresh.select_handle(1)
     assert _picture(dragged) == _picture(fresh)
     assert _picture(dragged) != _picture(_view(qtbot))  # the trims did change the picture
+
+
+def test_showing_a_file_computes_its_envelope_once(qtbot: QtBot) -> None:
+    """Each envelope of a file hours long costs milliseconds: set_source asks for one."""
+    view = _view(qtbot)
+    for seconds in (7.0, 7.0, SECONDS):  # a new length (the view refits), the same, longer
+        doc = _quiet_tone(seconds)
+        calls: list[tuple[int, int, int]] = []
+        real = doc.envelope
+
+        def counting(start: int, stop: int, columns: int, real=real, calls=calls):  # type: ignore[no-untyped-def]
+            calls.append((start, stop, columns))
+            return real(start, stop, columns)
+
+        doc.envelope = counting  # type: ignore[method-assign]
+        view.set_source(doc, doc.duration_secs)
+        assert len(calls) == 1, calls
+        assert view.view_range_secs() == (0.0, doc.duration_secs)
+        QApplication.processEvents()
+        assert len(calls) == 1, calls

@@ -279,6 +279,7 @@ class WaveformView(pg.PlotWidget):
         self._redraw_timer.timeout.connect(self.redraw)
         # A new range is drawn in the same paint: a deferred redraw let one frame show
         # the old envelope stretched to the new range. Resizes arrive in bursts: coalesce.
+        self._fitting = False  # set_source draws once after refitting the range
         vb.sigXRangeChanged.connect(self._on_range_changed)
         vb.sigResized.connect(self._schedule_redraw)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -301,10 +302,15 @@ class WaveformView(pg.PlotWidget):
         self._source = source
         self._duration = max(duration_secs, 0.0)
         span = max(self._duration, MIN_VIEW_SECS)
-        self._vb.setLimits(xMin=0.0, xMax=span, minXRange=MIN_VIEW_SECS, maxXRange=span)
-        self._region.setBounds((0.0, self._duration))
-        self._update_shade()
-        self.fit_all()
+        # The new limits and the fit may each change the range; draw once, at the end.
+        self._fitting = True
+        try:
+            self._vb.setLimits(xMin=0.0, xMax=span, minXRange=MIN_VIEW_SECS, maxXRange=span)
+            self._region.setBounds((0.0, self._duration))
+            self._update_shade()
+            self.fit_all()
+        finally:
+            self._fitting = False
         self.redraw()
 
     def set_bounds_secs(self, bound: float) -> None:
@@ -341,7 +347,8 @@ class WaveformView(pg.PlotWidget):
             self._curve.setCacheMode(mode)
 
     def _on_range_changed(self, *_args: object) -> None:
-        self.redraw()
+        if not self._fitting:
+            self.redraw()
 
     def _schedule_redraw(self, *_args: object) -> None:
         self._redraw_timer.start()
