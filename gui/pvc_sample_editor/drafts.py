@@ -5,9 +5,10 @@ one small JSON file in ``user_data_dir()/drafts``.
 
 Policy (the UI follows it; the helpers on :class:`Draft` make it one call each):
 
-- Save a draft whenever the edit changes (debounced by the UI). :meth:`DraftStore.save`
-  is atomic and durable: after it returns, the draft survives a kill or a crash, and an
-  interrupted save leaves the previous draft intact.
+- Save a draft whenever the edit changes: the UI saves at once on every undoable step
+  (a finished handle drag, not each mouse move), so no step is ever only in memory.
+  :meth:`DraftStore.save` is atomic and durable: after it returns, the draft survives a
+  kill or a crash, and an interrupted save leaves the previous draft intact.
 - Remove a draft only after the server has *confirmed* the submitted values on
   read-back (:meth:`Draft.confirmed_by`); the UI then calls :meth:`DraftStore.discard`.
   "The request returned 200" is not enough: the read-back is the proof.
