@@ -29,13 +29,12 @@ from PySide6.QtCore import QIODevice
 from PySide6.QtMultimedia import QAudioFormat
 from pytestqt.qtbot import QtBot
 
-from pvc_sample_editor.audio.source import SampleReader
+from pvc_sample_editor.audio_document import load_audio_document
 from pvc_sample_editor.ui.playback import (
     NO_DEVICE_REASON,
     PlaybackSource,
     Player,
     SourceStream,
-    reader_source,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -185,16 +184,18 @@ def test_stream_keeps_a_source_error_and_ends() -> None:
     assert isinstance(stream.failure, OSError)
 
 
-def test_reader_source_streams_a_file_through_the_sample_reader(tmp_path: Path) -> None:
-    """The audio core's SampleReader plays through the adapter, sample for sample."""
+def test_a_loaded_file_streams_sample_for_sample(tmp_path: Path) -> None:
+    """The document the editor opens plays through its SampleReader, sample for sample."""
     samples = sine(0.5, 16_000)
     path = tmp_path / "tone.wav"
     sf.write(path, samples, 16_000, subtype="FLOAT")
-    with SampleReader(path) as reader:
-        source = reader_source(reader)
-        assert (source.samplerate, source.frames) == (16_000, samples.size)
+    doc = load_audio_document(path)
+    try:
+        assert (doc.samplerate, doc.frames) == (16_000, samples.size)
         fmt = audio_format(16_000, 1, QAudioFormat.SampleFormat.Float)
-        got = np.frombuffer(read_all(SourceStream(source, 100, 7100, fmt), 4096), np.float32)
+        got = np.frombuffer(read_all(SourceStream(doc, 100, 7100, fmt), 4096), np.float32)
+    finally:
+        doc.close()
     np.testing.assert_array_equal(got, samples[100:7100])
 
 

@@ -5,9 +5,8 @@ A :class:`Player` drives a ``QAudioSink`` in pull mode. The sink reads from a
 a second) of float32 mono at a time and converts it to the format the device accepts,
 so a 3-hour recording is never held in memory. Any object with ``samplerate``,
 ``frames`` and ``read_mono(start_frame, stop_frame)`` can be played
-(:class:`PlaybackSource`): the audio core's document (a file, or a clip the server
-sent, decoded by ``audio_document.decode_mono``) or a :func:`reader_source` around a
-``SampleReader``.
+(:class:`PlaybackSource`): the audio core's document, a file streamed through its
+``SampleReader`` or a clip the server sent (``audio_document.decode_mono``).
 
 Failures are reported, never crashed on. With no output device QtMultimedia fails
 quietly (no outputs, a sink that ends in ``OpenError``), and on Linux it prints a
@@ -49,7 +48,6 @@ __all__ = [
     "PlaybackSource",
     "Player",
     "SourceStream",
-    "reader_source",
 ]
 
 NO_DEVICE_REASON = (
@@ -94,42 +92,6 @@ class PlaybackSource(Protocol):
 
     def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
         """Float32 mono samples of ``[start_frame, stop_frame)``; shorter at the end."""
-
-
-class _ReaderInfo(Protocol):
-    @property
-    def samplerate(self) -> int: ...
-
-    @property
-    def frames(self) -> int: ...
-
-
-class _Reader(Protocol):
-    @property
-    def info(self) -> _ReaderInfo: ...
-
-    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]: ...
-
-
-class _ReaderSource:
-    def __init__(self, reader: _Reader) -> None:
-        self._reader = reader
-
-    @property
-    def samplerate(self) -> int:
-        return int(self._reader.info.samplerate)
-
-    @property
-    def frames(self) -> int:
-        return int(self._reader.info.frames)
-
-    def read_mono(self, start_frame: int, stop_frame: int) -> np.ndarray[Any, Any]:
-        return self._reader.read_mono(start_frame, stop_frame)
-
-
-def reader_source(reader: _Reader) -> PlaybackSource:
-    """Adapt the audio core's ``SampleReader`` (rate and length live on ``reader.info``)."""
-    return _ReaderSource(reader)
 
 
 @functools.cache
