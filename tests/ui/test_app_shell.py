@@ -236,3 +236,27 @@ def test_play_says_it_waits_for_the_audio_check_until_the_player_is_attached(
     qtbot.waitUntil(lambda: "QtMultimedia" in play.toolTip(), timeout=10000)
     assert not play.isEnabled()
     assert play.toolTip() == "Playback is not available: QtMultimedia could not be loaded."
+
+
+def test_connect_from_the_editor_can_go_back_to_the_open_file(
+    qtbot: QtBot, make_shell: Any, tmp_path: Path
+) -> None:
+    """File → Connect… over a file being edited is not a one-way trip."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "take.wav"
+    sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    shell = make_shell(parse_args([]))
+    shell.start()  # no key, no file: the welcome page, with nothing to go back to
+    window = shell.window
+    assert window.stack.currentWidget() is shell.welcome
+    assert not shell.welcome.back_button.isVisible()
+    shell.controller.open_local_file(path)  # File → Open Local Copy… (or a drop)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.editor_page, timeout=10000)
+    window.connect_action.trigger()
+    assert window.stack.currentWidget() is shell.welcome
+    assert shell.welcome.back_button.isVisible()
+    qtbot.mouseClick(shell.welcome.back_button, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.editor_page
+    assert shell.controller.local_path == path

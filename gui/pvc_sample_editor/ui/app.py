@@ -98,6 +98,9 @@ class AppShell(QObject):
         self.welcome = WelcomePage(base_url=self.settings.base_url)
         self.welcome.connect_requested.connect(self._on_connect)
         self.welcome.demo_requested.connect(self.start_demo)
+        self.welcome.back_requested.connect(self._show_editor)
+        # A file opened or dropped while the welcome page shows is shown at once.
+        self.controller.audio_loaded.connect(self._show_editor)
         self.window.stack.addWidget(self.welcome)
         self._picker_runner = TaskRunner("picker", max_threads=1, parent=self)
         self._shut_down = False
@@ -165,7 +168,7 @@ class AppShell(QObject):
             self.welcome.show_error(str(exc))
         if loaded is None:
             if o.audio is None:
-                self.window.stack.setCurrentWidget(self.welcome)
+                self.show_welcome()
             elif o.voice_id and o.sample_id:
                 # A sample and its copy were asked for, but there is no key: show the file.
                 self.window.connection_label.setText("Not connected (File → Connect…)")
@@ -184,7 +187,7 @@ class AppShell(QObject):
         try:
             client = ApiClient(base_url, key, on_retry=retry_reporter)
         except ValueError as exc:
-            self.window.stack.setCurrentWidget(self.welcome)
+            self.show_welcome()
             self.welcome.show_error(str(exc))
             return False
         if self.client is not None:
@@ -192,7 +195,7 @@ class AppShell(QObject):
         self.client = client
         self.controller.client = client
         self.window.connection_label.setText(connection_label(client.base_url, demo))
-        self.window.stack.setCurrentWidget(self.window.editor_page)
+        self._show_editor()
         return True
 
     def _on_connect(self, key: str, base_url: str, remember: bool) -> None:
@@ -233,15 +236,20 @@ class AppShell(QObject):
             self.window.set_player(self._player)
 
     def show_welcome(self) -> None:
-        """Show the page to enter a key (or start the demo)."""
+        """Show the page to enter a key (or start the demo), with a way back to any work."""
+        c = self.controller
+        self.welcome.set_can_go_back(c.session is not None or c.audio is not None)
         self.window.stack.setCurrentWidget(self.welcome)
+
+    def _show_editor(self) -> None:
+        self.window.stack.setCurrentWidget(self.window.editor_page)
 
     # ---------------------------------------------------------------- samples
 
     def pick_sample(self) -> None:
         """Show the sample picker; open what the user chooses."""
         if self.client is None:
-            self.window.stack.setCurrentWidget(self.welcome)
+            self.show_welcome()
             return
         dialog = SamplePickerDialog(self.client, self._picker_runner, self.window)
         if dialog.exec() and dialog.selected() is not None:

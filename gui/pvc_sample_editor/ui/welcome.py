@@ -66,6 +66,8 @@ class WelcomePage(QWidget):
     connect_requested = Signal(str, str, bool)
     #: The user asked for the offline demo.
     demo_requested = Signal()
+    #: The user went back to what was open (see :meth:`set_can_go_back`).
+    back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, base_url: str | None = None) -> None:
         super().__init__(parent)
@@ -137,7 +139,11 @@ class WelcomePage(QWidget):
         connect_layout.setSpacing(10)
         connect_layout.addLayout(self._form)
         connect_layout.addWidget(self.error_label)
+        # Shown when the page was opened over work (File → Connect…): the way back to it.
+        self.back_button = QPushButton("Back to the editor")
+        self.back_button.hide()
         buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
         buttons.addStretch(1)
         buttons.addWidget(self.connect_button)
         connect_layout.addLayout(buttons)
@@ -197,6 +203,7 @@ class WelcomePage(QWidget):
         self.region_combo.currentIndexChanged.connect(self._on_region_changed)
         self.connect_button.clicked.connect(self._request_connect)
         self.demo_button.clicked.connect(self.demo_requested)
+        self.back_button.clicked.connect(self.back_requested)
 
         self.set_base_url(base_url or DEFAULT_BASE_URL)
         self._update_connect_enabled()
@@ -211,6 +218,10 @@ class WelcomePage(QWidget):
             self.url_edit.setText(url)
         self.region_combo.setCurrentIndex(index)
         self._on_region_changed()
+
+    def set_can_go_back(self, can: bool) -> None:
+        """Offer "Back to the editor" (when a file or sample is open behind the page)."""
+        self.back_button.setVisible(can)
 
     def show_error(self, text: str) -> None:
         """Show a problem under the form as plain text (it may be a server's message)."""
