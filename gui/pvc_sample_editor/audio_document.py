@@ -163,7 +163,7 @@ def load_audio_document(
         # Ten partial redraws a second look as live as twenty and leave the decoding
         # threads the CPU a window repaint takes (~4 ms each at 1600 px).
         pyramid = load_pyramid(
-            path, on_progress=progress, cancel=cancel, progress_interval=0.1, info=info
+            path, on_progress=progress, cancel=cancel, progress_interval=0.1, reader=reader
         )
         doc.pyramid = pyramid
         # A cut-short FLAC/MP3 turns out shorter than its header said.

@@ -345,6 +345,26 @@ def test_a_second_load_comes_from_the_cache_without_decoding(
     _assert_levels_equal(second, list(zip(first.mins, first.maxs, strict=True)), 0.0)
 
 
+def test_opening_a_document_examines_the_file_once(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reader and the load share the probe, the PCM layout and the stat.
+    from pvc_sample_editor.audio import source as source_module
+    from pvc_sample_editor.audio_document import load_audio_document
+
+    layouts, stats = [], []
+    real_layout, real_stat = source_module.find_pcm_layout, cache_module.stat_key
+    monkeypatch.setattr(
+        source_module, "find_pcm_layout", lambda *a, **k: layouts.append(1) or real_layout(*a, **k)
+    )
+    monkeypatch.setattr(cache_module, "stat_key", lambda p: stats.append(1) or real_stat(p))
+    doc = load_audio_document(files["wav16"])
+    doc.close()
+    assert doc.pyramid is not None
+    assert not doc.pyramid.from_cache
+    assert (len(layouts), len(stats)) == (1, 2)  # the stat again after: unchanged?
+
+
 @pytest.mark.parametrize("damage", ["garbage", "cut_short", "flipped_byte", "png", "empty"])
 def test_a_damaged_cache_entry_is_ignored_and_rebuilt(files: dict[str, Path], damage: str) -> None:
     path = files["ogg_vorbis"]

@@ -84,11 +84,8 @@ def cache_path(resolved_path: str, cache_dir: Path) -> Path:
     return cache_dir / f"{digest[:32]}{_SUFFIX}"
 
 
-def read_cache(path: str | os.PathLike[str], cache_dir: Path) -> PeakPyramid | None:
-    """Return the cached pyramid for the file at ``path`` as it is now, or None."""
-    key = stat_key(path)
-    if key is None:
-        return None
+def read_cache(path: str | os.PathLike[str], key: StatKey, cache_dir: Path) -> PeakPyramid | None:
+    """Return the cached pyramid for the file at ``path``, whose :func:`stat_key` is ``key``."""
     entry = cache_path(key[0], cache_dir)
     try:
         with open(entry, "rb") as f:

@@ -42,8 +42,15 @@ import numpy as np
 
 from pvc_sample_editor.audio import cache
 from pvc_sample_editor.audio.errors import AudioLoadError, LoadCancelled
+from pvc_sample_editor.audio.pcm import PcmLayout
 from pvc_sample_editor.audio.peaks import BUCKET_SIZES, PeakPyramid
-from pvc_sample_editor.audio.source import AudioInfo, FrameDecoder, direct_layout, probe
+from pvc_sample_editor.audio.source import (
+    AudioInfo,
+    FrameDecoder,
+    SampleReader,
+    direct_layout,
+    probe,
+)
 
 __all__ = ["LoadCancelled", "load_pyramid"]
 
@@ -69,7 +76,7 @@ def load_pyramid(
     cache_dir: Path | None = None,
     progress_interval: float = 0.05,
     use_cache: bool = True,
-    info: AudioInfo | None = None,
+    reader: SampleReader | None = None,
 ) -> PeakPyramid:
     """Read the file at ``path`` once and return its complete :class:`PeakPyramid`.
 
@@ -80,24 +87,29 @@ def load_pyramid(
     time (milliseconds), after every worker thread has ended. The finished pyramid is
     stored in the peak cache (``cache_dir``, default
     :func:`~pvc_sample_editor.audio.cache.default_cache_dir`), and a later load of the
-    unchanged file returns it without decoding; ``use_cache=False`` skips both. ``info``
-    is the file's :func:`probe`, when the caller already has it (a reader opened on it).
+    unchanged file returns it without decoding; ``use_cache=False`` skips both. A
+    ``reader`` already open on the file lends its probe and its direct PCM layout, so
+    the file's header is not examined twice.
 
     Raises :class:`AudioLoadError` for files that cannot be read (see :func:`probe`).
     """
     if cancel is not None and cancel.is_set():
         raise LoadCancelled(f"loading {os.fspath(path)!r} was cancelled")
+    key_before = cache.stat_key(path)
     if use_cache:
         directory = cache_dir if cache_dir is not None else cache.default_cache_dir()
-        cached = cache.read_cache(path, directory)
+        cached = None if key_before is None else cache.read_cache(path, key_before, directory)
         if cached is not None:
             if on_progress is not None:
                 on_progress(cached, 1.0)
             return cached
-    info = info if info is not None else probe(path)
-    key_before = cache.stat_key(info.path)
+    if reader is not None:
+        info, layout = reader.info, reader.layout
+    else:
+        info = probe(path)
+        layout = None if info.is_compressed else direct_layout(info)
     pyramid = PeakPyramid(info, BUCKET_SIZES)
-    _Load(pyramid, workers, on_progress, cancel, progress_interval).run()
+    _Load(pyramid, layout, workers, on_progress, cancel, progress_interval).run()
     if use_cache and key_before is not None and cache.stat_key(info.path) == key_before:
         cache.write_cache(pyramid, key_before, directory)
     return pyramid
@@ -169,6 +181,7 @@ class _Load:
     def __init__(
         self,
         pyramid: PeakPyramid,
+        layout: PcmLayout | None,
         workers: int | None,
         on_progress: ProgressCallback | None,
         cancel: threading.Event | None,
@@ -191,7 +204,7 @@ class _Load:
         self.shared = _Shared(
             [_Range(a, b) for a, b in zip(starts, ends, strict=True)], self.block_frames
         )
-        self.layout = None if self.info.is_compressed else direct_layout(self.info)
+        self.layout = layout
 
     def run(self) -> None:
         # Not daemons, even when started from one (a thread inherits the flag): run()

@@ -382,8 +382,11 @@ class SampleReader:
 
     def __init__(self, path: str | os.PathLike[str], *, info: AudioInfo | None = None):
         self.info: AudioInfo = info if info is not None else probe(path)
-        layout = None if self.info.is_compressed else direct_layout(self.info)
-        self._decoder = FrameDecoder(self.info, block_frames=_READER_BLOCK_FRAMES, layout=layout)
+        #: How reads bypass libsndfile (uncompressed WAV/AIFF), or None.
+        self.layout = None if self.info.is_compressed else direct_layout(self.info)
+        self._decoder = FrameDecoder(
+            self.info, block_frames=_READER_BLOCK_FRAMES, layout=self.layout
+        )
         self._lock = threading.Lock()
         self._chunks: OrderedDict[int, np.ndarray[Any, Any]] = OrderedDict()
         self._closed = False
