@@ -117,9 +117,8 @@ class AppShell(QObject):
             # A local file was asked for: show it first. The keyring (its imports and a
             # D-Bus probe, ~0.1 s) and the audio-device probe (~0.1 s) hold the GIL and
             # the GUI thread, so they wait until the file is loaded rather than slow it.
-            self.window.connection_label.setText("Not connected (File → Connect…)")
             self._after_first_load(self._finish_file_start)
-            self.controller.open_local_file(local_file)
+            self._show_local_file(local_file)
             return
         if self._player is None:
             QTimer.singleShot(0, self._attach_player)
@@ -151,6 +150,11 @@ class AppShell(QObject):
         c.audio_failed.connect(schedule)
         QTimer.singleShot(_FIRST_LOAD_PATIENCE_MS, self, run)
 
+    def _show_local_file(self, path: Path) -> None:
+        """Open ``path`` without a connection, saying how to connect."""
+        self.window.connection_label.setText("Not connected (File → Connect…)")
+        self.controller.open_local_file(path)
+
     def _finish_file_start(self) -> None:
         self._attach_player()
         if self.client is None:  # not connected by hand (File → Connect…) meanwhile
@@ -171,8 +175,7 @@ class AppShell(QObject):
                 self.show_welcome()
             elif o.voice_id and o.sample_id:
                 # A sample and its copy were asked for, but there is no key: show the file.
-                self.window.connection_label.setText("Not connected (File → Connect…)")
-                self.controller.open_local_file(o.audio)
+                self._show_local_file(o.audio)
             return
         base = o.api_base or self.settings.base_url or DEFAULT_BASE_URL
         if not self._connect(loaded.key, base, demo=False):

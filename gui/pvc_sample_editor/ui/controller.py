@@ -38,10 +38,6 @@ MISMATCH_TOLERANCE_MS = 500
 class ReadBackFailedError(Exception):
     """The edit was sent and accepted, but reading it back to confirm it failed."""
 
-    def __init__(self, cause: ApiError) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
 
 @dataclass(frozen=True)
 class SubmitResult:
@@ -252,13 +248,14 @@ class EditorController(QObject):
         """Load a local audio file; attach it to ``ref`` (a server sample) if given."""
         if self._audio_task is not None:
             self._audio_task.cancel()
+        self._partial = None
         self.status.emit(f"Loading {path.name}…")
 
         def work(cancel: threading.Event) -> AudioDocument:
             return load_audio_document(path, cancel=cancel, on_progress=report_progress)
 
         def loaded(doc: AudioDocument) -> None:
-            self._audio_task = None
+            self._audio_task = self._partial = None
             old = self.audio
             self.audio = doc
             if old is not None:
@@ -282,7 +279,7 @@ class EditorController(QObject):
 
         def failed(exc: BaseException) -> None:
             # A failed open leaves the current document untouched.
-            self._audio_task = None
+            self._audio_task = self._partial = None
             self.audio_failed.emit(str(exc) or type(exc).__name__)
 
         self._audio_task = self._audio_runner.submit(
@@ -307,7 +304,7 @@ class EditorController(QObject):
     @property
     def partial_audio(self) -> AudioDocument | None:
         """The document still loading (for progressive drawing), if any."""
-        return self._partial if self._audio_task is not None else None
+        return self._partial
 
     def open_sample(self, ref: SampleRef, local_path: Path | None) -> None:
         """Read the sample's state from the server; then load the local copy or the preview."""
@@ -595,7 +592,7 @@ class EditorController(QObject):
             try:
                 sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
             except ApiError as exc:
-                raise ReadBackFailedError(exc) from None
+                raise ReadBackFailedError(str(exc)) from exc
             diffs = _confirm(sent, sample, ctx.separation_completed)
             return SubmitResult(sent, sample, not diffs, diffs)
 
@@ -658,6 +655,7 @@ class EditorController(QObject):
                 task.cancel()
         for runner in (self._audio_runner, self._api, self._writes):
             runner.shutdown()
+        self._partial = None
         if self.audio is not None:
             self.audio.close()
             self.audio = None

@@ -396,7 +396,7 @@ class MainWindow(QMainWindow):
         if player is not None:
             player.position_changed.connect(self.waveform.set_playhead)
             player.failed.connect(self._show_status)
-            player.state_changed.connect(self._on_playing_changed)
+            player.state_changed.connect(self._apply_player_availability)
             player.availability_changed.connect(self._apply_player_availability)
         self._apply_player_availability()
 
@@ -449,9 +449,6 @@ class MainWindow(QMainWindow):
             a.setToolTip(reason or a.text().replace("&", ""))
         self.stop_action.setEnabled(available and bool(self.player and self.player.playing))
         self.speakers_panel.set_listen_enabled(available, reason)
-
-    def _on_playing_changed(self, playing: bool) -> None:
-        self.stop_action.setEnabled(playing)
 
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 5000)
@@ -560,12 +557,16 @@ class MainWindow(QMainWindow):
 
     def _on_audio_loaded(self) -> None:
         self.load_progress.hide()
-        audio = self.controller.audio
+        if self.controller.audio is not None:
+            self._show_document(self.controller.audio)
+
+    def _show_document(self, audio: AudioDocument | None) -> None:
+        """Draw ``audio`` (or nothing) over the session's length and render the panels."""
         session = self.controller.session
-        if audio is None:
-            return
-        server_secs = session.duration_ms / 1000.0 if session is not None else 0.0
-        self.waveform.set_source(audio, max(audio.duration_secs, server_secs))
+        secs = audio.duration_secs if audio is not None else 0.0
+        if audio is not None and session is not None:
+            secs = max(secs, session.duration_ms / 1000.0)
+        self.waveform.set_source(audio, secs)
         self._render_all()
 
     def _on_draft_restored(self, draft: object) -> None:
@@ -590,10 +591,8 @@ class MainWindow(QMainWindow):
     def _show_open_error(self, text: str) -> None:
         self.load_progress.hide()
         # A partial draw of the failed file may be on screen; its reader is closed now.
-        audio = self.controller.audio
-        if self.waveform.source is not audio:
-            self.waveform.set_source(audio, audio.duration_secs if audio is not None else 0.0)
-            self._render_all()
+        if self.waveform.source is not self.controller.audio:
+            self._show_document(self.controller.audio)
         self._show_error(text)
         QMessageBox.warning(self, "Could not open the audio", text)
 

@@ -5,8 +5,8 @@ A :class:`Player` drives a ``QAudioSink`` in pull mode. The sink reads from a
 a second) of float32 mono at a time and converts it to the format the device accepts,
 so a 3-hour recording is never held in memory. Any object with ``samplerate``,
 ``frames`` and ``read_mono(start_frame, stop_frame)`` can be played
-(:class:`PlaybackSource`): the audio core's document, a file streamed through its
-``SampleReader`` or a clip the server sent (``audio_document.decode_mono``).
+(:class:`PlaybackSource`); the app plays an ``AudioDocument``: a local file streamed
+through its reader, or a clip the server sent (a speaker's audio, the preview).
 
 Failures are reported, never crashed on. With no output device QtMultimedia fails
 quietly (no outputs, a sink that ends in ``OpenError``), and on Linux it prints a
