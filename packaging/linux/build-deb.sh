@@ -9,10 +9,10 @@
 #   packaging/dist/pvc-sample-editor_<version>_<arch>.deb
 # The last line printed is the path of the .deb.
 #
-# Needs: python3 with venv (3.10+), dpkg-deb, rsvg-convert (librsvg2-bin), and the system
-# libraries Qt links (see DEPENDS) installed on the build machine, so PyInstaller can
-# bundle them. Environment:
-#   PYTHON              the Python to build with (default: python3)
+# Needs: python3 with venv (3.10+), dpkg-deb, and the system libraries Qt links (see
+# DEPENDS) installed on the build machine, so PyInstaller can bundle them. Environment:
+#   PYTHON              the Python to build with (default: python3); with PVC_BUNDLE it
+#                       also renders the icons, so it needs PySide6 (the project installed)
 #   PVC_BUILD_DIR       work folder (default: packaging/build/deb); its venv is reused
 #   PVC_BUNDLE          an already built and tested bundle folder to package instead of
 #                       building one (CI freezes once, then packages that)
@@ -28,7 +28,6 @@ PYTHON="${PYTHON:-python3}"
 MAINTAINER="${PVC_DEB_MAINTAINER:-PVC Sample Editor developers <maintainers@pvc-sample-editor.invalid>}"
 COMPRESSION="${PVC_DEB_COMPRESSION:-xz}"
 NAME=pvc-sample-editor
-ICON_SIZES=(16 24 32 48 64 128 256 512)
 
 # System libraries Qt and the bundle need that PyInstaller does not carry (libc, OpenGL/EGL,
 # DRM, Wayland, libxcb: `ldd` over the bundle lists them) or that Qt's xcb, Wayland,
@@ -44,7 +43,7 @@ DEPENDS=(
 
 log() { echo "build-deb: $*" >&2; }
 
-for tool in dpkg-deb dpkg rsvg-convert ldd "$PYTHON"; do
+for tool in dpkg-deb dpkg ldd "$PYTHON"; do
   command -v "$tool" >/dev/null || { log "missing tool: $tool"; exit 1; }
 done
 umask 022
@@ -57,6 +56,7 @@ if [ -n "${PVC_BUNDLE:-}" ]; then
   BUNDLE="$(cd "$PVC_BUNDLE" && pwd)"
   [ -x "$BUNDLE/$NAME" ] || { log "no $NAME executable in $BUNDLE"; exit 1; }
   VERSION="$(read_version "$PYTHON")"
+  TOOL_PYTHON="$PYTHON"
   log "packaging the prebuilt bundle $BUNDLE"
 else
   # --- 1. a build environment of its own --------------------------------------------------
@@ -69,6 +69,7 @@ else
   "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet \
     "$ROOT" "pyinstaller>=6.6" "tomli>=1.1; python_version < '3.11'"
   VERSION="$(read_version "$VENV/bin/python")"
+  TOOL_PYTHON="$VENV/bin/python"
 
   # --- 2. the frozen bundle -----------------------------------------------------------------
   log "freezing version $VERSION with PyInstaller"
@@ -126,12 +127,12 @@ install -d "$PKG/DEBIAN" "$PKG/opt/$NAME" "$PKG/usr/bin" "$PKG/usr/share/applica
 cp -a "$BUNDLE/." "$PKG/opt/$NAME/"
 ln -s "/opt/$NAME/$NAME" "$PKG/usr/bin/$NAME"
 install -m 0644 "$ROOT/packaging/linux/$NAME.desktop" "$PKG/usr/share/applications/"
-SVG="$ROOT/resources/icons/$NAME.svg"
-install -m 0644 "$SVG" "$PKG/usr/share/icons/hicolor/scalable/apps/$NAME.svg"
-for size in "${ICON_SIZES[@]}"; do
-  dir="$PKG/usr/share/icons/hicolor/${size}x${size}/apps"
-  install -d "$dir"
-  rsvg-convert -w "$size" -h "$size" -o "$dir/$NAME.png" "$SVG"
+install -m 0644 "$ROOT/resources/icons/$NAME.svg" "$PKG/usr/share/icons/hicolor/scalable/apps/"
+# The PNG sizes come from the renderer every installer uses (Qt's, from the one SVG).
+"$TOOL_PYTHON" "$ROOT/packaging/make_icons.py" --out "$BUILD/icons" >&2
+for png in "$BUILD/icons/png/"*.png; do
+  size="$(basename "$png" .png)"
+  install -D -m 0644 "$png" "$PKG/usr/share/icons/hicolor/${size}x${size}/apps/$NAME.png"
 done
 
 {

@@ -2,7 +2,7 @@
 
 - the NSIS script compiles with ``makensis`` (warnings are errors) against a stand-in
   payload and the .ico that packaging/make_icons.py renders from the SVG;
-- ``png2icns`` makes the macOS .icns from PNGs rendered from the same SVG;
+- make_icons makes the macOS .icns with ``png2icns`` from the same SVG;
 - the GitHub Actions workflow validates against the github-workflow JSON schema shipped
   inside check-jsonschema (offline), and its bash steps pass shellcheck;
 - the shell scripts pass shellcheck and the .desktop entry passes desktop-file-validate.
@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from project_version import project_version
 
 TOP = Path(__file__).resolve().parents[2]
 PACKAGING = TOP / "packaging"
-SVG = TOP / "resources" / "icons" / "pvc-sample-editor.svg"
 WORKFLOW = TOP / ".github" / "workflows" / "installers.yml"
 SHELL_SCRIPTS = [PACKAGING / "linux" / "build-deb.sh", PACKAGING / "macos" / "build-dmg.sh"]
 
@@ -34,13 +34,6 @@ def _tool(name: str) -> str:
     if found is None:
         pytest.skip(f"{name} is not installed")
     return found
-
-
-def _version() -> str:
-    text = (TOP / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(r'(?m)^version\s*=\s*"([^"]+)"', text)
-    assert match is not None
-    return match.group(1)
 
 
 def _assert_mentions(path: Path, needles: tuple[str, ...]) -> None:
@@ -110,7 +103,7 @@ def test_nsis_script_compiles_against_a_stand_in_bundle(tmp_path: Path) -> None:
             makensis,
             "-WX",  # any warning fails the build
             "-V2",
-            f"-DVERSION={_version()}",
+            f"-DVERSION={project_version()}",
             f"-DBUNDLE_DIR={bundle}",
             f"-DICON={icons / 'pvc-sample-editor.ico'}",
             f"-DOUTDIR={out}",
@@ -121,7 +114,7 @@ def test_nsis_script_compiles_against_a_stand_in_bundle(tmp_path: Path) -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    setup = out / f"PVC-Sample-Editor-Setup-{_version()}.exe"
+    setup = out / f"PVC-Sample-Editor-Setup-{project_version()}.exe"
     assert setup.is_file()
     data = setup.read_bytes()
     assert data[:2] == b"MZ"
@@ -145,20 +138,9 @@ def test_nsis_script_registers_uninstaller_and_per_user_mode() -> None:
 
 
 def test_macos_icns_from_svg_with_png2icns(tmp_path: Path) -> None:
-    """rsvg-convert renders the SVG; png2icns packs the sizes macOS wants into .icns."""
-    png2icns = _tool("png2icns")
-    rsvg = _tool("rsvg-convert")
-    pngs = []
-    for size in (16, 32, 48, 128, 256, 512):
-        png = tmp_path / f"{size}.png"
-        subprocess.run(
-            [rsvg, "-w", str(size), "-h", str(size), "-o", str(png), str(SVG)],
-            check=True,
-            timeout=60,
-        )
-        pngs.append(str(png))
-    icns = tmp_path / "pvc-sample-editor.icns"
-    subprocess.run([png2icns, str(icns), *pngs], check=True, capture_output=True, timeout=60)
+    """make_icons packs the sizes macOS wants into .icns with png2icns (off macOS)."""
+    _tool("png2icns")
+    icns = _make_icons(tmp_path / "icons") / "pvc-sample-editor.icns"
     types = _icns_types(icns.read_bytes())
     assert {"ic08", "ic09"} <= types  # 256 and 512 pixels
     assert types & {"is32", "icp4"}  # 16 pixels
@@ -231,8 +213,8 @@ def test_desktop_entry_validates() -> None:
     assert not proc.stdout.strip(), proc.stdout  # no hints or warnings either
 
 
-def test_package_version_is_the_project_version() -> None:
+def test_package_version_is_the_projectproject_version() -> None:
     """The installers are named from pyproject.toml; the app reports its own literal."""
     import pvc_sample_editor
 
-    assert pvc_sample_editor.__version__ == _version()
+    assert pvc_sample_editor.__version__ == project_version()
