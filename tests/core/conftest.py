@@ -152,3 +152,20 @@ def exit_during_a_slow_decode(body: str, path: Path) -> list[str]:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.split()
+
+
+def write_in_blocks(path: Path, data: np.ndarray, rate: int = 48_000, **kwargs: str) -> Path:
+    """Write ``(frames, channels)`` samples to ``path`` (format from the suffix or kwargs).
+
+    In small writes: libsndfile 1.2's Vorbis encoder crashes on one huge write.
+    """
+    with sf.SoundFile(path, "w", rate, data.shape[1], **kwargs) as out:
+        for start in range(0, len(data), 8192):
+            out.write(data[start : start + 8192])
+    return path
+
+
+def file_mono(path: Path) -> np.ndarray:
+    """The mono mix as the audio core defines it, computed the plain way in float64."""
+    data = np.nan_to_num(sf.read(path, dtype="float64", always_2d=True)[0], posinf=1, neginf=-1)
+    return np.clip(data.mean(axis=1), -1, 1)

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
-from conftest import exit_during_a_slow_decode
+from conftest import exit_during_a_slow_decode, file_mono, write_in_blocks
 from pvc_sample_editor.audio import (
     BUCKET_SIZES,
     AudioLoadError,
@@ -41,17 +40,9 @@ def _signal(frames: int, channels: int = 1, seed: int = 0) -> np.ndarray:
     return (rng.uniform(-1, 1, (frames, channels)) * envelope[:, None]).astype(np.float32)
 
 
-def _save(path: Path, data: np.ndarray, rate: int = RATE, **kwargs: str) -> Path:
-    with sf.SoundFile(path, "w", rate, data.shape[1], **kwargs) as out:
-        for start in range(0, len(data), 8192):  # small writes: see test_audio_source
-            out.write(data[start : start + 8192])
-    return path
-
-
 def _brute_force_levels(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     """Min/max per bucket of the sanitised float64 mono mix of the whole file."""
-    data = np.nan_to_num(sf.read(path, dtype="float64", always_2d=True)[0], posinf=1, neginf=-1)
-    mono = np.clip(data.mean(axis=1), -1, 1)
+    mono = file_mono(path)
     levels = []
     for size in BUCKET_SIZES:
         buckets = -(-mono.size // size)
@@ -94,7 +85,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     made = {}
     for i, (name, (channels, rate, kwargs, suffix, _)) in enumerate(CASES.items()):
         seconds = 2 if rate > RATE else SECONDS
-        made[name] = _save(
+        made[name] = write_in_blocks(
             folder / f"{name}{suffix}", _signal(rate * seconds, channels, i), rate, **kwargs
         )
     return made
@@ -135,7 +126,7 @@ def test_nan_and_inf_do_not_poison_the_peaks(tmp_path: Path) -> None:
     data[70_000, :] = -np.inf
     data[90_000:90_300, :] = np.nan  # a whole bucket of NaN in both channels
     data[80_000, 0] = 50.0  # float files may overshoot
-    path = _save(tmp_path / "bad.wav", data, subtype="FLOAT")
+    path = write_in_blocks(tmp_path / "bad.wav", data, subtype="FLOAT")
     pyramid = load_pyramid(path, use_cache=False)
     for lows, highs in zip(pyramid.mins, pyramid.maxs, strict=True):
         assert np.isfinite(lows).all()
@@ -387,11 +378,11 @@ def test_a_damaged_cache_entry_is_ignored_and_rebuilt(files: dict[str, Path], da
 
 
 def test_a_replaced_file_is_never_served_from_the_stale_cache(tmp_path: Path) -> None:
-    path = _save(tmp_path / "take.wav", _signal(RATE, seed=1) * 0.1, subtype="PCM_16")
+    path = write_in_blocks(tmp_path / "take.wav", _signal(RATE, seed=1) * 0.1, subtype="PCM_16")
     quiet = load_pyramid(path)
     assert quiet.maxs[-1].max() < 0.11
     stamp = path.stat().st_mtime_ns
-    _save(tmp_path / "take.wav", _signal(RATE, seed=2), subtype="PCM_16")  # same size
+    write_in_blocks(tmp_path / "take.wav", _signal(RATE, seed=2), subtype="PCM_16")  # same size
     os.utime(path, ns=(stamp + 5_000_000_000, stamp + 5_000_000_000))
     loud = load_pyramid(path)
     assert not loud.from_cache
@@ -410,7 +401,7 @@ def test_an_unwritable_cache_folder_only_costs_the_cache(
 
 
 def test_the_cache_works_for_non_ascii_paths(tmp_path: Path) -> None:
-    path = _save(tmp_path / "Ansage für Zoë — 録音.flac", _signal(RATE), subtype="PCM_16")
+    path = write_in_blocks(tmp_path / "Ansage für Zoë — 録音.flac", _signal(RATE), subtype="PCM_16")
     assert not load_pyramid(path).from_cache
     assert load_pyramid(path).from_cache
 

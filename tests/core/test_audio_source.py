@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import exit_during_a_slow_decode
+from conftest import exit_during_a_slow_decode, file_mono, write_in_blocks
 from pvc_sample_editor.audio import AudioLoadError, SampleReader, probe
 from pvc_sample_editor.audio import source as source_module
 from pvc_sample_editor.audio.source import FrameDecoder, direct_layout
@@ -29,25 +29,11 @@ def _noise(frames: int, channels: int = 1, seed: int = 0) -> np.ndarray:
     return (rng.uniform(-1, 1, (frames, channels)) * envelope[:, None]).astype(np.float32)
 
 
-def _write(path: Path, data: np.ndarray, rate: int = RATE, **kwargs: str) -> Path:
-    # libsndfile 1.2's Vorbis encoder crashes on one huge write: feed it in small blocks.
-    with sf.SoundFile(path, "w", rate, data.shape[1], **kwargs) as out:
-        for start in range(0, len(data), 8192):
-            out.write(data[start : start + 8192])
-    return path
-
-
-def _file_mono(path: Path) -> np.ndarray:
-    """The mono mix as the module doc defines it, computed the plain way in float64."""
-    data = np.nan_to_num(sf.read(path, dtype="float64", always_2d=True)[0], posinf=1, neginf=-1)
-    return np.clip(data.mean(axis=1), -1, 1)
-
-
 # ---------------------------------------------------------------- probe
 
 
 def test_probe_reports_what_the_file_holds(tmp_path: Path) -> None:
-    path = _write(tmp_path / "a.flac", _noise(44_100 * 2 + 7, 2), 44_100, subtype="PCM_24")
+    path = write_in_blocks(tmp_path / "a.flac", _noise(44_100 * 2 + 7, 2), 44_100, subtype="PCM_24")
     info = probe(path)
     assert (info.frames, info.samplerate, info.channels) == (88_207, 44_100, 2)
     assert (info.format, info.subtype) == ("FLAC", "PCM_24")
@@ -79,7 +65,7 @@ def _bad_file(tmp_path: Path, case: str) -> Path:
             pytest.skip("no FIFOs on this platform")
         os.mkfifo(path)
     elif case == "truncated_mp3":
-        whole = _write(tmp_path / "whole.mp3", _noise(RATE), format="MP3")
+        whole = write_in_blocks(tmp_path / "whole.mp3", _noise(RATE), format="MP3")
         path = tmp_path / "cut.mp3"
         path.write_bytes(whole.read_bytes()[:400])
     return path
@@ -110,7 +96,7 @@ def test_probe_explains_what_is_wrong(tmp_path: Path, case: str, words: list[str
 
 
 def test_probe_names_a_permission_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _write(tmp_path / "locked.wav", _noise(1000), subtype="PCM_16")
+    path = write_in_blocks(tmp_path / "locked.wav", _noise(1000), subtype="PCM_16")
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
@@ -138,7 +124,7 @@ def test_probe_of_an_unreadable_file_says_so() -> None:
     """A real permission failure: root reads everything, so the child drops to nobody."""
     with tempfile.TemporaryDirectory() as folder:
         os.chmod(folder, 0o755)
-        path = _write(Path(folder) / "private.wav", _noise(1000), subtype="PCM_16")
+        path = write_in_blocks(Path(folder) / "private.wav", _noise(1000), subtype="PCM_16")
         path.chmod(0)
         result = subprocess.run(
             [sys.executable, "-c", _UNPRIVILEGED_PROBE, str(path)],
@@ -152,14 +138,14 @@ def test_probe_of_an_unreadable_file_says_so() -> None:
 
 
 def test_probe_accepts_a_non_ascii_path(tmp_path: Path) -> None:
-    path = _write(tmp_path / "Grüße — 音声 ñ.flac", _noise(5000), subtype="PCM_16")
+    path = write_in_blocks(tmp_path / "Grüße — 音声 ñ.flac", _noise(5000), subtype="PCM_16")
     assert probe(path).frames == 5000
     with SampleReader(path) as reader:
-        np.testing.assert_array_equal(reader.read_mono(0, 5000), _file_mono(path))
+        np.testing.assert_array_equal(reader.read_mono(0, 5000), file_mono(path))
 
 
 def test_truncated_wav_probes_as_the_part_that_is_there(tmp_path: Path) -> None:
-    whole = _write(tmp_path / "whole.wav", _noise(10_000), subtype="PCM_16")
+    whole = write_in_blocks(tmp_path / "whole.wav", _noise(10_000), subtype="PCM_16")
     cut = tmp_path / "cut.wav"
     cut.write_bytes(whole.read_bytes()[: 44 + 2 * 6000 + 1])
     assert probe(cut).frames == 6000
@@ -184,7 +170,9 @@ FORMATS = {
 def audio_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("formats")
     return {
-        name: _write(folder / f"{name}{suffix}", _noise(RATE * 3, channels, seed=i), **kwargs)
+        name: write_in_blocks(
+            folder / f"{name}{suffix}", _noise(RATE * 3, channels, seed=i), **kwargs
+        )
         for i, (name, (channels, kwargs, suffix)) in enumerate(FORMATS.items())
     }
 
@@ -192,7 +180,7 @@ def audio_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("name", FORMATS)
 def test_read_mono_equals_the_files_samples(audio_files: dict[str, Path], name: str) -> None:
     path = audio_files[name]
-    expected = _file_mono(path)
+    expected = file_mono(path)
     # Mono files are exact. Mixing channels in float32 rounds differently from float64;
     # an MP3 decoder started at a seek point rounds differently by ~1e-7 (module doc).
     tolerance = 0.0 if FORMATS[name][0] == 1 and name != "mp3" else 1e-6
@@ -225,11 +213,11 @@ def test_read_mono_clips_the_range_to_the_file(audio_files: dict[str, Path]) -> 
 def test_uncompressed_files_are_read_directly_and_exactly(
     tmp_path: Path, name: str, channels: int, kwargs: dict[str, str]
 ) -> None:
-    path = _write(tmp_path / name, _noise(30_000, channels), **kwargs)
+    path = write_in_blocks(tmp_path / name, _noise(30_000, channels), **kwargs)
     assert direct_layout(probe(path)) is not None
     with SampleReader(path) as reader:
         got = reader.read_mono(0, 30_000)
-    np.testing.assert_allclose(got, _file_mono(path), rtol=0, atol=1e-6 if channels > 1 else 0)
+    np.testing.assert_allclose(got, file_mono(path), rtol=0, atol=1e-6 if channels > 1 else 0)
 
 
 def test_24_bit_files_are_left_to_libsndfile(audio_files: dict[str, Path]) -> None:
@@ -278,7 +266,7 @@ def test_deep_zoom_rereads_of_a_compressed_file_decode_nothing_new(
         np.testing.assert_array_equal(reader.read_mono(100_000, 110_000), first)
         np.testing.assert_allclose(
             reader.read_mono(RATE * 3 - 700, RATE * 3),
-            _file_mono(audio_files["mp3"])[-700:],
+            file_mono(audio_files["mp3"])[-700:],
             atol=1e-6,
         )
 
@@ -289,7 +277,7 @@ def test_float_nan_and_inf_are_sanitised(tmp_path: Path) -> None:
     data[20, 1] = np.inf
     data[30, :] = -np.inf
     data[40, 0] = 7.5  # overshoot in a float file
-    path = _write(tmp_path / "nan.wav", data, subtype="FLOAT")
+    path = write_in_blocks(tmp_path / "nan.wav", data, subtype="FLOAT")
     with SampleReader(path) as reader:
         got = reader.read_mono(0, 4000)
     assert np.isfinite(got).all()
@@ -304,7 +292,7 @@ def test_a_reader_shared_by_threads_returns_consistent_samples(
     audio_files: dict[str, Path],
 ) -> None:
     path = audio_files["ogg_vorbis"]
-    expected = _file_mono(path)
+    expected = file_mono(path)
     failures: list[str] = []
     with SampleReader(path) as reader:
 
@@ -348,8 +336,8 @@ def long_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("long")
     data = _noise(RATE * 30, 1, seed=11)
     return {
-        "flac": _write(folder / "long.flac", data, subtype="PCM_16"),
-        "mp3": _write(folder / "long.mp3", data, format="MP3"),
+        "flac": write_in_blocks(folder / "long.flac", data, subtype="PCM_16"),
+        "mp3": write_in_blocks(folder / "long.mp3", data, format="MP3"),
     }
 
 
@@ -358,7 +346,7 @@ def test_a_prefetched_neighbourhood_is_read_without_decoding_again(
     long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
     path = long_files[fmt]
-    expected = _file_mono(path)
+    expected = file_mono(path)
     reads = _count_decodes(monkeypatch)
     with SampleReader(path) as reader:
         reader.prefetch(RATE * 10, RATE * 20)
@@ -390,7 +378,7 @@ def test_prefetch_asks_for_at_most_half_the_cache_nearest_the_middle(
 
 def test_reads_race_a_prefetch_and_close_ends_it(long_files: dict[str, Path]) -> None:
     path = long_files["mp3"]
-    expected = _file_mono(path)
+    expected = file_mono(path)
     reader = SampleReader(path)
     reader.warm_up(background=True)
     reader.prefetch(0, RATE * 30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pvc_sample_editor.session import SampleRef
 from pvc_sample_editor.ui.app import retry_reporter
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
+from pvc_sample_editor.ui.playback import Player
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +73,20 @@ def editor(qtbot: QtBot, emulator: Any) -> Iterator[Editor]:
     window.close()
     client.close()
     check.close()
+
+
+@pytest.fixture
+def no_sound_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine with no sound server (as in CI): PULSE_SERVER names a missing socket."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("simulates a missing device through PulseAudio's PULSE_SERVER")
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path / 'no-server' / 'native'}")
+    monkeypatch.delenv("QT_AUDIO_BACKEND", raising=False)
+
+
+@pytest.fixture
+def deviceless_player(no_sound_server: None) -> Iterator[Player]:
+    p = Player()
+    yield p
+    p.shutdown()
+    p.deleteLater()

@@ -18,9 +18,9 @@ from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
 
 
-def make_window(qtbot: QtBot, client: ApiClient | None) -> MainWindow:
+def make_window(qtbot: QtBot, client: ApiClient | None, player: Any = None) -> MainWindow:
     """A shown editor window; closing never asks (tests answer for the user)."""
-    window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
+    window = MainWindow(EditorController(client, poll_interval_ms=100), player=player)
     window._confirm_close = lambda title, text: True
     qtbot.addWidget(window)
     window.resize(1200, 780)
@@ -161,18 +161,12 @@ def test_unsaved_changes_mark_the_title_and_closing_asks(qtbot: QtBot, tmp_path:
 
 
 def test_without_an_audio_device_play_is_disabled_and_says_why(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: Any
+    qtbot: QtBot, tmp_path: Path, deviceless_player: Any
 ) -> None:
     """No sound server: Play actions and Listen buttons are disabled with the reason."""
-    from pvc_sample_editor.ui.playback import Player
-
-    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path / 'no-such-socket'}")
-    player = Player()
+    player = deviceless_player
     assert not player.available
-    window = MainWindow(EditorController(None), player=player)
-    window._confirm_close = lambda title, text: True
-    qtbot.addWidget(window)
-    window.show()
+    window = make_window(qtbot, None, player)
     window.open_path(tone(tmp_path / "p.wav", 2.0))
     qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
     for action in (window.play_kept_action, window.play_cursor_action, window.toggle_play_action):
@@ -181,4 +175,3 @@ def test_without_an_audio_device_play_is_disabled_and_says_why(
     qtbot.keyClick(window, Qt.Key.Key_Space)  # nothing happens, nothing breaks
     assert not player.playing
     window.close()
-    player.shutdown()

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -200,23 +199,6 @@ def test_a_loaded_file_streams_sample_for_sample(tmp_path: Path) -> None:
 
 
 # -------------------------------------------------------------------------- the player
-
-
-@pytest.fixture
-def no_sound_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A machine with no sound server (as in CI): PULSE_SERVER names a missing socket."""
-    if not sys.platform.startswith("linux"):
-        pytest.skip("simulates a missing device through PulseAudio's PULSE_SERVER")
-    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path / 'no-server' / 'native'}")
-    monkeypatch.delenv("QT_AUDIO_BACKEND", raising=False)
-
-
-@pytest.fixture
-def deviceless_player(no_sound_server: None) -> Iterator[Player]:
-    p = Player()
-    yield p
-    p.shutdown()
-    p.deleteLater()
 
 
 def test_without_a_device_playback_is_disabled_and_says_why(
