@@ -47,15 +47,21 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "ui"))  # ui_driver, to drive
 
 import numpy as np
 import soundfile as sf
-from bench_audio_load import make_fixtures, run_audio_child
+from bench_audio_load import (
+    COMPRESSED_RATIO_TARGET,
+    FIRST_PARTIAL_TARGET_S,
+    RSS_MB_PER_HOUR_TARGET,
+    SAMPLERATE,
+    WAV_RATIO_TARGET,
+    emit,
+    make_fixtures,
+    proc_status_mb,
+    reset_peak_rss,
+    run_audio_child,
+)
 
 WIDTH, HEIGHT = 1600, 300
 OPENS = 3  # cold opens per file in the window; runs of each reference decode
-
-
-def emit(**fields: Any) -> None:
-    """One figure as one JSON line."""
-    print(json.dumps(fields), flush=True)
 
 
 def short_file() -> Path:
@@ -63,7 +69,12 @@ def short_file() -> Path:
     path = Path(tempfile.gettempdir()) / "pvc-bench-10s.wav"
     if not path.exists():
         rng = np.random.default_rng(3)
-        sf.write(path, (rng.standard_normal(480_000) * 0.2).astype(np.float32), 48_000, "PCM_16")
+        sf.write(
+            path,
+            (rng.standard_normal(10 * SAMPLERATE) * 0.2).astype(np.float32),
+            SAMPLERATE,
+            "PCM_16",
+        )
     return path
 
 
@@ -94,18 +105,10 @@ print(time.time() - t0, flush=True)
 """
 
 
-def _reset_peak_rss() -> None:
-    # A child's peak RSS starts at its parent's (the benchmark process, with its own
-    # windows and pyramids); Linux lets a process reset its high-water mark.
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
 def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+    high_water = proc_status_mb("VmHWM")
+    if high_water is not None:
+        return high_water
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -116,7 +119,9 @@ def child_app(path: str, t0: float) -> None:
     of the waveform once the whole file is loaded (work the app defers until then, such
     as asking the keyring, comes after it and is not counted).
     """
-    _reset_peak_rss()
+    # A child's peak RSS starts at its parent's (the benchmark process, with its own
+    # windows and pyramids); Linux lets a process reset its high-water mark.
+    reset_peak_rss()
     from PySide6.QtCore import QEvent, QEventLoop, QObject
     from PySide6.QtWidgets import QApplication
 
@@ -457,18 +462,23 @@ def main() -> int:
     for hours, f in results.items():
         label = f"{hours:g}h"
         ratios = {
-            "wav_overview / (2 x fromfile)": f["overview_wav"] / (2 * f["fromfile"]),
-            "flac_overview / (0.6 x decode)": f["overview_flac"] / (0.6 * f["decode_flac"]),
-            "mp3_overview / (0.6 x decode)": f["overview_mp3"] / (0.6 * f["decode_mp3"]),
+            "wav_overview / (2 x fromfile)": f["overview_wav"] / (WAV_RATIO_TARGET * f["fromfile"]),
+            "flac_overview / (0.6 x decode)": f["overview_flac"]
+            / (COMPRESSED_RATIO_TARGET * f["decode_flac"]),
+            "mp3_overview / (0.6 x decode)": f["overview_mp3"]
+            / (COMPRESSED_RATIO_TARGET * f["decode_mp3"]),
             "first_partial_paint / 100 ms": max(f[f"first_{k}"] for k in ("wav", "flac", "mp3"))
-            / 0.1,
+            / FIRST_PARTIAL_TARGET_S,
             "drag_p90_whole / 4 ms": f["drag_p90_whole"] / 4.0,
             "drag_p90_10s / 4 ms": f["drag_p90_10s"] / 4.0,
             "zoom_pan_worst / 8 ms": max(f[f"zoom_worst_{k}"] for k in ("wav", "flac", "mp3"))
             / 8.0,
-            "peak_rss / (10s app + 20 MB/h)": f["rss"] / (short["peak_rss_mb"] + 20 * hours),
-            "start_to_painted / (bare + 2 x fromfile)": f["shown"] / (bare + 2 * f["fromfile"]),
-            "bare_pyqtgraph_plot / (bare + 2 x fromfile)": bare_pg / (bare + 2 * f["fromfile"]),
+            "peak_rss / (10s app + 20 MB/h)": f["rss"]
+            / (short["peak_rss_mb"] + RSS_MB_PER_HOUR_TARGET * hours),
+            "start_to_painted / (bare + 2 x fromfile)": f["shown"]
+            / (bare + WAV_RATIO_TARGET * f["fromfile"]),
+            "bare_pyqtgraph_plot / (bare + 2 x fromfile)": bare_pg
+            / (bare + WAV_RATIO_TARGET * f["fromfile"]),
         }
         for name, value in ratios.items():
             emit(ratio=name, file=label, value=round(value, 3), meets=value <= 1.0)
