@@ -1,9 +1,10 @@
 """Audio loading, min/max peak pyramids and sample reads (no Qt).
 
-The UI uses :func:`load_pyramid` on a worker thread to get a :class:`PeakPyramid`
-(filled progressively, cached on disk), draws ``PeakPyramid.envelope()`` for the visible
-range, and switches to :class:`SampleReader` samples (through :func:`sample_envelope`)
-when ``PeakPyramid.needs_samples()`` says the view is zoomed in past the finest level.
+The app reaches it through ``pvc_sample_editor.audio_document``: an ``AudioDocument``
+opens a :class:`SampleReader` and gets a :class:`PeakPyramid` from :func:`load_pyramid`
+on a worker thread (filled progressively, cached on disk); its ``envelope()`` draws the
+pyramid for the visible range and switches to the reader's samples (through
+:func:`sample_envelope`) when the view is zoomed in past the finest level.
 """
 
 from pvc_sample_editor.audio.errors import AudioLoadError, LoadCancelled
