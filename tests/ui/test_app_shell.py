@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from memory_keyring import MemoryKeyring
@@ -143,29 +143,40 @@ def test_a_file_given_with_a_stored_key_is_shown_and_connected(
     qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings, tmp_path: Path
 ) -> None:
     """``pvc-sample-editor FILE`` with a key in the keyring: the keyring is asked only once
-    the file is loaded (its imports and D-Bus probe would slow the load), and the window
-    ends up connected with the file on screen."""
+    the file is loaded and painted (its imports and D-Bus probe, ~0.1 s, would hold the
+    load and the paint back), and the window ends up connected with the file on screen."""
     import numpy as np
     import soundfile as sf
 
     path = tmp_path / "take.wav"
     sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
-    asked_with_audio: list[object] = []
+    asked_with: list[tuple[object, bool]] = []  # (the open audio, was it painted loaded)
+    painted: list[object] = []
 
     class WatchedKeyring(MemoryKeyring):
         def get_password(self, service: str, username: str) -> str | None:
-            asked_with_audio.append(shell.controller.audio)
+            audio = shell.controller.audio
+            asked_with.append((audio, audio is not None and audio in painted))
             return super().get_password(service, username)
+
+    class PaintWatcher(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            loaded = shell.controller.audio  # set once the load has ended
+            if event.type() == QEvent.Type.Paint and loaded is not None:
+                painted.append(shell.window.waveform.source)
+            return False
 
     ring = WatchedKeyring()
     ring.set_password("pvc-sample-editor", "elevenlabs-api-key", emulator.api_key)
     settings.setValue("api/base_url", emulator.base_url)
     shell = make_shell(parse_args([str(path)]), KeyStore(ring))
+    watcher = PaintWatcher()
+    shell.window.waveform.viewport().installEventFilter(watcher)
     shell.start()
-    assert asked_with_audio == []
+    assert asked_with == []
     qtbot.waitUntil(lambda: shell.client is not None, timeout=10000)
-    assert len(asked_with_audio) == 1
-    assert asked_with_audio[0] is shell.controller.audio
+    shell.window.waveform.viewport().removeEventFilter(watcher)
+    assert asked_with == [(shell.controller.audio, True)]
     assert shell.controller.audio is not None
     assert shell.controller.audio.path == path
     assert shell.controller.client is shell.client
