@@ -13,6 +13,7 @@ and measures, in one run on the same files:
 - process start -> window shown with the file painted (the real app, no key, file given,
   its modules compiled as an install compiles them), best of three like the bare start,
   with when the imports ended and when the window was shown (the file still loading);
+  and, for scale, the same with a QPainter stand-in for the pyqtgraph waveform;
 - a single-thread soundfile decode of the FLAC and MP3 (the compressed references),
   best of three runs;
 - open -> first partial paint, and open -> full overview painted, over three cold opens
@@ -182,13 +183,88 @@ def compile_app_bytecode() -> None:
     compileall.compile_dir(Path(pvc_sample_editor.__file__).parent, quiet=1)
 
 
-def app_start_up(path: Path) -> dict[str, float]:
-    """The real app started on ``path``: the best of ``OPENS`` starts, as for the bare one."""
+def app_start_up(path: Path, *, standin: bool = False) -> dict[str, float]:
+    """The real app started on ``path``: the best of ``OPENS`` starts, as for the bare one.
+
+    With ``standin``, its waveform is the QPainter stand-in (see install_painter_standin).
+    """
+    mode = "--child-standin" if standin else "--child"
     starts = [
-        json.loads(run_child([__file__, "--child", str(path), str(time.time())]))
-        for _ in range(OPENS)
+        json.loads(run_child([__file__, mode, str(path), str(time.time())])) for _ in range(OPENS)
     ]
     return min(starts, key=lambda figures: figures["shown_painted_s"])
+
+
+def install_painter_standin() -> None:
+    """Put a bare QPainter waveform where the app imports its pyqtgraph one.
+
+    For scale only: the stand-in draws the loaded overview and nothing else (no handles,
+    axis, zoom or bands) and ignores every other call of the window. The app started
+    with it shows how soon a first paint that did not wait for pyqtgraph could come.
+    """
+    import types
+    from dataclasses import dataclass
+
+    from PySide6.QtCore import QLineF, Signal
+    from PySide6.QtGui import QColor, QPainter, QPen
+    from PySide6.QtWidgets import QWidget
+
+    @dataclass(frozen=True)
+    class SpeakerBands:
+        speaker_id: str
+        color: str
+        spans: tuple[tuple[float, float], ...]
+        selected: bool
+
+    class PainterWaveform(QWidget):
+        trims_dragging = Signal(int, int)
+        trims_changed = Signal(int, int)
+        cursor_moved = Signal(int)
+        active_handle_changed = Signal(int)
+
+        def __init__(self, parent: Any = None) -> None:
+            super().__init__(parent)
+            self.source: Any = None
+            self.duration = 0.0
+            self.setMinimumHeight(160)
+
+        def set_source(self, source: Any, duration_secs: float) -> None:
+            self.source, self.duration = source, duration_secs
+            self.repaint()  # now: a posted update came after the app's deferred start work
+
+        def redraw(self) -> None:
+            self.update()
+
+        def viewport(self) -> QWidget:
+            return self
+
+        def viewportEvent(self, event: Any) -> bool:  # the benchmark's paint hook
+            return QWidget.event(self, event)
+
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            return lambda *args, **kwargs: None  # trims, bands, playhead: not drawn
+
+        def paintEvent(self, event: Any) -> None:
+            painter = QPainter(self)
+            painter.fillRect(self.rect(), QColor("#161a21"))
+            doc = self.source
+            if doc is None or doc.pyramid is None or doc.frames <= 0:
+                return
+            width, height = self.width(), self.height()
+            t, y = doc.envelope(0, doc.frames, width)
+            xs = np.asarray(t) * (doc.samplerate / doc.frames * width)
+            ys = (1.0 - np.asarray(y)) * (height / 2)
+            painter.setPen(QPen(QColor("#a9c4dc")))
+            painter.drawLines(
+                [QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs) - 1, 2)]
+            )
+
+    module = types.ModuleType("pvc_sample_editor.ui.waveform")
+    module.SpeakerBands = SpeakerBands  # type: ignore[attr-defined]
+    module.WaveformView = PainterWaveform  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
 
 
 def run_child(args: list[str]) -> str:
@@ -461,7 +537,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, nargs="+", default=[1.0])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-standin", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_standin:
+        install_painter_standin()
+        args.child = args.child_standin
     if args.child:
         child_app(args.child[0], float(args.child[1]))
         return 0
@@ -490,8 +570,11 @@ def main() -> int:
             emit(figure="single_thread_decode_s", file=label, format=fmt, value=seconds)
         app = app_start_up(wav)
         emit(figure="app_start_to_file_painted", file=label, **app)
+        standin = app_start_up(wav, standin=True)
+        emit(figure="app_with_painter_standin_start_to_file_painted", file=label, **standin)
         figures = in_process(paths, label)
         figures.update(fromfile=fromfile, shown=app["shown_painted_s"], rss=app["peak_rss_mb"])
+        figures.update(standin=standin["shown_painted_s"])
         figures.update({f"decode_{fmt}": seconds for fmt, seconds in decode.items()})
         results[hours] = figures
     print("# ratios against the targets (<= 1.0 meets the target)")
@@ -514,6 +597,8 @@ def main() -> int:
             "start_to_painted / (bare + 2 x fromfile)": f["shown"]
             / (bare + WAV_RATIO_TARGET * f["fromfile"]),
             "bare_pyqtgraph_plot / (bare + 2 x fromfile)": bare_pg
+            / (bare + WAV_RATIO_TARGET * f["fromfile"]),
+            "app_with_painter_standin / (bare + 2 x fromfile)": f["standin"]
             / (bare + WAV_RATIO_TARGET * f["fromfile"]),
         }
         for name, value in ratios.items():
