@@ -100,6 +100,7 @@ class _EditCommand(QUndoCommand):
 class EditorController(QObject):
     """Owns the session, the audio document, the undo stack and all background work."""
 
+    session_replacing = Signal()  # last call for the old session (commit typed text)
     session_replaced = Signal()
     audio_progress = Signal(float)
     audio_loaded = Signal()
@@ -162,11 +163,14 @@ class EditorController(QObject):
         """True while a submission's worker has not finished (even if cancelled)."""
         return self._submitting
 
-    def _replace_session(self, session: EditSession) -> None:
+    def _replace_session(self, session: EditSession, *, local_path: Path | None) -> None:
+        # Text still being typed belongs to the old session, and its draft to the old key.
+        self.session_replacing.emit()
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.stop_polling()
         self.session = session
+        self.local_path = local_path
         self._submission_pending = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -260,8 +264,6 @@ class EditorController(QObject):
             self.audio = doc
             if old is not None:
                 old.close()
-            if ref is None:
-                self.local_path = path
             if ref is not None and self.session is not None and self.session.ref == ref:
                 self.session.local_duration_ms = doc.duration_ms
                 self._check_mismatch()
@@ -272,7 +274,8 @@ class EditorController(QObject):
                         sample=None,
                         local_duration_ms=doc.duration_ms,
                         file_name=path.name,
-                    )
+                    ),
+                    local_path=path,
                 )
             self.audio_loaded.emit()
             self.status.emit(f"Loaded {path.name}")
@@ -332,9 +335,9 @@ class EditorController(QObject):
                 self.audio.duration_ms if self.audio is not None and local_path is None else None
             )
             self._replace_session(
-                EditSession(ref=ref, sample=result.sample, local_duration_ms=local_ms)
+                EditSession(ref=ref, sample=result.sample, local_duration_ms=local_ms),
+                local_path=local_path,
             )
-            self.local_path = local_path
             if local_path is not None:
                 self.open_local_file(local_path, ref=ref)
             else:

@@ -68,6 +68,19 @@ class MsField(QWidget):
         self.readout.setText(format_ms(value))
         self.committed.emit(value)
 
+    def commit_typing(self) -> None:
+        """Commit a half-typed value (as Enter would), so a shortcut never sends the old one."""
+        line = self.spin.lineEdit()
+        if line is not None and line.isModified():
+            self.spin.interpretText()
+            line.setModified(False)
+
+    def forget_typing(self) -> None:
+        """Let the next render replace whatever is typed (another sample is shown)."""
+        line = self.spin.lineEdit()
+        if line is not None:
+            line.setModified(False)
+
     def show_value(self, ms: int) -> None:
         """Display ``ms`` without emitting (model → view); never over a half-typed value."""
         line = self.spin.lineEdit()
@@ -145,6 +158,20 @@ class EditPanel(QWidget):
             field.spin.blockSignals(True)
             field.spin.setRange(0, max(duration_ms, 0))
             field.spin.blockSignals(False)
+
+    def commit_typing(self) -> None:
+        """Commit every half-typed field to the model: before a submit, a close, or a
+        switch to another sample (which must not inherit the text)."""
+        self.start_field.commit_typing()
+        self.end_field.commit_typing()
+        if self.file_name_edit.isModified():
+            self._commit_file_name()
+
+    def forget_typing(self) -> None:
+        """Drop the "being typed" guard of every field: the next render shows the model."""
+        self.start_field.forget_typing()
+        self.end_field.forget_typing()
+        self.file_name_edit.setModified(False)
 
     def show_edit(self, edit: SampleEdit) -> None:
         """Render the model's edit without emitting anything back."""

@@ -432,6 +432,7 @@ class MainWindow(QMainWindow):
         c.submission_failed.connect(self._on_submit_failed)
         c.separation_polling.connect(sp.set_polling)
         c.draft_restored.connect(self._on_draft_restored)
+        c.session_replacing.connect(self.edit_panel.commit_typing)
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -465,6 +466,7 @@ class MainWindow(QMainWindow):
             self._unsubscribe = session.subscribe(self._on_session_changed)
         self.saved_label.clear()
         self.submit_error.clear()
+        self.edit_panel.forget_typing()  # the old session's text was committed to it
         self._render_all()
 
     def _on_session_changed(self, change: Change) -> None:
@@ -599,8 +601,8 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- submit
 
     def submit(self) -> None:
-        """Commit pending field text, then submit if allowed."""
-        self.edit_panel.file_name_edit.editingFinished.emit()
+        """Commit pending field text (trims and file name), then submit if allowed."""
+        self.edit_panel.commit_typing()
         self.submit_error.clear()
         self.edit_panel.show_errors({})
         self.controller.submit()
@@ -738,6 +740,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.edit_panel.commit_typing()  # a half-typed value is an edit: drafted, asked about
         if self.controller.submitting and not self._confirm_close(
             "Submission in progress",
             "A submission is still being sent. Close anyway? The server may or may not apply it.",
