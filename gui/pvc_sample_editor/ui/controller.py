@@ -58,14 +58,22 @@ class OpenedSample:
     sample: Sample
 
 
-def _confirm(sent: SampleEdit, sample: Sample, separation_completed: bool) -> tuple[str, ...]:
-    """Fields where the server's read-back differs from what was sent."""
+def _confirm(sent: SampleEdit, sample: Sample, ctx: EditContext) -> tuple[str, ...]:
+    """Fields where the server's read-back differs from what was sent.
+
+    The spec lets the server send null (or nothing) for the trims and the noise setting.
+    A null trim means the file's edge (start 0, end the whole length, as on open); a
+    null noise setting says nothing, so it is not counted as a difference.
+    """
     diffs: list[str] = []
-    if sample.trim_start != sent.trim_start_ms:
+    start = sample.trim_start if sample.trim_start is not None else 0
+    if start != sent.trim_start_ms:
         diffs.append(f"start: sent {sent.trim_start_ms} ms, server has {sample.trim_start}")
-    if sample.trim_end != sent.trim_end_ms:
+    end = sample.trim_end if sample.trim_end is not None else ctx.duration_ms
+    if end != sent.trim_end_ms:
         diffs.append(f"end: sent {sent.trim_end_ms} ms, server has {sample.trim_end}")
-    if sample.remove_background_noise != sent.remove_background_noise:
+    noise = sample.remove_background_noise
+    if noise is not None and noise != sent.remove_background_noise:
         diffs.append("noise setting differs")
     if sample.file_name != sent.file_name:
         diffs.append(f"file name: server has {sample.file_name!r}")
@@ -73,7 +81,7 @@ def _confirm(sent: SampleEdit, sample: Sample, separation_completed: bool) -> tu
     read_back = sep.selected_speaker_ids if sep is not None else None
     # A selection has no order; the server may return it in another one.
     if (
-        separation_completed
+        ctx.separation_completed
         and read_back is not None
         and set(read_back) != set(sent.selected_speaker_ids)
     ):
@@ -596,7 +604,7 @@ class EditorController(QObject):
                 sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
             except ApiError as exc:
                 raise ReadBackFailedError(str(exc)) from exc
-            diffs = _confirm(sent, sample, ctx.separation_completed)
+            diffs = _confirm(sent, sample, ctx)
             return SubmitResult(sent, sample, not diffs, diffs)
 
         def done(result: SubmitResult) -> None:
