@@ -160,3 +160,49 @@ def test_the_key_never_lands_in_a_file_or_output(emulator: Any, tmp_path: Path) 
     log = next(p for p in written if p.name == "pvc-sample-editor.log").read_text()
     assert "RuntimeError" in log
     assert "[redacted]" in log
+
+
+def test_a_draft_that_cannot_be_removed_after_a_save_is_said_not_raised(
+    qtbot: QtBot, editor: Editor, monkeypatch: Any
+) -> None:
+    """The confirmed save stands, the window is not left "submitting", and it says why the
+    draft file is still there (the OS refused to delete it: a sharing violation, say)."""
+
+    def refuse(key: DraftKey) -> bool:
+        raise PermissionError(13, "The file is in use by another process")
+
+    monkeypatch.setattr(editor.controller.drafts, "discard", refuse)
+    drag_handle_to(editor.window.waveform, 1, 30.0)
+    submit_and_wait(qtbot, editor)
+    assert "Saved" in editor.window.saved_label.text()
+    assert not editor.controller.submitting
+    assert not editor.window.busy_bar.isVisible()
+    assert "could not be removed" in editor.window.submit_error.text()
+    assert "in use by another process" in editor.window.submit_error.text()
+
+
+def test_a_failed_submit_of_a_sample_left_meanwhile_is_not_shown_as_the_new_ones(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    """Submit, open a file before the answer comes, the submit fails: the window names the
+    sample the failure is about and marks no field of the file now open."""
+    import numpy as np
+    import soundfile as sf
+
+    other = tmp_path / "other.wav"
+    sf.write(other, np.zeros(8000, dtype=np.float32), 8000)
+    demo = editor.server.demo
+    key = DraftKey.for_sample(SampleRef(demo.voice_id, demo.sample_id))
+    drag_handle_to(editor.window.waveform, 0, 4.0)
+    editor.server.faults.inject("edit_pvc_voice_sample", status=422, latency=0.5)
+    qtbot.keyClick(editor.window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert editor.controller.submitting
+    editor.controller.open_local_file(other)
+    qtbot.waitUntil(lambda: editor.controller.local_path == other, timeout=10000)
+    qtbot.waitUntil(lambda: not editor.controller.submitting, timeout=10000)
+    text = editor.window.submit_error.text()
+    assert f"sample you left ({demo.sample_id}) was not saved" in text
+    assert not any(label.isVisible() for label in editor.window.edit_panel.errors.values())
+    kept = DraftStore().load(key)
+    assert kept is not None
+    assert kept.submission_pending

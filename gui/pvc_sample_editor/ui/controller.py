@@ -250,9 +250,22 @@ class EditorController(QObject):
         if session is None or key is None:
             return
         self.change_edit(session.baseline, "Discard draft")
-        self.drafts.discard(key)
+        self._remove_draft()
         self._submission_pending = False
         self.draft_restored.emit(None)
+
+    def _remove_draft(self) -> None:
+        """Delete this session's draft file; a failure is said, never raised."""
+        key = self.draft_key()
+        if key is None:
+            return
+        try:
+            self.drafts.discard(key)
+        except OSError as exc:
+            self.error.emit(
+                f"The saved draft could not be removed ({exc}). It is harmless: the next "
+                f"open offers it again, and you can delete {self.drafts.path_for(key)}."
+            )
 
     # ---------------------------------------------------------------- opening
 
@@ -618,15 +631,22 @@ class EditorController(QObject):
                     # Only a confirmed read-back may remove the draft.
                     current.baseline = current.edit
                     self.undo_stack.setClean()
-                    key = self.draft_key()
-                    if key is not None:
-                        self.drafts.discard(key)
+                    self._remove_draft()
                     self.draft_restored.emit(None)
                 else:
                     self._save_draft()  # the user edited on while it was in flight
             self.submission_finished.emit(result)
 
         def failed(exc: BaseException) -> None:
+            current = self.session
+            if current is None or current.ref != ref:
+                # The user moved on: this failure is not about what the window shows.
+                self.error.emit(
+                    f"The edit of the sample you left ({ref.sample_id}) was not saved: "
+                    f"{describe_error(exc)[0]} It is kept as a draft; open that sample "
+                    "again to submit it."
+                )
+                return
             # The edit is left exactly as it was, ready to resubmit.
             self.submission_failed.emit(exc)
 

@@ -68,16 +68,20 @@ class _Relay(QObject):
     @Slot(object)
     def _deliver_ok(self, value: object) -> None:
         self._finish(self._task)
-        if not self._task.cancelled:
-            self._on_result(value)
-        self._settle()
+        try:
+            if not self._task.cancelled:
+                self._on_result(value)
+        finally:  # a callback that raises (a bug, reported) must not leave the task unsettled
+            self._settle()
 
     @Slot(object)
     def _deliver_err(self, exc: object) -> None:
         self._finish(self._task)
-        if not self._task.cancelled and isinstance(exc, BaseException):
-            self._on_error(exc)
-        self._settle()
+        try:
+            if not self._task.cancelled and isinstance(exc, BaseException):
+                self._on_error(exc)
+        finally:
+            self._settle()
 
     def _settle(self) -> None:
         if self._on_settled is not None:
