@@ -16,8 +16,11 @@ Policy (the UI follows it; the helpers on :class:`Draft` make it one call each):
   (:meth:`Draft.with_submission_pending`). A failed or interrupted submission keeps it
   that way, so on the next start the UI offers to retry instead of silently restoring.
 - On restore, compare the draft's ``baseline`` with the server's current state
-  (:meth:`Draft.server_changed`): if someone changed the sample meanwhile, the UI asks
-  before overwriting it.
+  (:meth:`Draft.server_changes`): if someone changed the sample meanwhile, the UI says
+  what changed; Submit would send the draft over it, Discard Draft shows the server's.
+- Every draft is restored, even one that no longer fits the sample (shorter audio, a
+  speaker gone) or that the user left invalid: its fields show what to fix. Refusing
+  it would let the next autosave, which writes under the same key, overwrite it.
 - A draft file that cannot be read back (truncated, foreign, written by a newer schema)
   is never deleted: it is renamed to ``*.corrupt`` beside the others and ignored.
 
@@ -146,7 +149,26 @@ class Draft:
 
     def server_changed(self, current: SampleEdit) -> bool:
         """True when the server's ``current`` state is not the one this edit started from."""
-        return self.baseline is not None and self.baseline != current
+        return bool(self.server_changes(current))
+
+    def server_changes(self, current: SampleEdit) -> tuple[str, ...]:
+        """What the server changed since this edit began, for the user: one phrase a field.
+
+        Speakers are compared as a set (a selection has no order).
+        """
+        old = self.baseline
+        if old is None or old == current:
+            return ()
+        changes: list[str] = []
+        if (old.trim_start_ms, old.trim_end_ms) != (current.trim_start_ms, current.trim_end_ms):
+            changes.append("the trims")
+        if old.remove_background_noise != current.remove_background_noise:
+            changes.append("noise removal")
+        if old.file_name != current.file_name:
+            changes.append(f"the file name (now {current.file_name!r})")
+        if set(old.selected_speaker_ids) != set(current.selected_speaker_ids):
+            changes.append("the speakers kept")
+        return tuple(changes)
 
     def confirmed_by(self, read_back: SampleEdit) -> bool:
         """True when the server's read-back holds exactly the edit's values.

@@ -521,6 +521,20 @@ def test_a_server_change_since_the_baseline_is_detected() -> None:
     assert not _draft(baseline=None).server_changed(BASELINE)
 
 
+def test_a_server_change_is_described_field_by_field() -> None:
+    draft = _draft()
+    assert draft.server_changes(BASELINE) == ()
+    renamed = replace(BASELINE, file_name="other.wav", remove_background_noise=True)
+    assert draft.server_changes(renamed.with_trims(0, 59_000)) == (
+        "the trims",
+        "noise removal",
+        "the file name (now 'other.wav')",
+    )
+    reordered = BASELINE.with_speakers(reversed(BASELINE.selected_speaker_ids))
+    assert draft.server_changes(reordered) == ()
+    assert draft.server_changes(BASELINE.with_speakers(["spk_0"])) == ("the speakers kept",)
+
+
 def test_a_pending_submission_survives_a_restart(store: DraftStore) -> None:
     pending = _draft().with_submission_pending()
     assert pending.submission_pending

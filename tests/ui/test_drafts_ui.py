@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,52 @@ def test_a_failed_submit_of_a_sample_left_meanwhile_is_not_shown_as_the_new_ones
     kept = DraftStore().load(key)
     assert kept is not None
     assert kept.submission_pending
+
+
+def test_a_draft_left_invalid_is_restored_and_the_next_change_keeps_it(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """Trims moved and the file name emptied, then closed: reopening restores both (the
+    empty name marked), and the next change adds to the draft instead of replacing it."""
+    drag_handle_to(editor.window.waveform, 0, 5.0)
+    name = editor.window.edit_panel.file_name_edit
+    name.setFocus()
+    name.selectAll()
+    qtbot.keyClick(name, Qt.Key.Key_Delete)
+    qtbot.keyClick(name, Qt.Key.Key_Tab)
+    edited = editor.controller.session.edit
+    assert edited.file_name == ""
+    editor.window.close()
+    window = reopen(qtbot, editor.server, editor.check)
+    c = window.controller
+    assert c.session.edit == edited
+    assert window.edit_panel.errors["file_name"].isVisible()
+    assert "fix the marked fields" in window.draft_label.text()
+    qtbot.mouseClick(window.edit_panel.noise_box, Qt.MouseButton.LeftButton)
+    kept = DraftStore().load(c.draft_key())
+    assert kept is not None
+    assert kept.edit == replace(edited, remove_background_noise=not edited.remove_background_noise)
+    window.close()
+
+
+def test_a_draft_restored_over_a_sample_changed_on_the_server_says_what_changed(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """Someone renamed the sample after the draft was saved: the restore names the change
+    and what Submit and Discard Draft will do, instead of silently sending over it."""
+    from pvc_sample_editor.edit import EditContext, edit_from_sample
+
+    drag_handle_to(editor.window.waveform, 0, 5.0)
+    editor.window.close()
+    demo = editor.server.demo
+    sample = editor.check.get_sample(demo.voice_id, demo.sample_id)
+    on_the_web = replace(edit_from_sample(sample), file_name="renamed-on-the-web.flac")
+    ctx = EditContext(sample.duration_ms or 0)
+    editor.check.edit_sample(demo.voice_id, demo.sample_id, on_the_web, ctx)
+    window = reopen(qtbot, editor.server, editor.check)
+    text = window.draft_label.text()
+    assert "the file name (now 'renamed-on-the-web.flac')" in text
+    assert "Submit sends your draft over those changes" in text
+    qtbot.mouseClick(window.discard_draft_button, Qt.MouseButton.LeftButton)
+    assert window.controller.session.edit.file_name == "renamed-on-the-web.flac"
+    window.close()

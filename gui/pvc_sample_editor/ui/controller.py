@@ -21,7 +21,7 @@ from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationErro
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
 from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes, load_audio_document
 from pvc_sample_editor.drafts import Draft, DraftKey, DraftStore
-from pvc_sample_editor.edit import EditContext, SampleEdit, validate_edit
+from pvc_sample_editor.edit import EditContext, SampleEdit
 from pvc_sample_editor.session import Change, EditSession, SampleRef
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
@@ -231,14 +231,8 @@ class EditorController(QObject):
         draft = self.drafts.load(key)
         if draft is None or draft.edit == session.baseline:
             return
-        if validate_edit(draft.edit, session.context) and session.sample is not None:
-            # The server's sample changed under the draft (e.g. shorter audio): the draft
-            # can't be applied as is; keep the file and say so instead of losing it.
-            self.warning.emit(
-                "A saved draft of this sample no longer fits the server's sample and was not "
-                f"applied. It is kept in {self.drafts.path_for(key)}."
-            )
-            return
+        # Restored as it is, even when it no longer fits the sample or was left invalid:
+        # its fields then say what to fix (see the drafts module's policy).
         self._submission_pending = draft.submission_pending
         self.undo_stack.push(_EditCommand(session, session.edit, draft.edit, "Restore draft"))
         self.draft_restored_last = draft

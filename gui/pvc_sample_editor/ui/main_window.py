@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor import APP_NAME
 from pvc_sample_editor.audio_document import AudioDocument
-from pvc_sample_editor.edit import format_ms
+from pvc_sample_editor.drafts import Draft
+from pvc_sample_editor.edit import format_ms, validate_edit
 from pvc_sample_editor.session import Change
 from pvc_sample_editor.ui.controller import (
     EditorController,
@@ -571,13 +572,22 @@ class MainWindow(QMainWindow):
         self.waveform.set_source(audio, secs)
         self._render_all()
 
-    def _on_draft_restored(self, draft: object) -> None:
+    def _on_draft_restored(self, draft: Draft | None) -> None:
         if draft is None:
             self.draft_bar.hide()
             return
-        saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(getattr(draft, "saved_at", 0)))
+        saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(draft.saved_at))
         text = f"Restored your unsubmitted draft of this edit (saved {saved})."
-        if getattr(draft, "submission_pending", False):
+        session = self.controller.session
+        changes = draft.server_changes(session.baseline) if session is not None else ()
+        if changes:
+            text += (
+                f" Since then the server's sample changed: {', '.join(changes)}. Submit sends"
+                " your draft over those changes; Discard Draft shows the server's version."
+            )
+        if session is not None and validate_edit(draft.edit, session.context):
+            text += " It does not fit the sample as it is now: fix the marked fields."
+        elif draft.submission_pending:
             text += " Its submission was interrupted: press Submit to send it again."
         self.draft_label.setText(text)
         self.draft_bar.show()
