@@ -139,7 +139,9 @@ class EditSession:
             self.set_edit(self.baseline)
 
     def set_separation(self, separation: SpeakerSeparation) -> None:
-        """New speaker-separation state; a fresh completion selects every speaker."""
+        """New speaker-separation state; a fresh completion selects the server's choice
+        (every speaker if it has none), unless the edit already keeps some of the speakers
+        found (a restored draft made against the completed separation)."""
         was_completed = bool(self.separation and self.separation.completed)
         self.separation = separation
         self._notify(Change.SEPARATION)
@@ -147,4 +149,6 @@ class EditSession:
             selected = separation.selected_speaker_ids
             ids = selected if selected is not None else separation.speaker_ids
             self.baseline = replace(self.baseline, selected_speaker_ids=tuple(ids))
-            self.set_edit(self.edit.with_speakers(ids))
+            mine = self.edit.selected_speaker_ids
+            if not mine or not set(mine) <= set(separation.speaker_ids):
+                self.set_edit(self.edit.with_speakers(ids))
