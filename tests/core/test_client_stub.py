@@ -323,6 +323,28 @@ def test_arbitrary_bytes_become_typed_errors(
         assert status == 200
 
 
+def test_a_sample_missing_its_file_facts_does_not_stop_the_voice_loading(
+    stub: StubServer, waits: list[float]
+) -> None:
+    # The emulator only serves complete samples; CONTRACT.md says any field may be absent.
+    whole = {"sample_id": "s1", "file_name": "a.wav", "mime_type": "audio/wav", "size_bytes": 9}
+    odd = {"sample_id": "s2", "file_name": "b.wav", "mime_type": None, "trim_start": 500}
+    voice = {**VOICE, "samples": [{**whole, "hash": "h"}, odd]}
+    page = {"voices": [voice], "has_more": False, "total_count": 1}
+    stub.reply(Reply(body=json.dumps(page).encode()), Reply(body=json.dumps(voice).encode()))
+    with _client(stub.base_url, waits) as client:
+        listed = client.list_voices()
+        sample = client.get_sample("v1", "s2")
+    assert listed.voices[0].samples[1] == sample
+    assert (sample.file_name, sample.mime_type, sample.size_bytes, sample.hash) == (
+        "b.wav",
+        None,
+        None,
+        None,
+    )
+    assert sample.trim_start == 500
+
+
 def test_html_instead_of_json_says_so(stub: StubServer, waits: list[float]) -> None:
     stub.reply(Reply(body=b"<html>Sign in</html>", headers={"Content-Type": "text/html"}))
     with _client(stub.base_url, waits) as client, pytest.raises(UnexpectedResponseError) as info:

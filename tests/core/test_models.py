@@ -119,6 +119,18 @@ def test_missing_optional_fields_become_none() -> None:
     assert sample.duration_ms is None
 
 
+@pytest.mark.parametrize("absent", [None, "missing"])
+def test_a_sample_needs_only_its_id_and_name(absent: str | None) -> None:
+    # CONTRACT.md: every sample field may be missing; the file facts are unused.
+    facts = ("mime_type", "size_bytes", "hash")
+    body = {k: v for k, v in SAMPLE.items() if k not in facts}
+    if absent is None:
+        body |= dict.fromkeys(facts)
+    sample = Sample.from_json(body)
+    assert (sample.mime_type, sample.size_bytes, sample.hash) == (None, None, None)
+    assert sample.trim_start == 1500, "the rest of the sample still parses"
+
+
 def test_speakers_are_sorted_naturally_and_keyed_by_the_map() -> None:
     body = copy.deepcopy(SEPARATION)
     body["speakers"]["speaker_10"]["speaker_id"] = "something_else"
@@ -165,7 +177,12 @@ def test_waveform_values_are_floats() -> None:
         (Sample.from_json, {**SAMPLE, "size_bytes": "12"}, "wrong type"),
         (Sample.from_json, {**SAMPLE, "size_bytes": True}, "wrong type"),
         (Sample.from_json, {**SAMPLE, "trim_start": 1.5}, "wrong type"),
-        (Sample.from_json, {k: v for k, v in SAMPLE.items() if k != "hash"}, "missing the field"),
+        (Sample.from_json, {k: v for k, v in SAMPLE.items() if k != "sample_id"}, "missing"),
+        (Sample.from_json, {**SAMPLE, "sample_id": None}, "missing the field"),
+        (Sample.from_json, {k: v for k, v in SAMPLE.items() if k != "file_name"}, "missing"),
+        (Sample.from_json, {**SAMPLE, "file_name": 7}, "wrong type"),
+        (Sample.from_json, {**SAMPLE, "mime_type": ["audio/wav"]}, "wrong type"),
+        (Sample.from_json, {**SAMPLE, "hash": 12}, "wrong type"),
         (Sample.from_json, [SAMPLE], "not a JSON object"),
         (Utterance.from_json, {"start": 10**400, "end": 1}, "wrong type"),
         (AudioClip.from_json, {**PREVIEW, "audio_base_64": "not base64!"}, "base64"),

@@ -279,13 +279,18 @@ def _natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
 
 @dataclass(frozen=True)
 class Sample:
-    """A PVC sample as the server holds it. Trims are integer ms; durations float seconds."""
+    """A PVC sample as the server holds it. Trims are integer ms; durations float seconds.
+
+    Only ``sample_id`` and ``file_name`` are required (see :meth:`from_json`); the file
+    facts the editor never uses (``mime_type``, ``size_bytes``, ``hash``) are None when
+    the server omits them.
+    """
 
     sample_id: str
     file_name: str
-    mime_type: str
-    size_bytes: int
-    hash: str
+    mime_type: str | None = None
+    size_bytes: int | None = None
+    hash: str | None = None
     duration_secs: float | None = None
     remove_background_noise: bool | None = None
     has_isolated_audio: bool | None = None
@@ -302,16 +307,22 @@ class Sample:
 
     @classmethod
     def from_json(cls, data: object) -> Sample:
-        """Parse a ``SampleResponseModel``."""
+        """Parse a ``SampleResponseModel``.
+
+        The spec requires five fields, but CONTRACT.md says to treat every one as possibly
+        missing, and one odd sample must not stop its voice (or the voice list) loading.
+        Two are needed: ``sample_id`` to address the sample, and ``file_name`` because
+        every edit sends the name back (a made-up one would rename the sample unasked).
+        """
         what = "sample"
         o = _obj(data, what)
         sep = o.get("speaker_separation")
         return cls(
             sample_id=_req(o, "sample_id", str, what),
             file_name=_req(o, "file_name", str, what),
-            mime_type=_req(o, "mime_type", str, what),
-            size_bytes=_req(o, "size_bytes", int, what),
-            hash=_req(o, "hash", str, what),
+            mime_type=_opt(o, "mime_type", str, what),
+            size_bytes=_opt(o, "size_bytes", int, what),
+            hash=_opt(o, "hash", str, what),
             duration_secs=_opt(o, "duration_secs", float, what),
             remove_background_noise=_opt(o, "remove_background_noise", bool, what),
             has_isolated_audio=_opt(o, "has_isolated_audio", bool, what),
