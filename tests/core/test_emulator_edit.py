@@ -57,24 +57,32 @@ def test_full_edit_applies_and_reads_back_in_integer_ms(http: EmulatorHttp) -> N
     assert sample["file_name"] == "interview-take-3.wav"
 
 
-def test_an_omitted_field_is_unchanged(http: EmulatorHttp) -> None:
-    edit(http, FULL_EDIT)
+def test_omitted_trims_speakers_and_name_are_unchanged(http: EmulatorHttp) -> None:
+    # The spec gives these four no default (not even null): absent means "keep".
+    http.separate(SAMPLE)
+    edit(http, {**FULL_EDIT, "selected_speaker_ids": ["speaker_1"]})
     before = state(http)
-    assert edit(http, {}).status_code == 200
+    assert edit(http, {"remove_background_noise": True}).status_code == 200
     assert state(http) == before
-    edit(http, {"trim_start_time": 2000})
+    edit(http, {"remove_background_noise": True, "trim_start_time": 2000})
     after = state(http)
     assert after["trim_start"] == 2000
-    # Omitted remove_background_noise stays true (not the spec's default false).
     assert {k: after[k] for k in after if k != "trim_start"} == {
         k: before[k] for k in before if k != "trim_start"
     }
 
 
-def test_an_empty_body_is_an_edit_of_nothing(http: EmulatorHttp) -> None:
-    before = state(http)
-    assert http.post(SAMPLE).status_code == 200
-    assert state(http) == before
+@pytest.mark.parametrize("body", [{"trim_start_time": 2000}, {}, None], ids=["trim", "{}", "none"])
+def test_omitted_remove_background_noise_is_the_spec_default_false(
+    http: EmulatorHttp, body: dict[str, Any] | None
+) -> None:
+    edit(http, FULL_EDIT)
+    assert state(http)["remove_background_noise"] is True
+    response = http.post(SAMPLE) if body is None else edit(http, body)
+    assert response.status_code == 200
+    after = state(http)
+    assert after["remove_background_noise"] is False, "the spec's default is false"
+    assert (after["trim_end"], after["file_name"]) == (30000, FULL_EDIT["file_name"])
 
 
 def test_null_clears_a_trim_back_to_untrimmed(http: EmulatorHttp) -> None:

@@ -15,9 +15,10 @@ Decisions on what the spec leaves open (each one is tested in
 
 The edit, ``POST /v1/voices/pvc/{voice_id}/samples/{sample_id}``
 
-- An omitted field leaves the stored value unchanged -- including
-  ``remove_background_noise``, although the spec gives it a default of ``false``
-  (which is why clients should always send it explicitly).
+- An omitted ``remove_background_noise`` is ``false``: the spec's body schema gives
+  it ``"default": false``, so a server built from the spec applies that (an empty body
+  too). The other four fields declare no default at all (not even ``null``), so
+  omitting one leaves the stored value unchanged.
 - ``null`` for ``trim_start_time`` / ``trim_end_time`` clears that trim; it reads back
   as ``null`` meaning untrimmed (start 0 / end = the duration).
 - ``null`` for ``selected_speaker_ids`` clears the selection (allowed in any separation

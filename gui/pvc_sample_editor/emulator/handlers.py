@@ -251,9 +251,11 @@ class Api:
             end = fields.integer("trim_end_time", nullable=True)
             file_name = fields.string("file_name", nullable=True)
             fields.check()  # types first, as pydantic does
-            changes: dict[str, object] = {}
-            if not isinstance(noise, Missing):
-                changes["remove_background_noise"] = noise
+            # The spec gives remove_background_noise "default": false, so an absent key
+            # means false. The other four fields declare no default: absent is unchanged.
+            changes: dict[str, object] = {
+                "remove_background_noise": False if isinstance(noise, Missing) else noise
+            }
             _check_trims(fields, sample, start, end, changes)
             self._check_speakers(fields, sample, speakers, changes)
             if isinstance(file_name, str):
