@@ -27,6 +27,9 @@ from pvc_sample_editor.api.errors import (
 )
 from pvc_sample_editor.api.models import SeparationStatus
 from pvc_sample_editor.edit import EditContext, SampleEdit
+from pvc_sample_editor.emulator.demo import DEMO_VOICE_ID, EXTRA_VOICES
+
+AUDIOBOOK, PODCAST = (v.voice_id for v in EXTRA_VOICES if v.name.startswith(("Audio", "Pod")))
 
 
 @pytest.fixture
@@ -105,6 +108,22 @@ def test_list_voices_search(client: ApiClient, emulator: Any) -> None:
     assert [v.voice_id for v in page.voices] == [emulator.demo.voice_id]
     with pytest.raises(ValueError, match="page_size"):
         client.list_voices(page_size=101)
+
+
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("READING voice", {AUDIOBOOK}),  # in the description only
+        ("American", {DEMO_VOICE_ID}),  # a label value only
+        ("Professional", {DEMO_VOICE_ID, AUDIOBOOK, PODCAST}),  # the category
+        ("use_case", set()),  # label keys are not searched
+    ],
+)
+def test_list_voices_search_looks_beyond_the_name(
+    client: ApiClient, search: str, found: set[str]
+) -> None:
+    # The spec: "Searches in name, description, labels, category."
+    assert {v.voice_id for v in client.list_voices(search=search).voices} == found
 
 
 def test_get_voice_and_sample(client: ApiClient, ids: tuple[str, str]) -> None:

@@ -262,6 +262,8 @@ def test_v2_voices_search_category_and_sort(http: EmulatorHttp) -> None:
     found = _page(http, search="PODCAST")
     assert [v["name"] for v in found["voices"]] == ["Podcast host"]
     assert _page(http, search="zzz")["voices"] == []
+    # The category is searched too ("clone;" in the description is not "cloned").
+    assert [v["voice_id"] for v in _page(http, search="CLONED")["voices"]] == [CLONED]
     professional = _page(http, category="professional")
     assert {v["category"] for v in professional["voices"]} == {"professional"}
     assert professional["total_count"] == 3

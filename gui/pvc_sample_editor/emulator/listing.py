@@ -1,9 +1,10 @@
 """``GET /v2/voices``: search, category filter, sort and paging over the stored voices.
 
 Decisions: legacy voices are left out (as ``/v1/voices`` does without ``show_legacy``);
-``search`` is a case-insensitive substring of the name; ``category`` is an exact
-match; other filters are accepted and ignored. The default order is newest first
-(``created_at_unix`` descending; ties by id). ``next_page_token`` is the decimal offset
+``search`` is a case-insensitive substring of the name, the description, a label
+value or the category (the four the spec names; see :func:`_matches`); ``category`` is
+an exact match; other filters are accepted and ignored. The default order is newest
+first (``created_at_unix`` descending; ties by id). ``next_page_token`` is the decimal offset
 of the next page, opaque to clients. With ``include_total_count=false`` the count is
 not computed and ``total_count`` is a lower bound: the voices up to the end of this page.
 """
@@ -49,6 +50,18 @@ def _offset(query: Mapping[str, list[str]]) -> int:
     return int(token)
 
 
+def _matches(voice: VoiceRecord, term: str) -> bool:
+    """Whether casefolded ``term`` occurs in the voice's name, description, labels or category.
+
+    Labels match by value only: the keys are a small fixed vocabulary (``accent``,
+    ``age``, ``gender``, ``use_case``...) that most voices carry, so matching them would
+    make a search for "age" return nearly everything; the spec filters by label key
+    through separate parameters (``gender``, ``age``, ``accent``, ``use_cases``) instead.
+    """
+    fields = (voice.name, voice.description or "", voice.category, *voice.labels.values())
+    return any(term in text.casefold() for text in fields)
+
+
 def list_voices_v2(
     voices: Sequence[VoiceRecord], query: Mapping[str, list[str]]
 ) -> tuple[list[VoiceRecord], bool, int, str | None]:
@@ -66,7 +79,7 @@ def list_voices_v2(
         v
         for v in voices
         if not v.is_legacy
-        and (not search or search in v.name.casefold())
+        and (not search or _matches(v, search))
         and (not category or v.category == category)
     ]
     if sort == "name":
