@@ -256,3 +256,28 @@ def test_a_draft_restored_over_a_sample_changed_on_the_server_says_what_changed(
     qtbot.mouseClick(window.discard_draft_button, Qt.MouseButton.LeftButton)
     assert window.controller.session.edit.file_name == "renamed-on-the-web.flac"
     window.close()
+
+
+def test_closing_after_a_draft_could_not_be_saved_says_the_edit_will_be_lost(
+    qtbot: QtBot, editor: Editor, monkeypatch: Any
+) -> None:
+    """The close question must not promise a draft that the disk refused."""
+    asked: list[str] = []
+
+    def full_disk(draft: Any) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(editor.controller.drafts, "save", full_disk)
+    editor.window._confirm_close = lambda title, text: asked.append(text) is not None
+    drag_handle_to(editor.window.waveform, 0, 5.0)
+    editor.window.close()
+    assert len(asked) == 1
+    assert "No space left on device" in asked[0]
+    assert "will be lost" in asked[0]
+    assert "kept as a draft" not in asked[0]
+    assert editor.window.isVisible()  # the user said no
+    monkeypatch.undo()
+    qtbot.mouseClick(editor.window.edit_panel.noise_box, Qt.MouseButton.LeftButton)
+    editor.window.close()  # saved again: the usual promise
+    assert "kept as a draft" in asked[1]
+    editor.window._confirm_close = lambda title, text: True

@@ -137,6 +137,7 @@ class EditorController(QObject):
         self.drafts = drafts if drafts is not None else DraftStore()
         self.local_path: Path | None = None
         self.draft_restored_last: Draft | None = None
+        self.draft_save_error = ""  # why the last draft save failed ("" when it worked)
         self._submission_pending = False
         self.session: EditSession | None = None
         self.audio: AudioDocument | None = None
@@ -218,7 +219,10 @@ class EditorController(QObject):
         try:
             self.drafts.save(draft)
         except OSError as exc:
+            self.draft_save_error = str(exc)
             self.error.emit(f"Could not save the draft of this edit: {exc}. Keep the app open.")
+        else:
+            self.draft_save_error = ""
 
     def save_draft_now(self) -> None:
         """Write the current edit's draft immediately (e.g. after an unexpected error)."""

@@ -759,10 +759,14 @@ class MainWindow(QMainWindow):
             return
         session = self.controller.session
         unsaved = session is not None and session.dirty and not self.controller.submitting
+        kept = (
+            "It is kept as a draft and restored when you open this sample again."
+            if not self.controller.draft_save_error
+            else f"Its draft could not be saved ({self.controller.draft_save_error}), so "
+            "the edit will be lost."
+        )
         if unsaved and not self._confirm_close(
-            "Unsaved changes",
-            "This edit has not been submitted. Close anyway? It is kept as a draft and "
-            "restored when you open this sample again.",
+            "Unsaved changes", f"This edit has not been submitted. Close anyway? {kept}"
         ):
             event.ignore()
             return
