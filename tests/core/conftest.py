@@ -169,3 +169,18 @@ def file_mono(path: Path) -> np.ndarray:
     """The mono mix as the audio core defines it, computed the plain way in float64."""
     data = np.nan_to_num(sf.read(path, dtype="float64", always_2d=True)[0], posinf=1, neginf=-1)
     return np.clip(data.mean(axis=1), -1, 1)
+
+
+def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the start frame of every block any FrameDecoder decodes from now on."""
+    from pvc_sample_editor.audio.source import FrameDecoder
+
+    reads: list[int] = []
+    real_read_sum = FrameDecoder.read_sum
+
+    def counting_read_sum(self: FrameDecoder, start: int, frames: int) -> np.ndarray:
+        reads.append(start)
+        return real_read_sum(self, start, frames)
+
+    monkeypatch.setattr(FrameDecoder, "read_sum", counting_read_sum)
+    return reads

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import exit_during_a_slow_decode, file_mono, write_in_blocks
+from conftest import count_decodes, exit_during_a_slow_decode, file_mono, write_in_blocks
 from pvc_sample_editor.audio import AudioLoadError, SampleReader, probe
 from pvc_sample_editor.audio import source as source_module
 from pvc_sample_editor.audio.source import FrameDecoder, direct_layout
@@ -237,23 +237,10 @@ def _time_decodes(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return decoded_at
 
 
-def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the start frame of every block any FrameDecoder decodes from now on."""
-    reads: list[int] = []
-    real_read_sum = FrameDecoder.read_sum
-
-    def counting_read_sum(self: FrameDecoder, start: int, frames: int) -> np.ndarray:
-        reads.append(start)
-        return real_read_sum(self, start, frames)
-
-    monkeypatch.setattr(FrameDecoder, "read_sum", counting_read_sum)
-    return reads
-
-
 def test_deep_zoom_rereads_of_a_compressed_file_decode_nothing_new(
     audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads = _count_decodes(monkeypatch)
+    reads = count_decodes(monkeypatch)
     with SampleReader(audio_files["mp3"]) as reader:
         first = reader.read_mono(100_000, 110_000)
         decoded = len(reads)
@@ -347,7 +334,7 @@ def test_a_prefetched_neighbourhood_is_read_without_decoding_again(
 ) -> None:
     path = long_files[fmt]
     expected = file_mono(path)
-    reads = _count_decodes(monkeypatch)
+    reads = count_decodes(monkeypatch)
     with SampleReader(path) as reader:
         reader.prefetch(RATE * 10, RATE * 20)
         assert reader.wait_background(timeout=30)
@@ -364,7 +351,7 @@ def test_a_prefetched_neighbourhood_is_read_without_decoding_again(
 def test_prefetch_asks_for_at_most_half_the_cache_nearest_the_middle(
     long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads = _count_decodes(monkeypatch)
+    reads = count_decodes(monkeypatch)
     chunk = source_module._READER_CHUNK_FRAMES
     with SampleReader(long_files["flac"]) as reader:
         reader.prefetch(0, RATE * 30)  # all 22 chunks asked for
@@ -403,7 +390,7 @@ def test_a_warm_up_seeks_to_the_end_in_steps_that_close_can_come_between(
     long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(source_module, "_WARM_UP_STEP_FRAMES", RATE)  # 30 steps
-    reads = _count_decodes(monkeypatch)
+    reads = count_decodes(monkeypatch)
     with SampleReader(long_files["mp3"]) as reader:
         reader.warm_up(background=True)
         assert reader.wait_background(timeout=30)
@@ -459,7 +446,7 @@ def test_a_view_that_never_stops_redrawing_still_gets_its_prefetch(
 def test_uncompressed_files_need_no_background_work(
     audio_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads = _count_decodes(monkeypatch)
+    reads = count_decodes(monkeypatch)
     with SampleReader(audio_files["aiff16"]) as reader:
         reader.prefetch(0, RATE * 3)
         reader.warm_up(background=True)
@@ -478,7 +465,7 @@ def test_zooming_towards_samples_prefetches_them(
     doc = load_audio_document(path)
     try:
         assert doc.reader.wait_background(timeout=30)  # the warm-up after loading
-        reads = _count_decodes(monkeypatch)
+        reads = count_decodes(monkeypatch)
         columns = 100  # samples are drawn below 256 frames per column: 25 600 frames
         middle = RATE * 15
         doc.envelope(0, doc.frames, columns)  # whole file: far from samples

@@ -11,7 +11,7 @@ One cache file per audio path (named by a hash of the resolved path), holding:
 A hit needs the key to match the file as it is now, so a file replaced or edited
 (new size or mtime) is never served stale; its entry is overwritten by the next load.
 Anything unexpected (foreign or truncated file, bad JSON, wrong lengths, CRC mismatch,
-older version) is treated as a miss and rebuilt. Writes go to a temporary file in the
+other version) is treated as a miss and rebuilt. Writes go to a temporary file in the
 same folder and are renamed over the old entry, so a reader never sees half a file;
 there is no fsync: after a crash a damaged entry fails its CRC and is rebuilt.
 Raw arrays rather than ``np.savez``: no zip layer, no pickle, one read, one check.
@@ -49,7 +49,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+# Version 1 entries have the same layout and still serve, except those of cut-short
+# files: that version's loader dropped up to one block (~22 s) of the audio before the
+# damage, so they are rebuilt.
+_SAME_LAYOUT_VERSION = 1
 _MAGIC = b"PVCPEAKS"
 _SUFFIX = ".peaks"
 _MAX_HEADER_BYTES = 1 << 16
@@ -190,7 +194,10 @@ def _read_entry(f: io.BufferedReader, key: StatKey, path: Path) -> PeakPyramid |
     header: dict[str, Any] = json.loads(raw_header.decode("utf-8"))
     if not isinstance(header, dict):
         raise ValueError("header is not an object")
-    if header.get("version") != CACHE_VERSION or tuple(header.get("key", ())) != key:
+    version, truncated = header.get("version"), bool(header.get("truncated", False))
+    if version != CACHE_VERSION and (version != _SAME_LAYOUT_VERSION or truncated):
+        return None
+    if tuple(header.get("key", ())) != key:
         return None
     info = AudioInfo(
         path=path,
@@ -227,6 +234,6 @@ def _read_entry(f: io.BufferedReader, key: StatKey, path: Path) -> PeakPyramid |
         arrays.append(values[offset + n : offset + 2 * n])
         offset += 2 * n
     pyramid = PeakPyramid.from_arrays(info, sizes, arrays[0::2], arrays[1::2])
-    pyramid.truncated = bool(header.get("truncated", False))
+    pyramid.truncated = truncated
     pyramid.from_cache = True
     return pyramid

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -48,6 +49,8 @@ _AUDIO_SUFFIXES = frozenset(
 _INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW", "DPCM_8", "DPCM_16"})
 # Containers whose samples must be decoded, so seeking and re-reading cost real work.
 _COMPRESSED_FORMATS = frozenset({"FLAC", "OGG", "MP3", "MPEG"})
+# Containers whose first far seek scans frame headers up to the target (see warm_up).
+_SCANNED_FORMATS = frozenset({"MP3", "MPEG"})
 
 # Bytes read to recognise a few common non-audio files for a friendlier message.
 _SNIFF_BYTES = 512
@@ -99,7 +102,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     p = Path(os.path.abspath(path))
     _check_file(p)
     try:
-        with sf.SoundFile(str(p)) as handle:
+        with sf.SoundFile(_soundfile_path(p)) as handle:
             info = AudioInfo(
                 path=p,
                 frames=int(handle.frames),
@@ -120,6 +123,17 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             f"“{p.name}” contains no audio (0 samples). Choose a file with a recording in it."
         )
     return info
+
+
+def _soundfile_path(path: Path) -> str | bytes:
+    """``path`` in the form that libsndfile opens whatever the name's bytes are.
+
+    soundfile encodes a ``str`` path strictly, so a name that is not valid UTF-8 (a
+    Latin-1 "café" from an old zip, which Python holds with a surrogate escape) would
+    not open; the file system's own bytes always do. Windows names are UTF-16 and open
+    from a ``str`` (soundfile then uses ``sf_wchar_open``).
+    """
+    return str(path) if sys.platform == "win32" else os.fsencode(path)
 
 
 def _check_file(p: Path) -> None:
@@ -218,7 +232,7 @@ def direct_layout(info: AudioInfo) -> PcmLayout | None:
         return None
     probe_frames = min(info.frames, 512)
     try:
-        with sf.SoundFile(str(info.path)) as handle, open(info.path, "rb") as raw:
+        with sf.SoundFile(_soundfile_path(info.path)) as handle, open(info.path, "rb") as raw:
             for start in (0, info.frames - probe_frames):
                 handle.seek(start)
                 expected = handle.read(probe_frames, dtype="float32", always_2d=True)
@@ -243,7 +257,8 @@ class FrameDecoder:
     ``read_sum`` returns a view into a buffer reused by the next call, holding the sum
     of the channels (int16 for 16-bit mono, int32 for 16-bit multi-channel, float32
     otherwise); ``scale`` turns it into the float mono mix. A read past the readable end
-    of the file (a truncated or damaged file) returns fewer frames instead of raising.
+    of the file (a truncated or damaged file) returns fewer frames instead of raising:
+    every frame before the damage that libsndfile decodes, and later reads work as before.
     """
 
     def __init__(self, info: AudioInfo, *, block_frames: int, layout: PcmLayout | None = None):
@@ -264,15 +279,28 @@ class FrameDecoder:
         self._handle: sf.SoundFile | None = None
         self._position = -1  # frame the handle will read next; avoids needless seeks
         self._last_frames = 0
+        if layout is None:
+            self._reopen()
+            return
         try:
-            if layout is not None:
-                self._file = open(info.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
-            else:
-                self._handle = sf.SoundFile(str(info.path))
+            self._file = open(info.path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        except OSError as err:
+            raise self._open_error(err) from err
+
+    def _open_error(self, err: Exception) -> AudioLoadError:
+        return AudioLoadError(f"“{self.info.path.name}” could not be opened for reading: {err}")
+
+    def _reopen(self) -> sf.SoundFile:
+        """Open a fresh libsndfile handle in place of the current one, and return it."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._position = -1
+        try:
+            self._handle = sf.SoundFile(_soundfile_path(self.info.path))
         except (OSError, sf.LibsndfileError) as err:
-            raise AudioLoadError(
-                f"“{info.path.name}” could not be opened for reading: {err}"
-            ) from err
+            raise self._open_error(err) from err
+        return self._handle
 
     def close(self) -> None:
         """Release the file handle."""
@@ -345,10 +373,43 @@ class FrameDecoder:
             got = int(self._handle.read(dtype=buf.dtype.name, out=buf).shape[0])
         except (sf.LibsndfileError, RuntimeError):
             # A truncated FLAC "loses sync", a seek past a truncated MP3's real end fails:
-            # either way the readable part of the file ends here.
-            self._position = -1
-            return 0
+            # either way the readable part of the file ends in this block.
+            return self._salvage(start, frames)
         self._position = start + got
+        return got
+
+    def _salvage(self, start: int, frames: int) -> int:
+        """Read what decodes of ``frames`` from ``start`` after libsndfile failed them.
+
+        A failed read hands back none of its frames, even those before the damage, and
+        a failed seek (a cut-short FLAC's, to beyond the cut) leaves the handle failing
+        every later call. So read again on a fresh handle, on from the last good frame
+        in steps that halve after each failure, down to single frames, and leave a
+        fresh handle for the next read. Runs only after an error, and costs ~0.3 s for
+        a loader block: about 20 halvings (a reopen, a seek, a read each), and
+        soundfile seeks after every read, which takes ~40 ms within a frame of the cut.
+        """
+        buf = self._raw[:frames]
+        got = 0
+        step = frames // 2
+        while step:
+            handle = self._reopen()
+            try:
+                handle.seek(start + got)
+            except (sf.LibsndfileError, RuntimeError):
+                break  # nothing from here on can be reached
+            try:
+                while got < frames:
+                    want = min(step, frames - got)
+                    n = int(handle.read(dtype=buf.dtype.name, out=buf[got : got + want]).shape[0])
+                    got += n
+                    if n < want:
+                        break  # the end, without an error: the handle is fine
+                self._position = start + got
+                return got
+            except (sf.LibsndfileError, RuntimeError):
+                step //= 2
+        self._reopen()
         return got
 
 
@@ -389,6 +450,9 @@ class SampleReader:
         )
         self._lock = threading.Lock()
         self._chunks: OrderedDict[int, np.ndarray[Any, Any]] = OrderedDict()
+        # Where the audio ends: the header's length until a read comes up short (a cut-short
+        # FLAC or MP3), then that read's end, so no later read or prefetch tries past it.
+        self._readable_end = self.info.frames
         self._closed = False
         # Work for the background thread (a warm-up, then chunks to decode in file order)
         # and the thread itself, guarded by their own lock so asking never waits for a
@@ -438,7 +502,7 @@ class SampleReader:
             return
         size = _READER_CHUNK_FRAMES
         start = max(0, int(start_frame))
-        stop = min(self.info.frames, int(stop_frame))
+        stop = min(self._readable_end, int(stop_frame))
         if stop <= start:
             return
         centre = (start + stop) // 2 // size
@@ -457,12 +521,14 @@ class SampleReader:
         """Pay ahead, off the GUI thread, for what the first far seek would cost later.
 
         libsndfile's MP3 decoder indexes frame headers up to a seek target the first
-        time (~75 ms per hour of audio); a seek to the end builds the whole index. Cheap
-        and harmless for other formats. ``background=True`` returns at once and does it
-        on the background thread, before any prefetch, in steps of a few milliseconds:
-        a read, a hold or :meth:`close` meanwhile waits for one step.
+        time (~75 ms per hour of audio); a seek to the end builds the whole index. Other
+        formats seek without such a scan, so for them this does nothing: it would buy
+        nothing, and for a cut-short FLAC the seek to the end its header claims fails.
+        ``background=True`` returns at once and does it on the background thread, before
+        any prefetch, in steps of a few milliseconds: a read, a hold or :meth:`close`
+        meanwhile waits for one step.
         """
-        if not self.info.is_compressed:
+        if self.info.format not in _SCANNED_FORMATS:
             return
         if background:
             with self._wanted_lock:
@@ -474,7 +540,7 @@ class SampleReader:
                 return
 
     def _warm_up_targets(self) -> list[int]:
-        last = self.info.frames - 1
+        last = max(0, self._readable_end - 1)
         return [*range(_WARM_UP_STEP_FRAMES - 1, last, _WARM_UP_STEP_FRAMES), last]
 
     def _warm_up_step(self, target: int) -> bool:
@@ -537,7 +603,8 @@ class SampleReader:
                         break
                 continue
             with self._lock:
-                if not self._closed and index not in self._chunks:
+                wanted = index * _READER_CHUNK_FRAMES < self._readable_end
+                if wanted and not self._closed and index not in self._chunks:
                     self._chunk(index)
 
     def _wait_for_quiet(self) -> None:
@@ -558,7 +625,7 @@ class SampleReader:
         A truncated file yields only the samples that can be decoded.
         """
         start = max(0, int(start_frame))
-        stop = min(self.info.frames, int(stop_frame))
+        stop = min(self._readable_end, int(stop_frame))
         if stop <= start:
             return np.zeros(0, dtype=np.float32)
         with self._lock:
@@ -570,13 +637,16 @@ class SampleReader:
             return self._read_direct(start, stop)
 
     def _read_direct(self, start: int, stop: int) -> np.ndarray[Any, Any]:
-        out = np.empty(stop - start, dtype=np.float32)
+        stop = min(stop, self._readable_end)
+        out = np.empty(max(0, stop - start), dtype=np.float32)
         pos = start
         while pos < stop:
-            block = self._decoder.read_mono(pos, stop - pos)
+            wanted = min(stop - pos, _READER_BLOCK_FRAMES)
+            block = self._decoder.read_mono(pos, wanted)
             out[pos - start : pos - start + block.size] = block
             pos += block.size
-            if block.size == 0:
+            if block.size < wanted:  # the readable part of a cut-short file ends here
+                self._readable_end = min(self._readable_end, pos)
                 break
         return out[: pos - start]
 
