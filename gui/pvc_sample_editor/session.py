@@ -142,7 +142,10 @@ class EditSession:
         """New speaker-separation state; a fresh completion selects the server's choice
         (every speaker if it has none), unless the edit already keeps some of the speakers
         found (a restored draft made against the completed separation)."""
-        was_completed = bool(self.separation and self.separation.completed)
+        # Completed without its speakers (the voice's copy may leave them out) is not yet
+        # news: the selection default applies when the speakers arrive.
+        known = self.separation
+        was_completed = bool(known and known.completed and known.speakers)
         self.separation = separation
         self._notify(Change.SEPARATION)
         if separation.completed and not was_completed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -240,3 +241,80 @@ def test_a_read_back_with_null_trims_and_noise_confirms_what_they_mean() -> None
     )
     off = _read_back(remove_background_noise=False, trim_start=0, trim_end=1000)
     assert _confirm(SampleEdit(0, 1000, True, "take.wav"), off, ctx) == ("noise setting differs",)
+
+
+def test_a_completed_separation_listed_without_its_speakers_is_read_in_full(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The spec lets the voice's copy of a separation leave ``speakers`` null. Opening
+    such a sample asks for the speakers, so there are boxes to tick (none were shown,
+    and Submit stayed blocked on "tick at least one speaker")."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import numpy as np
+    import soundfile as sf
+
+    from pvc_sample_editor.session import SampleRef
+    from pvc_sample_editor.ui.controller import EditorController
+    from pvc_sample_editor.ui.main_window import MainWindow
+
+    local = tmp_path / "take.wav"
+    sf.write(local, np.zeros(8000 * 4, dtype=np.float32), 8000)
+    listed = {"voice_id": "v", "sample_id": "s", "status": "completed", "speakers": None}
+    full = {
+        **listed,
+        "speakers": {
+            "speaker_0": {
+                "speaker_id": "speaker_0",
+                "duration_secs": 3.0,
+                "utterances": [{"start": 0.5, "end": 3.5}],
+            }
+        },
+    }
+    voice = {
+        "voice_id": "v",
+        "name": "Voice",
+        "samples": [
+            {
+                "sample_id": "s",
+                "file_name": "take.wav",
+                "duration_secs": 4.0,
+                "speaker_separation": listed,
+            }
+        ],
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = full if self.path.split("?")[0].endswith("/speakers") else voice
+            raw = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="speakerless-server")
+    thread.start()
+    client = ApiClient(f"http://127.0.0.1:{server.server_port}", "k")
+    window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
+    window._confirm_close = lambda title, text: True
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        window.controller.open_sample(SampleRef("v", "s"), local)
+        qtbot.waitUntil(lambda: "speaker_0" in window.speakers_panel._boxes, timeout=10000)
+        assert window.controller.session.edit.selected_speaker_ids == ("speaker_0",)
+        assert window.speakers_panel._boxes["speaker_0"].isChecked()
+    finally:
+        window.close()
+        client.close()
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -361,7 +361,10 @@ class EditorController(QObject):
                 self.open_local_file(local_path, ref=ref)
             else:
                 self.load_preview()
-            if result.sample.speaker_separation is None:
+            sep = result.sample.speaker_separation
+            # The voice's copy of the separation may leave the speakers out (the spec
+            # allows null): read them, or a completed one would offer none to tick.
+            if sep is None or (sep.completed and not sep.speakers):
                 self.refresh_speakers()
 
         def failed(exc: BaseException) -> None:
