@@ -21,7 +21,7 @@ from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationErro
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
 from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes, load_audio_document
 from pvc_sample_editor.drafts import Draft, DraftKey, DraftStore
-from pvc_sample_editor.edit import EditContext, SampleEdit
+from pvc_sample_editor.edit import EditContext, SampleEdit, edit_from_sample
 from pvc_sample_editor.session import Change, EditSession, SampleRef
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
@@ -62,15 +62,14 @@ def _confirm(sent: SampleEdit, sample: Sample, ctx: EditContext) -> tuple[str, .
     """Fields where the server's read-back differs from what was sent.
 
     The spec lets the server send null (or nothing) for the trims and the noise setting.
-    A null trim means the file's edge (start 0, end the whole length, as on open); a
+    A null trim means the file's edge, read as on open (:func:`edit_from_sample`); a
     null noise setting says nothing, so it is not counted as a difference.
     """
     diffs: list[str] = []
-    start = sample.trim_start if sample.trim_start is not None else 0
-    if start != sent.trim_start_ms:
+    held = edit_from_sample(sample, ctx.duration_ms)
+    if held.trim_start_ms != sent.trim_start_ms:
         diffs.append(f"start: sent {sent.trim_start_ms} ms, server has {sample.trim_start}")
-    end = sample.trim_end if sample.trim_end is not None else ctx.duration_ms
-    if end != sent.trim_end_ms:
+    if held.trim_end_ms != sent.trim_end_ms:
         diffs.append(f"end: sent {sent.trim_end_ms} ms, server has {sample.trim_end}")
     noise = sample.remove_background_noise
     if noise is not None and noise != sent.remove_background_noise:
@@ -261,8 +260,8 @@ class EditorController(QObject):
             self.drafts.discard(key)
         except OSError as exc:
             self.error.emit(
-                f"The saved draft could not be removed ({exc}). It is harmless: the next "
-                f"open offers it again, and you can delete {self.drafts.path_for(key)}."
+                f"The saved draft could not be removed ({exc}). It holds what the server "
+                f"now has, so it is harmless; you can delete {self.drafts.path_for(key)}."
             )
 
     # ---------------------------------------------------------------- opening
