@@ -6,8 +6,12 @@ socket whose accept queue is full, which the emulator cannot imitate.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,36 @@ from pvc_sample_editor.ui.app import retry_reporter
 
 EDIT = "edit_pvc_voice_sample"
 MAX_ATTEMPTS = 3
+
+
+class _JsonHandler(BaseHTTPRequestHandler):
+    """A loopback server's handler that answers JSON; tests subclass it per scenario."""
+
+    def send_json(self, body: object) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[str]:
+    """Run ``handler`` on a loopback port for the block; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name=name)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
 
 # (fault keyword arguments, words the message must contain, attempts expected)
 FAULTS: dict[str, tuple[dict[str, Any], tuple[str, ...], int]] = {
@@ -142,54 +176,32 @@ def test_read_back_with_missing_fields_says_sent_but_unconfirmed(
 ) -> None:
     """A server that accepts the edit but reads back a sample missing required fields:
     the window says it was sent but not confirmed, and keeps the edit and its draft."""
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     demo = editor.server.demo
 
-    class Handler(BaseHTTPRequestHandler):
-        def _send(self, body: object) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
+    class Handler(_JsonHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            self._send({"voice_id": demo.voice_id})
+            self.send_json({"voice_id": demo.voice_id})
 
         def do_GET(self) -> None:  # the voice without its name, the sample without fields
-            self._send({"voice_id": demo.voice_id, "samples": [{"sample_id": demo.sample_id}]})
+            self.send_json({"voice_id": demo.voice_id, "samples": [{"sample_id": demo.sample_id}]})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="missing-fields-server")
-    thread.start()
-    client = ApiClient(
-        f"http://127.0.0.1:{server.server_port}", "k", retry=RetryPolicy(max_attempts=1)
-    )
-    old = editor.controller.client
-    editor.controller.client = client
-    try:
-        drag_handle_to(editor.window.waveform, 0, 4.0)
-        before = editor.controller.session.edit
-        submit_and_wait(qtbot, editor)
-        text = editor.window.submit_error.text()
-        assert text.startswith("Sent, but it could not be confirmed"), text
-        assert "missing" in text
-        assert editor.controller.session.edit == before
-        assert editor.window.isWindowModified()
-    finally:
-        editor.controller.client = old
-        client.close()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _serving(Handler, "missing-fields-server") as base_url:
+        client = ApiClient(base_url, "k", retry=RetryPolicy(max_attempts=1))
+        old = editor.controller.client
+        editor.controller.client = client
+        try:
+            drag_handle_to(editor.window.waveform, 0, 4.0)
+            before = editor.controller.session.edit
+            submit_and_wait(qtbot, editor)
+            text = editor.window.submit_error.text()
+            assert text.startswith("Sent, but it could not be confirmed"), text
+            assert "missing" in text
+            assert editor.controller.session.edit == before
+            assert editor.window.isWindowModified()
+        finally:
+            editor.controller.client = old
+            client.close()
 
 
 def _read_back(**fields: Any) -> Any:
@@ -249,10 +261,6 @@ def test_a_completed_separation_listed_without_its_speakers_is_read_in_full(
     """The spec lets the voice's copy of a separation leave ``speakers`` null. Opening
     such a sample asks for the speakers, so there are boxes to tick (none were shown,
     and Submit stayed blocked on "tick at least one speaker")."""
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     import numpy as np
     import soundfile as sf
 
@@ -286,35 +294,21 @@ def test_a_completed_separation_listed_without_its_speakers_is_read_in_full(
         ],
     }
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_JsonHandler):
         def do_GET(self) -> None:
-            body = full if self.path.split("?")[0].endswith("/speakers") else voice
-            raw = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            self.send_json(full if self.path.split("?")[0].endswith("/speakers") else voice)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="speakerless-server")
-    thread.start()
-    client = ApiClient(f"http://127.0.0.1:{server.server_port}", "k")
-    window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
-    window._confirm_close = lambda title, text: True
-    qtbot.addWidget(window)
-    try:
-        window.show()
-        window.controller.open_sample(SampleRef("v", "s"), local)
-        qtbot.waitUntil(lambda: "speaker_0" in window.speakers_panel._boxes, timeout=10000)
-        assert window.controller.session.edit.selected_speaker_ids == ("speaker_0",)
-        assert window.speakers_panel._boxes["speaker_0"].isChecked()
-    finally:
-        window.close()
-        client.close()
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _serving(Handler, "speakerless-server") as base_url:
+        client = ApiClient(base_url, "k")
+        window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
+        window._confirm_close = lambda title, text: True
+        qtbot.addWidget(window)
+        try:
+            window.show()
+            window.controller.open_sample(SampleRef("v", "s"), local)
+            qtbot.waitUntil(lambda: "speaker_0" in window.speakers_panel._boxes, timeout=10000)
+            assert window.controller.session.edit.selected_speaker_ids == ("speaker_0",)
+            assert window.speakers_panel._boxes["speaker_0"].isChecked()
+        finally:
+            window.close()
+            client.close()
