@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from pvc_sample_editor import APP_NAME, __version__
+from pvc_sample_editor.options import AppOptions
 
 __all__ = ["AppOptions", "main", "parse_args"]
-
-
-@dataclass(frozen=True)
-class AppOptions:
-    """What the user asked for on the command line."""
-
-    audio: Path | None = None
-    voice_id: str | None = None
-    sample_id: str | None = None
-    api_base: str | None = None
-    demo: bool = False
-    self_test: bool = False
 
 
 def _parser() -> argparse.ArgumentParser:

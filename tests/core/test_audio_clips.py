@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from pvc_sample_editor.audio import AudioLoadError
-from pvc_sample_editor.audio_document import decode_mono, document_from_bytes
+from pvc_sample_editor.audio.document import decode_mono, document_from_bytes
 
 
 def sine(seconds: float, rate: int, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:

@@ -21,8 +21,8 @@ from conftest import count_decodes, file_mono, write_in_blocks
 from pvc_sample_editor.audio import BUCKET_SIZES, SampleReader, load_pyramid, probe
 from pvc_sample_editor.audio import cache as cache_module
 from pvc_sample_editor.audio import loader as loader_module
+from pvc_sample_editor.audio.document import load_audio_document
 from pvc_sample_editor.audio.source import FrameDecoder, direct_layout
-from pvc_sample_editor.audio_document import load_audio_document
 
 RATE = 48_000
 Cut = tuple[Path, np.ndarray]  # a cut-short file and the mono mix of what decodes

@@ -343,7 +343,7 @@ def test_opening_a_document_examines_the_file_once(
 ) -> None:
     # The reader and the load share the probe, the PCM layout and the stat.
     from pvc_sample_editor.audio import source as source_module
-    from pvc_sample_editor.audio_document import load_audio_document
+    from pvc_sample_editor.audio.document import load_audio_document
 
     layouts, stats = [], []
     real_layout, real_stat = source_module.find_pcm_layout, cache_module.stat_key

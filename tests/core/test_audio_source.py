@@ -459,7 +459,7 @@ def test_zooming_towards_samples_prefetches_them(
 ) -> None:
     """Near the pyramid's finest level the document decodes the view's neighbourhood
     ahead, so the first frames drawn from samples find them decoded."""
-    from pvc_sample_editor.audio_document import load_audio_document
+    from pvc_sample_editor.audio.document import load_audio_document
 
     path = long_files["flac"]
     doc = load_audio_document(path)
@@ -487,8 +487,8 @@ def test_zooming_towards_samples_prefetches_them(
 def test_the_document_holds_its_prefetch_while_a_frame_is_drawn(
     long_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pvc_sample_editor import audio_document
-    from pvc_sample_editor.audio_document import load_audio_document
+    from pvc_sample_editor.audio import document as audio_document
+    from pvc_sample_editor.audio.document import load_audio_document
 
     monkeypatch.setattr(audio_document, "_FRAME_HOLD_SECS", 0.04)
     doc = load_audio_document(long_files["mp3"])

@@ -26,7 +26,7 @@ from pvc_sample_editor.api.errors import (
     ValidationError,
 )
 from pvc_sample_editor.api.models import SeparationStatus
-from pvc_sample_editor.edit import EditContext, SampleEdit
+from pvc_sample_editor.editing.edit import EditContext, SampleEdit
 from pvc_sample_editor.emulator.demo import DEMO_VOICE_ID, EXTRA_VOICES
 
 AUDIOBOOK, PODCAST = (v.voice_id for v in EXTRA_VOICES if v.name.startswith(("Audio", "Pod")))

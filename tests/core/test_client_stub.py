@@ -38,7 +38,7 @@ from pvc_sample_editor.api.errors import (
     ValidationError,
 )
 from pvc_sample_editor.api.models import Voice
-from pvc_sample_editor.edit import EditContext, SampleEdit
+from pvc_sample_editor.editing.edit import EditContext, SampleEdit
 
 KEY = "sk_STUB-distinctive-9c1e"
 VOICE = {"voice_id": "v1", "name": "Narrator", "category": "professional", "samples": []}

@@ -14,8 +14,8 @@ from types import TracebackType
 import pytest
 
 import pvc_sample_editor
-from pvc_sample_editor import crashlog
-from pvc_sample_editor.crashlog import (
+from pvc_sample_editor.system import crashlog
+from pvc_sample_editor.system.crashlog import (
     LOG_FILE_NAME,
     REDACTED,
     SECRETS,
@@ -346,7 +346,7 @@ def test_reinstalling_the_hook_does_not_chain_it_and_uninstall_restores(
 _CHILD = """
 import sys, threading
 from pathlib import Path
-from pvc_sample_editor import crashlog
+from pvc_sample_editor.system import crashlog
 
 log_dir, key, mode = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 crashlog.SECRETS.add(key)

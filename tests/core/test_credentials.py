@@ -9,7 +9,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from memory_keyring import MemoryKeyring
-from pvc_sample_editor.credentials import (
+from pvc_sample_editor.system.credentials import (
     ENV_VAR,
     KEYRING_SERVICE,
     KEYRING_USERNAME,

@@ -17,11 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pvc_sample_editor
-from pvc_sample_editor import drafts
-from pvc_sample_editor.drafts import SCHEMA_VERSION, Draft, DraftKey, DraftStore, encode_draft
-from pvc_sample_editor.edit import SampleEdit
-from pvc_sample_editor.paths import user_cache_dir, user_data_dir, user_log_dir
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing import drafts
+from pvc_sample_editor.editing.drafts import (
+    SCHEMA_VERSION,
+    Draft,
+    DraftKey,
+    DraftStore,
+    encode_draft,
+)
+from pvc_sample_editor.editing.edit import SampleEdit
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.system.paths import user_cache_dir, user_data_dir, user_log_dir
 
 EDIT = SampleEdit(1200, 58_300, True, "Grüße — 音声.wav", ("spk_0", "spk_2"))
 BASELINE = SampleEdit(0, 60_000, False, "take 1.wav", ("spk_0", "spk_1", "spk_2"))
@@ -276,9 +282,9 @@ def test_a_draft_saved_by_a_process_killed_right_after_is_loaded_exactly(
     child = (
         "import json, sys, time\n"
         "from pathlib import Path\n"
-        "from pvc_sample_editor.drafts import Draft, DraftKey, DraftStore\n"
-        "from pvc_sample_editor.edit import SampleEdit\n"
-        "from pvc_sample_editor.session import SampleRef\n"
+        "from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore\n"
+        "from pvc_sample_editor.editing.edit import SampleEdit\n"
+        "from pvc_sample_editor.editing.session import SampleRef\n"
         "f = json.loads(sys.argv[2])\n"
         "draft = Draft(\n"
         "    DraftKey.for_sample(SampleRef(*f['ref'])),\n"

@@ -11,17 +11,16 @@ from hypothesis import strategies as st
 
 from pvc_sample_editor.api.client import ApiClient
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
-from pvc_sample_editor.edit import (
+from pvc_sample_editor.editing.edit import (
     EditContext,
     InvalidEditError,
     SampleEdit,
     build_request_body,
     edit_from_sample,
     encode_body,
-    format_ms,
-    seconds_to_ms,
     validate_edit,
 )
+from pvc_sample_editor.timecode import format_ms, seconds_to_ms
 
 SPEAKERS = ("speaker_0", "speaker_1", "speaker_2")
 SEPARATED = EditContext(duration_ms=60_000, separation_completed=True, known_speaker_ids=SPEAKERS)

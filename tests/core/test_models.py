@@ -27,7 +27,7 @@ from pvc_sample_editor.api.models import (
     status_from_json,
     voice_id_from_json,
 )
-from pvc_sample_editor.edit import seconds_to_ms
+from pvc_sample_editor.timecode import seconds_to_ms
 
 SEPARATION: dict[str, Any] = {
     "voice_id": "v1",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pvc_sample_editor.api.models import Sample, SeparationStatus, Speaker, SpeakerSeparation
-from pvc_sample_editor.session import EditSession, SampleRef
+from pvc_sample_editor.editing.session import EditSession, SampleRef
 
 SPEAKERS = (Speaker("speaker_0", 12.0), Speaker("speaker_1", 8.0))
 

@@ -131,7 +131,7 @@ def test_package_metadata_and_layout(deb_file: Path) -> None:
         *(f"/usr/share/icons/hicolor/{s}x{s}/apps/{NAME}.png" for s in ICON_SIZES),
     }
     assert not expected - paths, f"missing from the package: {sorted(expected - paths)}"
-    # The resources, where pvc_sample_editor.resources looks in a bundle (the self-test
+    # The resources, where pvc_sample_editor.system.resources looks in a bundle (the self-test
     # below proves the lookup finds them).
     internal = f"/opt/{NAME}/_internal/pvc_sample_editor/"
     for resource in ("demo/demo-interview.flac", "demo/demo-interview.flac.speakers.json"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pvc_sample_editor.resources import ResourceNotFoundError, resource_path
+from pvc_sample_editor.system.resources import ResourceNotFoundError, resource_path
 
 TOP = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def test_resources_found_from_an_installed_wheel(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)  # a wheel install without pip: no network, no deps needed
     code = (
-        "from pvc_sample_editor.resources import resource_path as r\n"
+        "from pvc_sample_editor.system.resources import resource_path as r\n"
         "p = r('demo/demo-interview.flac'); i = r('icons/pvc-sample-editor.svg')\n"
         "print(p); print(i)\n"
     )

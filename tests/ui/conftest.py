@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from ui_driver import Editor
 
 from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.app import retry_reporter
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow

@@ -218,7 +218,7 @@ def test_a_read_back_listing_the_speakers_in_another_order_confirms() -> None:
     """A selection has no order: the same speakers read back reordered are no difference,
     other speakers are."""
     from pvc_sample_editor.api.models import SeparationStatus, SpeakerSeparation
-    from pvc_sample_editor.edit import EditContext, SampleEdit
+    from pvc_sample_editor.editing.edit import EditContext, SampleEdit
     from pvc_sample_editor.ui.controller import _confirm
 
     sent = SampleEdit(100, 900, False, "take.wav", ("speaker_0", "speaker_1"))
@@ -238,7 +238,7 @@ def test_a_read_back_with_null_trims_and_noise_confirms_what_they_mean() -> None
     """The spec allows null trims and a null noise setting. A null trim is the file's edge
     (as on open); a null noise setting says nothing. Neither is reported as "differs"
     (which kept the draft and the unsaved mark for ever), but real differences are."""
-    from pvc_sample_editor.edit import EditContext, SampleEdit
+    from pvc_sample_editor.editing.edit import EditContext, SampleEdit
     from pvc_sample_editor.ui.controller import _confirm
 
     ctx = EditContext(1000)
@@ -264,7 +264,7 @@ def test_a_completed_separation_listed_without_its_speakers_is_read_in_full(
     import numpy as np
     import soundfile as sf
 
-    from pvc_sample_editor.session import SampleRef
+    from pvc_sample_editor.editing.session import SampleRef
     from pvc_sample_editor.ui.controller import EditorController
     from pvc_sample_editor.ui.main_window import MainWindow
 

@@ -11,9 +11,10 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from memory_keyring import MemoryKeyring
-from pvc_sample_editor.cli import AppOptions, parse_args
-from pvc_sample_editor.credentials import KeyStore
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.cli import parse_args
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.options import AppOptions
+from pvc_sample_editor.system.credentials import KeyStore
 from pvc_sample_editor.ui.app import AppShell
 from pvc_sample_editor.ui.picker import SamplePickerDialog
 

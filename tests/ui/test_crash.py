@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor, drag_handle_to
 
-from pvc_sample_editor.crashlog import SECRETS, install_logging, uninstall_logging
-from pvc_sample_editor.drafts import DraftStore
+from pvc_sample_editor.editing.drafts import DraftStore
+from pvc_sample_editor.system.crashlog import SECRETS, install_logging, uninstall_logging
 from pvc_sample_editor.ui.crash import CrashNotifier
 
 KEY = "sk_crashtest_0123456789abcdefXYZ"

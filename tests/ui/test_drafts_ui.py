@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 from ui_driver import Editor, drag_handle_to, submit_and_wait
 
 from pvc_sample_editor.api.client import ApiClient
-from pvc_sample_editor.drafts import DraftKey, DraftStore
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
+from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
 
@@ -240,7 +240,7 @@ def test_a_draft_restored_over_a_sample_changed_on_the_server_says_what_changed(
 ) -> None:
     """Someone renamed the sample after the draft was saved: the restore names the change
     and what Submit and Discard Draft will do, instead of silently sending over it."""
-    from pvc_sample_editor.edit import EditContext, edit_from_sample
+    from pvc_sample_editor.editing.edit import EditContext, edit_from_sample
 
     drag_handle_to(editor.window.waveform, 0, 5.0)
     editor.window.close()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from pvc_sample_editor.api.client import ApiClient
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
 

@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from pvc_sample_editor.api.client import ApiClient, RetryPolicy
 from pvc_sample_editor.api.models import Voice, VoicePage
-from pvc_sample_editor.edit import format_ms
 from pvc_sample_editor.emulator.demo import DEMO_VOICE_NAME, find_demo_audio
+from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.picker import SamplePickerDialog
 from pvc_sample_editor.ui.tasks import TaskRunner
 

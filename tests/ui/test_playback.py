@@ -28,7 +28,7 @@ from PySide6.QtCore import QIODevice
 from PySide6.QtMultimedia import QAudioFormat
 from pytestqt.qtbot import QtBot
 
-from pvc_sample_editor.audio_document import load_audio_document
+from pvc_sample_editor.audio.document import load_audio_document
 from pvc_sample_editor.ui.playback import (
     NO_DEVICE_REASON,
     PlaybackSource,

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor, submit_and_wait
 
-from pvc_sample_editor.drafts import DraftKey, DraftStore
+from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor
 
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from ui_driver import NO_BUTTON, drag_handle_to, handle_pos, pause, send_mouse
 
-from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes
+from pvc_sample_editor.audio.document import AudioDocument, document_from_bytes
 from pvc_sample_editor.ui.waveform import SpeakerBands, WaveformView
 
 RATE = 16_000

@@ -71,7 +71,7 @@ from pvc_sample_editor.api.models import (
     voice_id_from_json,
 )
 from pvc_sample_editor.api.regions import normalise_base_url
-from pvc_sample_editor.edit import EditContext, SampleEdit, build_request_body, encode_body
+from pvc_sample_editor.editing.edit import EditContext, SampleEdit, build_request_body, encode_body
 
 __all__ = [
     "AUDIO_BODY_LIMIT",
@@ -508,7 +508,7 @@ class ApiClient:
     ) -> str:
         """Apply ``edit``; returns the voice id the server answers with.
 
-        Raises :class:`~pvc_sample_editor.edit.InvalidEditError` before sending anything
+        Raises :class:`~pvc_sample_editor.editing.edit.InvalidEditError` before sending anything
         if the edit is invalid. The body is byte-for-byte what the official SDK sends.
         """
         body = encode_body(build_request_body(edit, ctx))

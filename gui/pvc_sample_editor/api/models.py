@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from pvc_sample_editor.api.errors import UnexpectedResponseError
+from pvc_sample_editor.timecode import seconds_to_ms
 
 __all__ = [
     "AudioClip",
@@ -32,27 +33,11 @@ __all__ = [
     "VoicePage",
     "Waveform",
     "samples_from_json",
-    "seconds_to_ms",
     "status_from_json",
     "voice_id_from_json",
 ]
 
 T = TypeVar("T")
-
-
-def seconds_to_ms(seconds: float) -> int:
-    """The one rounding rule from seconds to whole ms: round half away from zero.
-
-    Used for handle positions (via ``edit``) and for the server's durations alike: with
-    Python's round-half-even a handle dragged to the very end of a 10.0625 s sample
-    would land 1 ms past its duration. Raises ValueError for a time that is not finite
-    or whose milliseconds are not (a finite but absurd 1e306 s).
-    """
-    scaled = abs(seconds) * 1000.0
-    if not math.isfinite(scaled):
-        raise ValueError(f"not a finite time: {seconds!r}")
-    ms = math.floor(scaled + 0.5)
-    return ms if seconds >= 0 else -ms
 
 
 def _ms_or_none(seconds: float | None) -> int | None:
@@ -301,7 +286,7 @@ class Sample:
 
     @property
     def duration_ms(self) -> int | None:
-        """The duration in whole milliseconds (see :func:`seconds_to_ms`), if the server
+        """The duration in whole milliseconds (see :mod:`pvc_sample_editor.timecode`), if the server
         gave a usable one; an absurd one (1e306 s) counts as unknown."""
         return _ms_or_none(self.duration_secs)
 

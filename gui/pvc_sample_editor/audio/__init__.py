@@ -1,6 +1,6 @@
 """Audio loading, min/max peak pyramids and sample reads (no Qt).
 
-The app reaches it through ``pvc_sample_editor.audio_document``: an ``AudioDocument``
+The app reaches it through ``pvc_sample_editor.audio.document``: an ``AudioDocument``
 opens a :class:`SampleReader` and gets a :class:`PeakPyramid` from :func:`load_pyramid`
 on a worker thread (filled progressively, cached on disk); its ``envelope()`` draws the
 pyramid for the visible range and switches to the reader's samples (through

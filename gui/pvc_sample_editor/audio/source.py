@@ -29,6 +29,7 @@ import soundfile as sf
 
 from pvc_sample_editor.audio.errors import AudioLoadError
 from pvc_sample_editor.audio.pcm import PcmLayout, find_pcm_layout
+from pvc_sample_editor.timecode import frames_to_ms
 
 __all__ = [
     "SUPPORTED_FORMATS_TEXT",
@@ -79,7 +80,7 @@ class AudioInfo:
     @property
     def duration_ms(self) -> int:
         """Length in whole milliseconds, rounded to nearest."""
-        return round(self.frames * 1000 / self.samplerate)
+        return frames_to_ms(self.frames, self.samplerate)
 
     @property
     def is_compressed(self) -> bool:

@@ -20,7 +20,7 @@ from types import FrameType
 
 from pvc_sample_editor.emulator.demo import DEMO_API_KEY
 from pvc_sample_editor.emulator.server import EmulatorServer
-from pvc_sample_editor.resources import ResourceNotFoundError
+from pvc_sample_editor.system.resources import ResourceNotFoundError
 
 __all__ = ["DEFAULT_PORT", "run_cli"]
 

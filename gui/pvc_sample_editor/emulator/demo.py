@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvc_sample_editor.emulator.store import Store, VoiceRecord
-from pvc_sample_editor.resources import resource_path
+from pvc_sample_editor.system.resources import resource_path
 
 __all__ = [
     "DEMO_API_KEY",
@@ -95,7 +95,7 @@ EXTRA_VOICES: tuple[SeedVoice, ...] = (
 def find_demo_audio() -> Path:
     """The bundled demo recording; its speaker sidecar sits beside it.
 
-    Raises :class:`~pvc_sample_editor.resources.ResourceNotFoundError` when the demo
+    Raises :class:`~pvc_sample_editor.system.resources.ResourceNotFoundError` when the demo
     is missing from this installation.
     """
     return resource_path(DEMO_AUDIO_RESOURCE)

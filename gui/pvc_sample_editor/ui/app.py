@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from pvc_sample_editor import APP_ID, APP_NAME
 from pvc_sample_editor.api.regions import DEFAULT_BASE_URL, REGIONS, normalise_base_url
-from pvc_sample_editor.cli import AppOptions
-from pvc_sample_editor.crashlog import SECRETS, install_logging
-from pvc_sample_editor.credentials import KeyStore, KeyStoreError
-from pvc_sample_editor.resources import resource_path
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.options import AppOptions
+from pvc_sample_editor.system.crashlog import SECRETS, install_logging
+from pvc_sample_editor.system.credentials import KeyStore, KeyStoreError
+from pvc_sample_editor.system.resources import resource_path
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.crash import CrashNotifier
 from pvc_sample_editor.ui.main_window import MainWindow

@@ -19,10 +19,10 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationError
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
-from pvc_sample_editor.audio_document import AudioDocument, document_from_bytes, load_audio_document
-from pvc_sample_editor.drafts import Draft, DraftKey, DraftStore
-from pvc_sample_editor.edit import EditContext, SampleEdit, edit_from_sample
-from pvc_sample_editor.session import Change, EditSession, SampleRef
+from pvc_sample_editor.audio.document import AudioDocument, document_from_bytes, load_audio_document
+from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.edit import EditContext, SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.session import Change, EditSession, SampleRef
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
 if TYPE_CHECKING:  # the client (and requests) load only when a connection is made

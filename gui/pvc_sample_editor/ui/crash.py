@@ -1,6 +1,6 @@
 """One crash dialog, however many exceptions arrive, and the app keeps running.
 
-The core's :mod:`pvc_sample_editor.crashlog` logs (redacted) and calls back from
+The core's :mod:`pvc_sample_editor.system.crashlog` logs (redacted) and calls back from
 whichever thread failed; this hands the report to the GUI thread through a queued
 signal and shows a single non-modal box that counts any further errors.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from pvc_sample_editor.crashlog import CrashReport, install_excepthook, uninstall_excepthook
+from pvc_sample_editor.system.crashlog import CrashReport, install_excepthook, uninstall_excepthook
 
 __all__ = ["CrashNotifier"]
 

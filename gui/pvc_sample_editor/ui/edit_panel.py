@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pvc_sample_editor.edit import SampleEdit, format_ms
+from pvc_sample_editor.editing.edit import SampleEdit
+from pvc_sample_editor.timecode import format_ms
 
 __all__ = ["NOISE_HELP", "EditPanel"]
 

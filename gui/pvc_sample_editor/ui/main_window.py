@@ -36,10 +36,11 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor import APP_NAME
-from pvc_sample_editor.audio_document import AudioDocument
-from pvc_sample_editor.drafts import Draft
-from pvc_sample_editor.edit import format_ms, validate_edit
-from pvc_sample_editor.session import Change
+from pvc_sample_editor.audio.document import AudioDocument
+from pvc_sample_editor.editing.drafts import Draft
+from pvc_sample_editor.editing.edit import validate_edit
+from pvc_sample_editor.editing.session import Change
+from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import (
     EditorController,
     ReadBackFailedError,

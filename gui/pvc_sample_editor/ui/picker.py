@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor.api.errors import ApiError
 from pvc_sample_editor.api.models import Sample, SeparationStatus, Voice, VoicePage
-from pvc_sample_editor.edit import format_ms
+from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
 
 __all__ = ["SEARCH_DEBOUNCE_MS", "SamplePickerDialog", "VoiceSource"]

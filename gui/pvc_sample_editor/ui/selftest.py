@@ -43,9 +43,9 @@ def run_self_test(timeout: float = 60.0) -> int:
     step = "start"
     try:
         from pvc_sample_editor.api.client import ApiClient
+        from pvc_sample_editor.editing.session import SampleRef
         from pvc_sample_editor.emulator.demo import DEMO_API_KEY
         from pvc_sample_editor.emulator.server import EmulatorServer
-        from pvc_sample_editor.session import SampleRef
         from pvc_sample_editor.ui.app import create_application
         from pvc_sample_editor.ui.controller import EditorController
         from pvc_sample_editor.ui.main_window import MainWindow

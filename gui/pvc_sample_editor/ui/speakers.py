@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor.api.models import SeparationStatus, SpeakerSeparation
-from pvc_sample_editor.edit import format_ms
+from pvc_sample_editor.timecode import format_ms
 
 __all__ = ["SPEAKER_COLORS", "SpeakersPanel", "speaker_color"]
 

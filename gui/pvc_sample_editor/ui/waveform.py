@@ -10,7 +10,7 @@ Rules taken from pyqtgraph's own design:
 - the region is added with ``ignoreBounds=True`` so it never affects auto-range.
 
 Times are float seconds inside this module; the ms conversion happens once, in
-:func:`pvc_sample_editor.edit.seconds_to_ms`, at the signal boundary.
+:func:`pvc_sample_editor.timecode.seconds_to_ms`, at the signal boundary.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
 
-from pvc_sample_editor.edit import format_ms, seconds_to_ms
+from pvc_sample_editor.timecode import format_ms, seconds_to_ms
 
 __all__ = ["EnvelopeSource", "SpeakerBands", "WaveformView"]
 

@@ -1,7 +1,7 @@
 """The edit of one PVC sample: a value object, its validation and its request body.
 
 Qt-free. The model holds integer milliseconds only; the view converts its float seconds
-once, with :func:`seconds_to_ms`.
+once, with :func:`pvc_sample_editor.timecode.seconds_to_ms`.
 
 Decisions the spec leaves open (see ``CONTRACT.md``), made here and tested:
 - The body always carries explicit values for trims, the noise setting and the file
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pvc_sample_editor.api.models import Sample, seconds_to_ms
+from pvc_sample_editor.api.models import Sample
 
 __all__ = [
     "EditContext",
@@ -29,22 +29,10 @@ __all__ = [
     "build_request_body",
     "edit_from_sample",
     "encode_body",
-    "format_ms",
-    "seconds_to_ms",
     "validate_edit",
 ]
 
 MAX_FILE_NAME_BYTES = 255
-
-
-def format_ms(ms: int) -> str:
-    """``h:mm:ss.mmm`` for a millisecond count (negative values keep their sign)."""
-    sign = "-" if ms < 0 else ""
-    ms = abs(ms)
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{sign}{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from enum import Enum, auto
 
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation
-from pvc_sample_editor.edit import (
+from pvc_sample_editor.editing.edit import (
     EditContext,
     EditProblem,
     SampleEdit,

@@ -25,7 +25,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from pvc_sample_editor.paths import user_log_dir
+from pvc_sample_editor.system.paths import user_log_dir
 
 __all__ = [
     "LOG_FILE_NAME",

@@ -20,6 +20,7 @@ from pvc_sample_editor.audio.errors import AudioLoadError
 from pvc_sample_editor.audio.loader import load_pyramid
 from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
 from pvc_sample_editor.audio.source import SampleReader
+from pvc_sample_editor.timecode import frames_to_ms
 
 __all__ = ["AudioDocument", "decode_mono", "document_from_bytes", "load_audio_document"]
 
@@ -85,7 +86,7 @@ class AudioDocument:
     @property
     def duration_ms(self) -> int:
         """Length in whole milliseconds."""
-        return round(self.frames * 1000 / self.samplerate) if self.samplerate else 0
+        return frames_to_ms(self.frames, self.samplerate)
 
     @property
     def duration_secs(self) -> float:

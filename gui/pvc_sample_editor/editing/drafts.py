@@ -47,9 +47,9 @@ from pathlib import Path
 from typing import Any
 
 from pvc_sample_editor import __version__
-from pvc_sample_editor.edit import SampleEdit
-from pvc_sample_editor.paths import user_data_dir
-from pvc_sample_editor.session import SampleRef
+from pvc_sample_editor.editing.edit import SampleEdit
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.system.paths import user_data_dir
 
 __all__ = ["SCHEMA_VERSION", "Draft", "DraftKey", "DraftStore", "decode_draft", "encode_draft"]
 

@@ -20,13 +20,13 @@ class ResourceNotFoundError(FileNotFoundError):
 
 def resource_dirs() -> list[Path]:
     """Return the folders searched for resources, most specific first."""
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # .../pvc_sample_editor
     dirs: list[Path] = []
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         dirs.append(Path(bundle) / "pvc_sample_editor" / "assets")
-    dirs.append(here / "assets")  # wheel: the package-dir mapping puts them here
-    dirs.append(here.parent.parent / "resources")  # source tree: <top>/gui/pvc_sample_editor
+    dirs.append(package / "assets")  # wheel: the package-dir mapping puts them here
+    dirs.append(package.parent.parent / "resources")  # source tree: <top>/gui/pvc_sample_editor
     return dirs
 
 
