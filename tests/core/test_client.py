@@ -26,7 +26,7 @@ from pvc_sample_editor.api.errors import (
     ValidationError,
 )
 from pvc_sample_editor.api.models import SeparationStatus
-from pvc_sample_editor.editing.edit import EditContext, SampleEdit
+from pvc_sample_editor.editing.edit import EditContext, SampleEdit, build_request
 from pvc_sample_editor.emulator.demo import DEMO_VOICE_ID, EXTRA_VOICES
 
 AUDIOBOOK, PODCAST = (v.voice_id for v in EXTRA_VOICES if v.name.startswith(("Audio", "Pod")))
@@ -183,7 +183,7 @@ def test_edit_body_reaches_the_server_in_sdk_shape(
     assert duration > 32_000  # the demo interview is ~38.7 s
     edit = SampleEdit(1500, 32000, True, "interview-take-3.wav", chosen)
     ctx = EditContext(duration, True, sep.speaker_ids)
-    assert client.edit_sample(*ids, edit, ctx) == ids[0]
+    assert client.edit_sample(*ids, build_request(edit, ctx)) == ids[0]
     (record,) = _records(emulator, "edit_pvc_voice_sample", 1)
     assert record.method == "POST"
     assert list(record.body.items()) == [
@@ -209,7 +209,7 @@ def test_stale_separation_state_gives_field_errors(client: ApiClient, ids: tuple
     ctx = EditContext(duration, True, ("speaker_0",))
     edit = SampleEdit(0, duration, False, "a.wav", ("speaker_0",))
     with pytest.raises(ValidationError) as info:
-        client.edit_sample(*ids, edit, ctx)
+        client.edit_sample(*ids, build_request(edit, ctx))
     err = info.value
     assert str(err).startswith("The server refused the edit: selected_speaker_ids: ")
     assert err.field_errors[0].field == "selected_speaker_ids"
@@ -268,7 +268,9 @@ def test_500_twice_then_success(
     emulator.faults.inject("edit_pvc_voice_sample", count=2, status=500)
     duration = client.get_sample(*ids).duration_ms
     assert duration is not None
-    client.edit_sample(*ids, SampleEdit(0, duration, False, "x.wav"), EditContext(duration))
+    client.edit_sample(
+        *ids, build_request(SampleEdit(0, duration, False, "x.wav"), EditContext(duration))
+    )
     assert [r.status for r in _records(emulator, "edit_pvc_voice_sample", 3)] == [500, 500, 200]
     assert len(waits) == 2
     assert 0.75 <= waits[0] <= 1.0
@@ -351,7 +353,9 @@ def test_post_is_not_retried_on_a_dropped_connection(
     assert duration is not None
     emulator.faults.inject("edit_pvc_voice_sample", drop=True)
     with pytest.raises(TransportError):
-        client.edit_sample(*ids, SampleEdit(0, duration, False, "x.wav"), EditContext(duration))
+        client.edit_sample(
+            *ids, build_request(SampleEdit(0, duration, False, "x.wav"), EditContext(duration))
+        )
     emulator.faults.inject("start_speaker_separation", drop=True)
     with pytest.raises(TransportError):
         client.start_speaker_separation(*ids)

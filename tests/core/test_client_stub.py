@@ -38,7 +38,7 @@ from pvc_sample_editor.api.errors import (
     ValidationError,
 )
 from pvc_sample_editor.api.models import Voice
-from pvc_sample_editor.editing.edit import EditContext, SampleEdit
+from pvc_sample_editor.editing.edit import EditContext, SampleEdit, build_request
 
 KEY = "sk_STUB-distinctive-9c1e"
 VOICE = {"voice_id": "v1", "name": "Narrator", "category": "professional", "samples": []}
@@ -211,7 +211,7 @@ def test_post_read_timeout_is_not_retried(stub: StubServer, waits: list[float]) 
     with _client(stub.base_url, waits, timeouts=Timeouts(read=0.3)) as client:
         started = time.monotonic()
         with pytest.raises(TransportError) as info:
-            client.edit_sample("v1", "s1", EDIT, CTX)
+            client.edit_sample("v1", "s1", build_request(EDIT, CTX))
     assert time.monotonic() - started < 1.5
     assert str(info.value) == (
         f"Could not reach 127.0.0.1:{stub.port}: the server did not answer within 0.3 s. "
@@ -518,7 +518,7 @@ def test_raw_edit_body_is_the_sdk_example_byte_for_byte(
     edit = SampleEdit(1500, 42000, True, "interview-take-3.wav", ("speaker_0", "speaker_2"))
     ctx = EditContext(60_000, True, ("speaker_0", "speaker_1", "speaker_2"))
     with _client(stub.base_url, waits) as client:
-        assert client.edit_sample("v1", "s1", edit, ctx) == "v1"
+        assert client.edit_sample("v1", "s1", build_request(edit, ctx)) == "v1"
     seen = stub.seen[0]
     assert (seen.method, seen.path) == ("POST", "/v1/voices/pvc/v1/samples/s1")
     assert seen.headers["Content-Type"] == "application/json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -10,16 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pvc_sample_editor.api.client import ApiClient
-from pvc_sample_editor.api.models import Sample, SpeakerSeparation
+from pvc_sample_editor.api.models import Sample, SpeakerSeparation, encode_body
 from pvc_sample_editor.editing.edit import (
     EditContext,
     InvalidEditError,
     SampleEdit,
+    build_request,
     build_request_body,
     edit_from_sample,
-    encode_body,
     validate_edit,
 )
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.editing.workflows import submit_and_confirm
 from pvc_sample_editor.timecode import format_ms, seconds_to_ms
 
 SPEAKERS = ("speaker_0", "speaker_1", "speaker_2")
@@ -307,7 +310,7 @@ def test_every_valid_edit_round_trips_through_the_emulator(
     client, ctx = separated_client
     voice_id, sample_id = emulator.demo.voice_id, emulator.demo.sample_id
     edit = data.draw(valid_edits(ctx))
-    assert client.edit_sample(voice_id, sample_id, edit, ctx) == voice_id
+    assert client.edit_sample(voice_id, sample_id, build_request(edit, ctx)) == voice_id
     assert edit_from_sample(client.get_sample(voice_id, sample_id)) == edit
 
 
@@ -319,8 +322,9 @@ def test_every_invalid_edit_is_refused_before_sending(
     client, ctx = separated_client
     edit = data.draw(invalid_edits(ctx))
     posts_before = len(emulator.requests_log.for_operation("edit_pvc_voice_sample"))
+    ref = SampleRef(emulator.demo.voice_id, emulator.demo.sample_id)
     with pytest.raises(InvalidEditError):
-        client.edit_sample(emulator.demo.voice_id, emulator.demo.sample_id, edit, ctx)
+        submit_and_confirm(client, ref, edit, ctx, threading.Event())
     assert len(emulator.requests_log.for_operation("edit_pvc_voice_sample")) == posts_before
 
 
@@ -330,7 +334,8 @@ def test_without_separation_the_selection_is_not_sent(emulator: Any) -> None:
         sample = client.get_sample(voice_id, sample_id)
         assert sample.duration_ms is not None
         edit = SampleEdit(250, sample.duration_ms - 250, True, "trimmed.wav")
-        client.edit_sample(voice_id, sample_id, edit, EditContext(sample.duration_ms))
+        request = build_request(edit, EditContext(sample.duration_ms))
+        client.edit_sample(voice_id, sample_id, request)
         after = client.get_sample(voice_id, sample_id)
     deadline = time.monotonic() + 2.0  # the emulator logs a request after answering it
     while not emulator.requests_log.for_operation("edit_pvc_voice_sample"):

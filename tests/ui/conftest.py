@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,24 @@ from pvc_sample_editor.ui.playback import Player
 
 
 @pytest.fixture(autouse=True)
-def _no_busy_runners(qapp: object) -> Iterator[None]:
-    """Fail a test that leaves background work running on any TaskRunner."""
-    from pvc_sample_editor.ui.tasks import live_runners
+def _no_busy_runners(qapp: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves background work running on any TaskRunner.
 
+    The runners a test creates are recorded here, by wrapping the constructor for the
+    test's duration; production code keeps no registry of its own.
+    """
+    from pvc_sample_editor.ui.tasks import TaskRunner
+
+    created: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
+    original_init = TaskRunner.__init__
+
+    def recording_init(self: TaskRunner, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        created.add(self)
+
+    monkeypatch.setattr(TaskRunner, "__init__", recording_init)
     yield
-    busy = live_runners()
+    busy = [runner for runner in list(created) if runner.busy]
     for runner in busy:
         runner.shutdown()
     assert not busy, f"test left busy task runners: {[r.name for r in busy]}"

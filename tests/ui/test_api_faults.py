@@ -204,57 +204,6 @@ def test_read_back_with_missing_fields_says_sent_but_unconfirmed(
             client.close()
 
 
-def _read_back(**fields: Any) -> Any:
-    """A read-back sample of 'take.wav' (1 s long) with ``fields`` set."""
-    from pvc_sample_editor.api.models import Sample
-
-    base: dict[str, Any] = dict(
-        sample_id="s", file_name="take.wav", mime_type="audio/wav", size_bytes=1, hash="h"
-    )
-    return Sample(**{**base, **fields})
-
-
-def test_a_read_back_listing_the_speakers_in_another_order_confirms() -> None:
-    """A selection has no order: the same speakers read back reordered are no difference,
-    other speakers are."""
-    from pvc_sample_editor.api.models import SeparationStatus, SpeakerSeparation
-    from pvc_sample_editor.editing.edit import EditContext, SampleEdit
-    from pvc_sample_editor.ui.controller import _confirm
-
-    sent = SampleEdit(100, 900, False, "take.wav", ("speaker_0", "speaker_1"))
-    ctx = EditContext(1000, separation_completed=True)
-
-    def read_back(*ids: str) -> Any:
-        sep = SpeakerSeparation("v", "s", SeparationStatus.COMPLETED, selected_speaker_ids=ids)
-        return _read_back(
-            remove_background_noise=False, speaker_separation=sep, trim_start=100, trim_end=900
-        )
-
-    assert _confirm(sent, read_back("speaker_1", "speaker_0"), ctx) == ()
-    assert _confirm(sent, read_back("speaker_1"), ctx) == ("speaker selection differs",)
-
-
-def test_a_read_back_with_null_trims_and_noise_confirms_what_they_mean() -> None:
-    """The spec allows null trims and a null noise setting. A null trim is the file's edge
-    (as on open); a null noise setting says nothing. Neither is reported as "differs"
-    (which kept the draft and the unsaved mark for ever), but real differences are."""
-    from pvc_sample_editor.editing.edit import EditContext, SampleEdit
-    from pvc_sample_editor.ui.controller import _confirm
-
-    ctx = EditContext(1000)
-    nulls = _read_back(remove_background_noise=None, trim_start=None, trim_end=None)
-    assert _confirm(SampleEdit(0, 1000, True, "take.wav"), nulls, ctx) == ()
-    assert _confirm(SampleEdit(0, 1000, False, "take.wav"), nulls, ctx) == ()
-    assert _confirm(SampleEdit(5, 1000, False, "take.wav"), nulls, ctx) == (
-        "start: sent 5 ms, server has None",
-    )
-    assert _confirm(SampleEdit(0, 900, False, "take.wav"), nulls, ctx) == (
-        "end: sent 900 ms, server has None",
-    )
-    off = _read_back(remove_background_noise=False, trim_start=0, trim_end=1000)
-    assert _confirm(SampleEdit(0, 1000, True, "take.wav"), off, ctx) == ("noise setting differs",)
-
-
 def test_a_completed_separation_listed_without_its_speakers_is_read_in_full(
     qtbot: QtBot, tmp_path: Path
 ) -> None:

@@ -240,7 +240,7 @@ def test_a_draft_restored_over_a_sample_changed_on_the_server_says_what_changed(
 ) -> None:
     """Someone renamed the sample after the draft was saved: the restore names the change
     and what Submit and Discard Draft will do, instead of silently sending over it."""
-    from pvc_sample_editor.editing.edit import EditContext, edit_from_sample
+    from pvc_sample_editor.editing.edit import EditContext, build_request, edit_from_sample
 
     drag_handle_to(editor.window.waveform, 0, 5.0)
     editor.window.close()
@@ -248,7 +248,7 @@ def test_a_draft_restored_over_a_sample_changed_on_the_server_says_what_changed(
     sample = editor.check.get_sample(demo.voice_id, demo.sample_id)
     on_the_web = replace(edit_from_sample(sample), file_name="renamed-on-the-web.flac")
     ctx = EditContext(sample.duration_ms or 0)
-    editor.check.edit_sample(demo.voice_id, demo.sample_id, on_the_web, ctx)
+    editor.check.edit_sample(demo.voice_id, demo.sample_id, build_request(on_the_web, ctx))
     window = reopen(qtbot, editor.server, editor.check)
     text = window.draft_label.text()
     assert "the file name (now 'renamed-on-the-web.flac')" in text

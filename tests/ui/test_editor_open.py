@@ -175,3 +175,41 @@ def test_without_an_audio_device_play_is_disabled_and_says_why(
     qtbot.keyClick(window, Qt.Key.Key_Space)  # nothing happens, nothing breaks
     assert not player.playing
     window.close()
+
+
+def test_a_late_preview_of_the_sample_left_never_reaches_the_next_one(
+    qtbot: QtBot, emulator: Any, tmp_path: Path
+) -> None:
+    """Sample A opens without a local copy and its preview is slow (1.5 s). Opening sample
+    B with its local copy meanwhile must show B's audio, and A's late preview must neither
+    replace it nor close B's reader."""
+    with ApiClient(emulator.base_url, emulator.api_key) as client:
+        demo = emulator.demo
+        b_audio = tone(tmp_path / "b take.wav", 3.0)
+        (b_sample,) = client.add_samples(demo.voice_id, [b_audio])
+        window = make_window(qtbot, client)
+        controller = window.controller
+        emulator.faults.inject("get_pvc_sample_audio", latency=1.5)
+        a_ref = SampleRef(demo.voice_id, demo.sample_id)
+        controller.open_sample(a_ref, None)
+        # A is open and its preview asked for (the emulator holds the answer for 1.5 s).
+        qtbot.waitUntil(
+            lambda: controller.session is not None and controller.session.ref == a_ref,
+            timeout=10000,
+        )
+        controller.open_sample(SampleRef(demo.voice_id, b_sample.sample_id), b_audio)
+        qtbot.waitUntil(
+            lambda: controller.audio is not None and controller.audio.path == b_audio,
+            timeout=10000,
+        )
+        b_doc = controller.audio
+        # A's preview is answered 1.5 s after it was asked for; wait until it has been.
+        qtbot.waitUntil(lambda: not controller._api.busy, timeout=10000)
+        qtbot.wait(100)  # let a queued delivery run, were one to be delivered
+        assert controller.audio is b_doc
+        assert controller.session is not None
+        assert controller.session.ref == SampleRef(demo.voice_id, b_sample.sample_id)
+        assert window.waveform.source is b_doc
+        # B's reader is still open: its samples can be read for playback.
+        assert len(b_doc.reader.read_mono(0, 1000)) == 1000
+        window.close()

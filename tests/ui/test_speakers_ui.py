@@ -60,7 +60,7 @@ def test_listen_plays_the_servers_audio_of_that_speaker(qtbot: QtBot, editor: Ed
 def test_cancelling_the_poll_stops_checking(qtbot: QtBot, editor: Editor) -> None:
     """Cancel while separation is pending: the progress row goes, no more polls are sent."""
     sp = editor.window.speakers_panel
-    editor.controller._poll_timer.setInterval(300)
+    editor.controller.poller.timer.setInterval(300)
     editor.server.api.separation_delay = 30.0  # stays pending for the whole test
     qtbot.mouseClick(sp.separate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: sp._busy_row.isVisible(), timeout=5000)

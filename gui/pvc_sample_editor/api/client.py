@@ -62,16 +62,17 @@ from pvc_sample_editor.api.errors import (
 from pvc_sample_editor.api.models import (
     AudioClip,
     Sample,
+    SampleEditRequest,
     SpeakerSeparation,
     Voice,
     VoicePage,
     Waveform,
+    encode_body,
     samples_from_json,
     status_from_json,
     voice_id_from_json,
 )
 from pvc_sample_editor.api.regions import normalise_base_url
-from pvc_sample_editor.editing.edit import EditContext, SampleEdit, build_request_body, encode_body
 
 __all__ = [
     "AUDIO_BODY_LIMIT",
@@ -501,17 +502,16 @@ class ApiClient:
         self,
         voice_id: str,
         sample_id: str,
-        edit: SampleEdit,
-        ctx: EditContext,
+        request: SampleEditRequest,
         *,
         cancel: threading.Event | None = None,
     ) -> str:
-        """Apply ``edit``; returns the voice id the server answers with.
+        """Apply the edit ``request``; returns the voice id the server answers with.
 
-        Raises :class:`~pvc_sample_editor.editing.edit.InvalidEditError` before sending anything
-        if the edit is invalid. The body is byte-for-byte what the official SDK sends.
+        The body is byte-for-byte what the official SDK sends. The editing core builds
+        ``request`` only from a valid edit (:func:`~pvc_sample_editor.editing.edit.build_request`).
         """
-        body = encode_body(build_request_body(edit, ctx))
+        body = encode_body(request.to_json())
         call = _Call("POST", _sample_path(voice_id, sample_id), "the edit", "The sample", body=body)
         return voice_id_from_json(self._send(call, cancel))
 

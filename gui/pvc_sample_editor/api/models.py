@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pvc_sample_editor.timecode import seconds_to_ms
 __all__ = [
     "AudioClip",
     "Sample",
+    "SampleEditRequest",
     "SeparationStatus",
     "Speaker",
     "SpeakerSeparation",
@@ -32,12 +34,44 @@ __all__ = [
     "Voice",
     "VoicePage",
     "Waveform",
+    "encode_body",
     "samples_from_json",
     "status_from_json",
     "voice_id_from_json",
 ]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SampleEditRequest:
+    """The body of ``POST /v1/voices/pvc/{voice_id}/samples/{sample_id}``, as sent.
+
+    The editing core builds it from a validated edit; the client only serialises it.
+    ``selected_speaker_ids`` is None when the key must be left out (separation not
+    completed): the field replaces the selection, so it is never sent as ``null``.
+    """
+
+    trim_start_time: int
+    trim_end_time: int
+    remove_background_noise: bool
+    file_name: str
+    selected_speaker_ids: tuple[str, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object, its keys in the order the official SDK writes them."""
+        body: dict[str, Any] = {"remove_background_noise": self.remove_background_noise}
+        if self.selected_speaker_ids is not None:
+            body["selected_speaker_ids"] = list(self.selected_speaker_ids)
+        body["trim_start_time"] = self.trim_start_time
+        body["trim_end_time"] = self.trim_end_time
+        body["file_name"] = self.file_name
+        return body
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """Serialise like the SDK: compact separators, UTF-8, no NaN."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def _ms_or_none(seconds: float | None) -> int | None:

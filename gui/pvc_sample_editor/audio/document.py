@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -22,7 +23,13 @@ from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
 from pvc_sample_editor.audio.source import SampleReader
 from pvc_sample_editor.timecode import frames_to_ms
 
-__all__ = ["AudioDocument", "decode_mono", "document_from_bytes", "load_audio_document"]
+__all__ = [
+    "AudioDocument",
+    "LoadProgress",
+    "decode_mono",
+    "document_from_bytes",
+    "load_audio_document",
+]
 
 
 # Deep-zoom reads of compressed files are prefetched once the view is within this factor
@@ -133,15 +140,32 @@ class AudioDocument:
         self.reader.close()
 
 
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far a file's load has come, with the document being filled.
+
+    ``document`` is the one the load will return: its pyramid grows as the load goes on,
+    so a view can draw the part already read from it, and nothing else needs asking.
+    """
+
+    document: AudioDocument
+    fraction: float
+
+    @property
+    def name(self) -> str:
+        """The file's name, for a progress line."""
+        return self.document.label
+
+
 def load_audio_document(
     path: Path,
     *,
     cancel: threading.Event | None = None,
-    on_progress: Callable[[object], None] | None = None,
+    on_progress: Callable[[LoadProgress], None] | None = None,
 ) -> AudioDocument:
     """Open ``path``: build (or load from cache) its peak pyramid and open a reader.
 
-    ``on_progress`` receives ``(document, fraction)`` while the pyramid fills, so the view
+    ``on_progress`` receives a :class:`LoadProgress` while the pyramid fills, so the view
     can draw the part already loaded. Raises AudioLoadError with a user-facing message.
     """
     reader = SampleReader(path)
@@ -159,7 +183,7 @@ def load_audio_document(
         def progress(pyramid: PeakPyramid, fraction: float) -> None:
             doc.pyramid = pyramid
             if on_progress is not None:
-                on_progress((doc, fraction))
+                on_progress(LoadProgress(doc, fraction))
 
         # Ten partial redraws a second look as live as twenty and leave the decoding
         # threads the CPU a window repaint takes (~4 ms each at 1600 px).

@@ -13,22 +13,21 @@ Decisions the spec leaves open (see ``CONTRACT.md``), made here and tested:
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pvc_sample_editor.api.models import Sample
+from pvc_sample_editor.api.models import Sample, SampleEditRequest
 
 __all__ = [
     "EditContext",
     "EditProblem",
     "InvalidEditError",
     "SampleEdit",
+    "build_request",
     "build_request_body",
     "edit_from_sample",
-    "encode_body",
     "validate_edit",
 ]
 
@@ -152,27 +151,30 @@ def validate_edit(edit: SampleEdit, ctx: EditContext) -> tuple[EditProblem, ...]
     return tuple(problems)
 
 
+def build_request(edit: SampleEdit, ctx: EditContext) -> SampleEditRequest:
+    """The request that asks the server to hold ``edit``.
+
+    Raises InvalidEditError instead of building a request the server would refuse.
+    """
+    problems = validate_edit(edit, ctx)
+    if problems:
+        raise InvalidEditError(problems)
+    return SampleEditRequest(
+        trim_start_time=edit.trim_start_ms,
+        trim_end_time=edit.trim_end_ms,
+        remove_background_noise=edit.remove_background_noise,
+        file_name=edit.file_name,
+        selected_speaker_ids=edit.selected_speaker_ids if ctx.separation_completed else None,
+    )
+
+
 def build_request_body(edit: SampleEdit, ctx: EditContext) -> dict[str, Any]:
     """The JSON body of ``POST /v1/voices/pvc/{voice}/samples/{sample}`` for ``edit``.
 
     Keys are in the order the official SDK writes them. Raises InvalidEditError instead
     of building a body the server would refuse.
     """
-    problems = validate_edit(edit, ctx)
-    if problems:
-        raise InvalidEditError(problems)
-    body: dict[str, Any] = {"remove_background_noise": edit.remove_background_noise}
-    if ctx.separation_completed:
-        body["selected_speaker_ids"] = list(edit.selected_speaker_ids)
-    body["trim_start_time"] = edit.trim_start_ms
-    body["trim_end_time"] = edit.trim_end_ms
-    body["file_name"] = edit.file_name
-    return body
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    """Serialise like the SDK: compact separators, UTF-8, no NaN."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return build_request(edit, ctx).to_json()
 
 
 def edit_from_sample(sample: Sample, duration_ms: int | None = None) -> SampleEdit:

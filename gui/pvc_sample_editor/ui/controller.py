@@ -10,82 +10,29 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationError
-from pvc_sample_editor.api.models import Sample, SpeakerSeparation
-from pvc_sample_editor.audio.document import AudioDocument, document_from_bytes, load_audio_document
+from pvc_sample_editor.api.models import SpeakerSeparation
+from pvc_sample_editor.audio.document import AudioDocument, LoadProgress, load_audio_document
+from pvc_sample_editor.editing import workflows
 from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
-from pvc_sample_editor.editing.edit import EditContext, SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import Change, EditSession, SampleRef
+from pvc_sample_editor.editing.workflows import OpenedSample, SubmitResult, describe_error
+from pvc_sample_editor.ui.separation import SeparationPoller
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
 if TYPE_CHECKING:  # the client (and requests) load only when a connection is made
     from pvc_sample_editor.api.client import ApiClient
 
-__all__ = ["EditorController", "ReadBackFailedError", "SubmitResult", "describe_error"]
+__all__ = ["EditorController"]
 
 log = logging.getLogger(__name__)
-
-MISMATCH_TOLERANCE_MS = 500
-
-
-class ReadBackFailedError(Exception):
-    """The edit was sent and accepted, but reading it back to confirm it failed."""
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    """What the server holds after a submission, and whether it matches what was sent."""
-
-    sent: SampleEdit
-    sample: Sample
-    confirmed: bool
-    differences: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OpenedSample:
-    """The server's view of a sample at open time."""
-
-    ref: SampleRef
-    voice_name: str
-    sample: Sample
-
-
-def _confirm(sent: SampleEdit, sample: Sample, ctx: EditContext) -> tuple[str, ...]:
-    """Fields where the server's read-back differs from what was sent.
-
-    The spec lets the server send null (or nothing) for the trims and the noise setting.
-    A null trim means the file's edge, read as on open (:func:`edit_from_sample`); a
-    null noise setting says nothing, so it is not counted as a difference.
-    """
-    diffs: list[str] = []
-    held = edit_from_sample(sample, ctx.duration_ms)
-    if held.trim_start_ms != sent.trim_start_ms:
-        diffs.append(f"start: sent {sent.trim_start_ms} ms, server has {sample.trim_start}")
-    if held.trim_end_ms != sent.trim_end_ms:
-        diffs.append(f"end: sent {sent.trim_end_ms} ms, server has {sample.trim_end}")
-    noise = sample.remove_background_noise
-    if noise is not None and noise != sent.remove_background_noise:
-        diffs.append("noise setting differs")
-    if sample.file_name != sent.file_name:
-        diffs.append(f"file name: server has {sample.file_name!r}")
-    sep = sample.speaker_separation
-    read_back = sep.selected_speaker_ids if sep is not None else None
-    # A selection has no order; the server may return it in another one.
-    if (
-        ctx.separation_completed
-        and read_back is not None
-        and set(read_back) != set(sent.selected_speaker_ids)
-    ):
-        diffs.append("speaker selection differs")
-    return tuple(diffs)
 
 
 class _EditCommand(QUndoCommand):
@@ -109,7 +56,7 @@ class EditorController(QObject):
 
     session_replacing = Signal()  # last call for the old session (commit typed text)
     session_replaced = Signal()
-    audio_progress = Signal(float)
+    audio_progress = Signal(object)  # LoadProgress
     audio_loaded = Signal()
     audio_failed = Signal(str)
     warning = Signal(str)  # persistent banner text ("" clears it)
@@ -142,21 +89,27 @@ class EditorController(QObject):
         self.audio: AudioDocument | None = None
         self.voice_name = ""
         self.undo_stack = QUndoStack(self)
-        self._api = TaskRunner("api", max_threads=2, parent=self)
-        self._writes = TaskRunner("submit", max_threads=1, parent=self)  # one write at a time
-        self._audio_runner = TaskRunner("audio", max_threads=1, parent=self)
-        self._audio_task: Task[Any] | None = None
-        self._partial: AudioDocument | None = None  # the document still loading
+        # Bumped whenever the window moves to another session: the runners drop any
+        # outcome of a task started for an earlier one (see ui.tasks).
+        self.generation = 0
+        current = self._current_generation
+        self._api = TaskRunner("api", max_threads=2, parent=self, current_generation=current)
+        # One write at a time. Not generation-bound: a submission's outcome is always
+        # reported, for the sample it concerns.
+        self._writes = TaskRunner("submit", max_threads=1, parent=self)
+        self._audio_runner = TaskRunner(
+            "audio", max_threads=1, parent=self, current_generation=current
+        )
+        self._audio_task: Task[Any] | None = None  # the one audio load (file or preview)
         self._open_task: Task[Any] | None = None
         self._submit_task: Task[Any] | None = None
         self._submitting = False
-        self._poll_timer = QTimer(self)
-        self._poll_timer.setSingleShot(True)
-        self._poll_timer.setInterval(poll_interval_ms)
-        self._poll_timer.timeout.connect(self._poll_once)
-        self._poll_limit = poll_limit
-        self._polls_left = 0
-        self._poll_task: Task[Any] | None = None
+        self.poller = SeparationPoller(
+            self._api, current, interval_ms=poll_interval_ms, limit=poll_limit, parent=self
+        )
+        self.poller.separation_read.connect(self._apply_separation)
+        self.poller.polling.connect(self.separation_polling)
+        self.poller.failed.connect(self.error)
         self._unsubscribe: Callable[[], None] | None = None
 
     # ---------------------------------------------------------------- state
@@ -165,6 +118,9 @@ class EditorController(QObject):
     def online(self) -> bool:
         """True when there is an API client and the session is attached to a sample."""
         return self.client is not None and self.session is not None and self.session.ref is not None
+
+    def _current_generation(self) -> int:
+        return self.generation
 
     @property
     def submitting(self) -> bool:
@@ -177,6 +133,7 @@ class EditorController(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.stop_polling()
+        self.generation += 1
         self.session = session
         self.local_path = local_path
         self._submission_pending = False
@@ -266,22 +223,56 @@ class EditorController(QObject):
 
     # ---------------------------------------------------------------- opening
 
-    def open_local_file(self, path: Path, *, ref: SampleRef | None = None) -> None:
-        """Load a local audio file; attach it to ``ref`` (a server sample) if given."""
+    def _load_audio(
+        self,
+        work: Callable[[threading.Event], AudioDocument],
+        on_loaded: Callable[[AudioDocument], None],
+        on_failed: Callable[[BaseException], None],
+        *,
+        name: str,
+        for_session: bool,
+    ) -> None:
+        """Run one audio load: a newer one cancels it, and a stale one's document is closed.
+
+        ``for_session`` binds the load to the current session (a preview, or the local
+        copy of the sample being opened); a plain file opened by the user is not bound,
+        since it brings its own session.
+        """
         if self._audio_task is not None:
             self._audio_task.cancel()
-        self._partial = None
+
+        def loaded(doc: AudioDocument) -> None:
+            self._audio_task = None
+            old = self.audio
+            self.audio = doc
+            if old is not None:
+                old.close()
+            on_loaded(doc)
+
+        def failed(exc: BaseException) -> None:
+            # A failed open leaves the current document untouched.
+            self._audio_task = None
+            on_failed(exc)
+
+        self._audio_task = self._audio_runner.submit(
+            work,
+            on_result=loaded,
+            on_error=failed,
+            on_progress=self._on_audio_progress,
+            # A load that arrives stale or cancelled still opened a reader: close it.
+            on_dropped=lambda doc: doc.close(),
+            name=name,
+            generation=self.generation if for_session else None,
+        )
+
+    def open_local_file(self, path: Path, *, ref: SampleRef | None = None) -> None:
+        """Load a local audio file; attach it to ``ref`` (a server sample) if given."""
         self.status.emit(f"Loading {path.name}…")
 
         def work(cancel: threading.Event) -> AudioDocument:
             return load_audio_document(path, cancel=cancel, on_progress=report_progress)
 
         def loaded(doc: AudioDocument) -> None:
-            self._audio_task = self._partial = None
-            old = self.audio
-            self.audio = doc
-            if old is not None:
-                old.close()
             if ref is not None and self.session is not None and self.session.ref == ref:
                 self.session.local_duration_ms = doc.duration_ms
                 self._check_mismatch()
@@ -299,33 +290,15 @@ class EditorController(QObject):
             self.status.emit(f"Loaded {path.name}")
 
         def failed(exc: BaseException) -> None:
-            # A failed open leaves the current document untouched.
-            self._audio_task = self._partial = None
             self.audio_failed.emit(str(exc) or type(exc).__name__)
 
-        self._audio_task = self._audio_runner.submit(
-            work,
-            on_result=loaded,
-            on_error=failed,
-            on_progress=self._on_audio_progress,
-            name=f"load {path.name}",
+        self._load_audio(
+            work, loaded, failed, name=f"load {path.name}", for_session=ref is not None
         )
 
     def _on_audio_progress(self, value: object) -> None:
-        if isinstance(value, tuple) and len(value) == 2:
-            doc, fraction = value
-            if (
-                isinstance(doc, AudioDocument)
-                and self.audio is not doc
-                and self._audio_task is not None
-            ):
-                self._partial = doc
-            self.audio_progress.emit(float(fraction))
-
-    @property
-    def partial_audio(self) -> AudioDocument | None:
-        """The document still loading (for progressive drawing), if any."""
-        return self._partial
+        if isinstance(value, LoadProgress):
+            self.audio_progress.emit(value)
 
     def open_sample(self, ref: SampleRef, local_path: Path | None) -> None:
         """Read the sample's state from the server; then load the local copy or the preview."""
@@ -337,14 +310,7 @@ class EditorController(QObject):
         self.status.emit("Reading the sample from the server…")
 
         def work(cancel: threading.Event) -> OpenedSample:
-            voice = client.get_voice(ref.voice_id, cancel=cancel)
-            sample = voice.sample(ref.sample_id)
-            if sample is None:
-                raise NotFoundError(
-                    f"The voice '{voice.name}' has no sample {ref.sample_id}; "
-                    "it may have been deleted."
-                )
-            return OpenedSample(ref, voice.name, sample)
+            return workflows.open_sample(client, ref, cancel)
 
         def opened(result: OpenedSample) -> None:
             self._open_task = None
@@ -387,20 +353,14 @@ class EditorController(QObject):
         )
 
         def work(cancel: threading.Event) -> AudioDocument:
-            clip = client.get_sample_preview(ref.voice_id, ref.sample_id, cancel=cancel)
-            return document_from_bytes(clip.audio, clip.media_type)
-
-        def loaded(doc: AudioDocument) -> None:
-            old = self.audio
-            self.audio = doc
-            if old is not None:
-                old.close()
-            self.audio_loaded.emit()
+            return workflows.fetch_preview(client, ref, cancel)
 
         def failed(exc: BaseException) -> None:
             self.audio_failed.emit(f"Could not load the server's preview: {exc}")
 
-        self._api.submit(work, on_result=loaded, on_error=failed, name="preview")
+        self._load_audio(
+            work, lambda _doc: self.audio_loaded.emit(), failed, name="preview", for_session=True
+        )
 
     def _check_mismatch(self) -> None:
         session = self.session
@@ -409,15 +369,7 @@ class EditorController(QObject):
         server_ms = session.sample.duration_ms
         if server_ms is None:
             return
-        local_ms = self.audio.duration_ms
-        if abs(local_ms - server_ms) > MISMATCH_TOLERANCE_MS:
-            self.warning.emit(
-                f"This file lasts {local_ms / 1000:.3f} s but the server's sample lasts "
-                f"{server_ms / 1000:.3f} s. It may not be this sample's audio: check that you "
-                "opened the right local copy before trimming."
-            )
-        else:
-            self.warning.emit("")
+        self.warning.emit(workflows.length_mismatch_warning(self.audio.duration_ms, server_ms))
 
     def _require_client(self) -> ApiClient | None:
         if self.client is None:
@@ -488,91 +440,24 @@ class EditorController(QObject):
     def refresh_speakers(self) -> None:
         """Read the speaker-separation state from the server."""
         client, session = self.client, self.session
-        if client is None or session is None or session.ref is None:
-            return
-        ref = session.ref
-
-        def work(cancel: threading.Event) -> SpeakerSeparation:
-            return client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel)
-
-        self._api.submit(
-            work, on_result=self._apply_separation, on_error=self._report, name="speakers"
-        )
+        if client is not None and session is not None and session.ref is not None:
+            self.poller.refresh(client, session.ref)
 
     def _apply_separation(self, separation: SpeakerSeparation) -> None:
         session = self.session
         if session is None or session.ref is None or separation.sample_id != session.ref.sample_id:
-            return  # a stale answer for a sample no longer open
+            return  # the server answered for another sample than the one asked about
         session.set_separation(separation)
 
     def start_separation(self) -> None:
         """Ask the server to separate speakers, then poll until done, failed or cancelled."""
         client, session = self.client, self.session
-        if client is None or session is None or session.ref is None:
-            return
-        ref = session.ref
-
-        def work(cancel: threading.Event) -> SpeakerSeparation:
-            client.start_speaker_separation(ref.voice_id, ref.sample_id, cancel=cancel)
-            return client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel)
-
-        def started(separation: SpeakerSeparation) -> None:
-            self._apply_separation(separation)
-            self._polls_left = self._poll_limit
-            self._after_poll(separation)
-
-        def failed(exc: BaseException) -> None:
-            self.separation_polling.emit(False, "")
-            self._report(exc)
-
-        self.separation_polling.emit(True, "Speakers: starting separation…")
-        self._poll_task = self._api.submit(
-            work, on_result=started, on_error=failed, name="separate"
-        )
-
-    def _after_poll(self, separation: SpeakerSeparation) -> None:
-        if separation.status in ("pending", "not_started") and self._polls_left > 0:
-            done = self._poll_limit - self._polls_left
-            self.separation_polling.emit(True, f"Speakers: separating… (check {done + 1})")
-            self._poll_timer.start()
-            return
-        self.separation_polling.emit(False, "")
-        if separation.status == "failed":
-            self.error.emit("Speaker separation failed on the server. You can try again.")
-        elif self._polls_left <= 0 and not separation.completed:
-            self.error.emit(
-                "Speaker separation is taking too long; stopped checking. Try Refresh later."
-            )
-
-    def _poll_once(self) -> None:
-        client, session = self.client, self.session
-        if client is None or session is None or session.ref is None:
-            return
-        ref = session.ref
-        self._polls_left -= 1
-
-        def work(cancel: threading.Event) -> SpeakerSeparation:
-            return client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel)
-
-        def got(separation: SpeakerSeparation) -> None:
-            self._apply_separation(separation)
-            self._after_poll(separation)
-
-        def failed(exc: BaseException) -> None:
-            self.separation_polling.emit(False, "")
-            self._report(exc)
-
-        self._poll_task = self._api.submit(
-            work, on_result=got, on_error=failed, name="poll speakers"
-        )
+        if client is not None and session is not None and session.ref is not None:
+            self.poller.start(client, session.ref)
 
     def stop_polling(self) -> None:
         """Cancel the separation poll (the server keeps separating)."""
-        self._poll_timer.stop()
-        if self._poll_task is not None:
-            self._poll_task.cancel()
-            self._poll_task = None
-        self.separation_polling.emit(False, "")
+        self.poller.stop()
 
     def fetch_speaker_audio(
         self, speaker_id: str, deliver: Callable[[AudioDocument], None]
@@ -588,11 +473,16 @@ class EditorController(QObject):
         ref = session.ref
 
         def work(cancel: threading.Event) -> AudioDocument:
-            clip = client.get_speaker_audio(ref.voice_id, ref.sample_id, speaker_id, cancel=cancel)
-            return document_from_bytes(clip.audio, clip.media_type, label=speaker_id)
+            return workflows.fetch_speaker_audio(client, ref, speaker_id, cancel)
 
         self.status.emit(f"Fetching {speaker_id}'s audio…")
-        self._api.submit(work, on_result=deliver, on_error=self._report, name="speaker audio")
+        self._api.submit(
+            work,
+            on_result=deliver,
+            on_error=self._report,
+            name="speaker audio",
+            generation=self.generation,
+        )
 
     def _report(self, exc: BaseException) -> None:
         self.error.emit(str(exc) or type(exc).__name__)
@@ -608,17 +498,10 @@ class EditorController(QObject):
             return False
         ref = session.ref
         sent = session.edit
-        ctx: EditContext = session.context
+        ctx = session.context
 
         def work(cancel: threading.Event) -> SubmitResult:
-            client.edit_sample(ref.voice_id, ref.sample_id, sent, ctx, cancel=cancel)
-            report_progress("Saved; reading it back from the server…")
-            try:
-                sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
-            except ApiError as exc:
-                raise ReadBackFailedError(str(exc)) from exc
-            diffs = _confirm(sent, sample, ctx)
-            return SubmitResult(sent, sample, not diffs, diffs)
+            return workflows.submit_and_confirm(client, ref, sent, ctx, cancel, report_progress)
 
         def done(result: SubmitResult) -> None:
             current = self.session
@@ -686,19 +569,6 @@ class EditorController(QObject):
                 task.cancel()
         for runner in (self._audio_runner, self._api, self._writes):
             runner.shutdown()
-        self._partial = None
         if self.audio is not None:
             self.audio.close()
             self.audio = None
-
-
-def describe_error(exc: BaseException) -> tuple[str, dict[str, str]]:
-    """A user message for a failure and, for 422s, the message per edit field."""
-    fields: dict[str, str] = {}
-    if isinstance(exc, ValidationError):
-        for fe in exc.field_errors:
-            if fe.field:
-                fields[fe.field] = fe.message
-    if isinstance(exc, (ApiError, ReadBackFailedError)):
-        return str(exc), fields
-    return f"Unexpected error: {exc!r}", fields

@@ -36,17 +36,17 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor import APP_NAME
-from pvc_sample_editor.audio.document import AudioDocument
+from pvc_sample_editor.audio.document import AudioDocument, LoadProgress
 from pvc_sample_editor.editing.drafts import Draft
 from pvc_sample_editor.editing.edit import validate_edit
 from pvc_sample_editor.editing.session import Change
-from pvc_sample_editor.timecode import format_ms
-from pvc_sample_editor.ui.controller import (
-    EditorController,
+from pvc_sample_editor.editing.workflows import (
     ReadBackFailedError,
     SubmitResult,
     describe_error,
 )
+from pvc_sample_editor.timecode import format_ms
+from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.edit_panel import EditPanel
 from pvc_sample_editor.ui.speakers import SpeakersPanel, speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands, WaveformView
@@ -550,13 +550,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(title)
         self.setWindowModified(bool(session and session.dirty))
 
-    def _on_audio_progress(self, fraction: float) -> None:
+    def _on_audio_progress(self, progress: LoadProgress) -> None:
         self.load_progress.show()
-        self.load_progress.setValue(int(fraction * 1000))
-        partial = self.controller.partial_audio
-        if partial is not None and self.waveform.duration == 0:
+        self.load_progress.setValue(int(progress.fraction * 1000))
+        partial = progress.document
+        if self.waveform.duration == 0:
             self.waveform.set_source(partial, partial.duration_secs)
-        elif partial is not None and partial is self.waveform.source:
+        elif partial is self.waveform.source:
             self.waveform.redraw()  # a file already shown stays as it is until this one is in
 
     def _on_audio_loaded(self) -> None:

@@ -3,9 +3,14 @@
 A task is a plain callable (usually a core function returning a frozen dataclass). The
 runner executes it on its own ``QThreadPool`` and delivers exactly one of
 ``on_result(value)`` or ``on_error(exception)`` on the GUI thread. Workers never touch a
-widget. A cancelled task's late result is dropped, so a slow reply can never overwrite
-newer state. ``shutdown()`` waits for running tasks; every runner is registered so the
-test suite can check that none is left busy after a test.
+widget. ``shutdown()`` waits for running tasks.
+
+Stale results are dropped here, in one place, never by hand in a callback:
+- a cancelled task's late outcome is dropped;
+- a task started for a session (``generation=``) is dropped once the runner's
+  ``current_generation()`` has moved on: a slow reply for sample A can never reach
+  sample B's window.
+In both cases ``on_settled`` still runs, so bookkeeping ends.
 """
 
 from __future__ import annotations
@@ -13,24 +18,17 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-__all__ = ["Task", "TaskRunner", "live_runners", "report_progress"]
+__all__ = ["Task", "TaskRunner", "report_progress"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_RUNNERS: weakref.WeakSet[TaskRunner] = weakref.WeakSet()
 _ids = itertools.count(1)
-
-
-def live_runners() -> list[TaskRunner]:
-    """Runners that still have tasks running (the test suite asserts this is empty)."""
-    return [r for r in list(_RUNNERS) if r.busy]
 
 
 class _Relay(QObject):
@@ -52,9 +50,11 @@ class _Relay(QObject):
         on_error: Callable[[BaseException], None],
         on_progress: Callable[[Any], None] | None,
         on_settled: Callable[[], None] | None = None,
+        on_dropped: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__()
         self._on_settled = on_settled
+        self._on_dropped = on_dropped
         self._task = task
         self._finish = finish
         self._on_result = on_result
@@ -69,8 +69,10 @@ class _Relay(QObject):
     def _deliver_ok(self, value: object) -> None:
         self._finish(self._task)
         try:
-            if not self._task.cancelled:
+            if not self._task.stale:
                 self._on_result(value)
+            elif self._on_dropped is not None:
+                self._on_dropped(value)
         finally:  # a callback that raises (a bug, reported) must not leave the task unsettled
             self._settle()
 
@@ -78,7 +80,7 @@ class _Relay(QObject):
     def _deliver_err(self, exc: object) -> None:
         self._finish(self._task)
         try:
-            if not self._task.cancelled and isinstance(exc, BaseException):
+            if not self._task.stale and isinstance(exc, BaseException):
                 self._on_error(exc)
         finally:
             self._settle()
@@ -89,16 +91,23 @@ class _Relay(QObject):
 
     @Slot(object)
     def _deliver_progress(self, value: object) -> None:
-        if self._on_progress is not None and not self._task.cancelled and not self._task.done:
+        if self._on_progress is not None and not self._task.stale and not self._task.done:
             self._on_progress(value)
 
 
 class Task(Generic[T]):
     """Handle of one submitted function: cancel it, or ask whether it is still running."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        generation: int | None = None,
+        current_generation: Callable[[], int] | None = None,
+    ) -> None:
         self.id = next(_ids)
         self.name = name
+        self.generation = generation
+        self._current_generation = current_generation
         self.cancel_event = threading.Event()
         self.done = False
 
@@ -106,6 +115,14 @@ class Task(Generic[T]):
     def cancelled(self) -> bool:
         """True once ``cancel()`` was called; the callbacks will not run after that."""
         return self.cancel_event.is_set()
+
+    @property
+    def stale(self) -> bool:
+        """True when the outcome must be dropped: cancelled, or for a session now gone."""
+        if self.cancelled:
+            return True
+        current = self._current_generation
+        return self.generation is not None and current is not None and current() != self.generation
 
     def cancel(self) -> None:
         """Ask the function to stop (it sees ``cancel_event``) and drop its outcome."""
@@ -136,16 +153,23 @@ class _Runnable(QRunnable):
 class TaskRunner(QObject):
     """A private thread pool plus the bookkeeping to call back on the GUI thread."""
 
-    def __init__(self, name: str, max_threads: int = 1, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        max_threads: int = 1,
+        parent: QObject | None = None,
+        *,
+        current_generation: Callable[[], int] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.name = name
+        self._current_generation = current_generation
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         # Idle threads exit at once instead of lingering for 30 s after the work.
         self._pool.setExpiryTimeout(0)
         self._relays: dict[int, _Relay] = {}
         self._closed = False
-        _RUNNERS.add(self)
 
     @property
     def busy(self) -> bool:
@@ -161,17 +185,24 @@ class TaskRunner(QObject):
         name: str = "task",
         on_progress: Callable[[Any], None] | None = None,
         on_settled: Callable[[], None] | None = None,
+        generation: int | None = None,
+        on_dropped: Callable[[T], None] | None = None,
     ) -> Task[T]:
-        """Run ``fn(cancel_event)`` on the pool. Exactly one callback follows, unless cancelled.
+        """Run ``fn(cancel_event)`` on the pool. Exactly one callback follows, unless stale.
 
-        ``on_settled`` runs last in every case, cancelled or not, once the worker is done
-        with the task. ``fn`` may call :func:`report_progress` (from its own thread); the value
-        reaches ``on_progress`` on the GUI thread.
+        With ``generation`` (the session the task is for), the outcome is dropped when the
+        runner's ``current_generation()`` differs by the time it arrives. ``on_settled``
+        runs last in every case, stale or not, once the worker is done with the task.
+        ``on_dropped`` receives a result that arrived stale, to release what it holds.
+        ``fn`` may call :func:`report_progress` (from its own thread); the value reaches
+        ``on_progress`` on the GUI thread.
         """
         if self._closed:
             raise RuntimeError(f"runner {self.name!r} is shut down")
-        task: Task[T] = Task(name)
-        relay = _Relay(task, self._finish, on_result, on_error, on_progress, on_settled)
+        if generation is not None and self._current_generation is None:
+            raise ValueError(f"runner {self.name!r} has no current_generation to check against")
+        task: Task[T] = Task(name, generation, self._current_generation)
+        relay = _Relay(task, self._finish, on_result, on_error, on_progress, on_settled, on_dropped)
         self._relays[task.id] = relay
         report = relay.progressed.emit
 
@@ -197,8 +228,6 @@ class TaskRunner(QObject):
         for task_id in list(self._relays):
             relay = self._relays.pop(task_id)
             relay.deleteLater()
-        if ok:
-            _RUNNERS.discard(self)
         return ok
 
 
