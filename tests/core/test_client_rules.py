@@ -9,17 +9,7 @@ import re
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from pvc_sample_editor.api.client import (
-    USER_AGENT,
-    ApiClient,
-    RetryNotice,
-    RetryPolicy,
-    Timeouts,
-    backoff_delay,
-    error_for_response,
-    parse_retry_after,
-    server_requested_wait,
-)
+from pvc_sample_editor.api.client import ApiClient, RetryNotice, RetryPolicy, Timeouts
 from pvc_sample_editor.api.errors import (
     AuthenticationError,
     ClientRequestError,
@@ -29,8 +19,11 @@ from pvc_sample_editor.api.errors import (
     ServerError,
     UnexpectedResponseError,
     ValidationError,
+    error_for_response,
 )
 from pvc_sample_editor.api.regions import DEFAULT_BASE_URL, REGIONS, normalise_base_url
+from pvc_sample_editor.api.retry import backoff_delay, parse_retry_after, server_requested_wait
+from pvc_sample_editor.api.transport import USER_AGENT
 
 NOW = 1_700_000_000.0
 
