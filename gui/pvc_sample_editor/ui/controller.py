@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +17,17 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from pvc_sample_editor.api.models import SpeakerSeparation
-from pvc_sample_editor.audio.document import AudioDocument, LoadProgress, load_audio_document
+from pvc_sample_editor.audio.document import AudioDocument, load_audio_document
+from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing import workflows
+from pvc_sample_editor.editing.autosave import Autosave
 from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import Change, EditSession, SampleRef
 from pvc_sample_editor.editing.workflows import OpenedSample, SubmitResult, describe_error
+from pvc_sample_editor.ui.audio_slot import AudioSlot
 from pvc_sample_editor.ui.separation import SeparationPoller
+from pvc_sample_editor.ui.submission import Submitter
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
 if TYPE_CHECKING:  # the client (and requests) load only when a connection is made
@@ -80,13 +83,10 @@ class EditorController(QObject):
     ) -> None:
         super().__init__(parent)
         self.client = client
-        self.drafts = drafts if drafts is not None else DraftStore()
+        self.autosave = Autosave(drafts if drafts is not None else DraftStore())
+        self.drafts = self.autosave.store
         self.local_path: Path | None = None
-        self.draft_restored_last: Draft | None = None
-        self.draft_save_error = ""  # why the last draft save failed ("" when it worked)
-        self._submission_pending = False
         self.session: EditSession | None = None
-        self.audio: AudioDocument | None = None
         self.voice_name = ""
         self.undo_stack = QUndoStack(self)
         # Bumped whenever the window moves to another session: the runners drop any
@@ -94,16 +94,12 @@ class EditorController(QObject):
         self.generation = 0
         current = self._current_generation
         self._api = TaskRunner("api", max_threads=2, parent=self, current_generation=current)
-        # One write at a time. Not generation-bound: a submission's outcome is always
-        # reported, for the sample it concerns.
-        self._writes = TaskRunner("submit", max_threads=1, parent=self)
-        self._audio_runner = TaskRunner(
-            "audio", max_threads=1, parent=self, current_generation=current
-        )
-        self._audio_task: Task[Any] | None = None  # the one audio load (file or preview)
+        self.submitter = Submitter(self)
+        self.submitter.busy_changed.connect(self.busy_changed)
+        self.submitter.progress.connect(self.submission_progress)
+        self.audio_slot = AudioSlot(current, parent=self)
+        self.audio_slot.progressed.connect(self.audio_progress)
         self._open_task: Task[Any] | None = None
-        self._submit_task: Task[Any] | None = None
-        self._submitting = False
         self.poller = SeparationPoller(
             self._api, current, interval_ms=poll_interval_ms, limit=poll_limit, parent=self
         )
@@ -119,13 +115,18 @@ class EditorController(QObject):
         """True when there is an API client and the session is attached to a sample."""
         return self.client is not None and self.session is not None and self.session.ref is not None
 
+    @property
+    def audio(self) -> AudioDocument | None:
+        """The audio the window shows (a local copy or the server's preview)."""
+        return self.audio_slot.document
+
     def _current_generation(self) -> int:
         return self.generation
 
     @property
     def submitting(self) -> bool:
         """True while a submission's worker has not finished (even if cancelled)."""
-        return self._submitting
+        return self.submitter.busy
 
     def _replace_session(self, session: EditSession, *, local_path: Path | None) -> None:
         # Text still being typed belongs to the old session, and its draft to the old key.
@@ -136,7 +137,6 @@ class EditorController(QObject):
         self.generation += 1
         self.session = session
         self.local_path = local_path
-        self._submission_pending = False
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self._unsubscribe = session.subscribe(self._on_session_change)
@@ -145,16 +145,19 @@ class EditorController(QObject):
 
     # ---------------------------------------------------------------- drafts
 
+    @property
+    def draft_save_error(self) -> str:
+        """Why the last draft save failed ("" when it worked)."""
+        return self.autosave.save_error
+
+    @property
+    def draft_restored_last(self) -> Draft | None:
+        """The draft last put back on open, if any."""
+        return self.autosave.restored_last
+
     def draft_key(self) -> DraftKey | None:
         """Where this session's draft lives: by sample, or by local file when unattached."""
-        session = self.session
-        if session is None:
-            return None
-        if session.ref is not None:
-            return DraftKey.for_sample(session.ref)
-        if self.local_path is not None:
-            return DraftKey.for_local_file(self.local_path)
-        return None
+        return self.autosave.key(self.session, self.local_path)
 
     def _on_session_change(self, change: Change) -> None:
         if change is Change.EDIT:
@@ -162,108 +165,38 @@ class EditorController(QObject):
 
     def _save_draft(self) -> None:
         """Autosave: every change to the edit reaches the disk atomically, at once."""
-        key, session = self.draft_key(), self.session
-        if key is None or session is None:
-            return
-        draft = Draft(
-            key=key,
-            edit=session.edit,
-            baseline=session.baseline,
-            local_path=str(self.local_path) if self.local_path else None,
-            submission_pending=self._submission_pending,
-        )
-        try:
-            self.drafts.save(draft)
-        except OSError as exc:
-            self.draft_save_error = str(exc)
-            self.error.emit(f"Could not save the draft of this edit: {exc}. Keep the app open.")
-        else:
-            self.draft_save_error = ""
+        self._say(self.autosave.save(self.session, self.local_path))
+
+    def _say(self, problem: str) -> None:
+        if problem:
+            self.error.emit(problem)
 
     def save_draft_now(self) -> None:
         """Write the current edit's draft immediately (e.g. after an unexpected error)."""
         self._save_draft()
 
     def _restore_draft(self) -> None:
-        key, session = self.draft_key(), self.session
-        if key is None or session is None:
-            return
-        draft = self.drafts.load(key)
-        if draft is None or draft.edit == session.baseline:
-            return
-        # Restored as it is, even when it no longer fits the sample or was left invalid:
-        # its fields then say what to fix (see the drafts module's policy).
-        self._submission_pending = draft.submission_pending
-        self.undo_stack.push(_EditCommand(session, session.edit, draft.edit, "Restore draft"))
-        self.draft_restored_last = draft
-        self.draft_restored.emit(draft)
+        session = self.session
+        draft = self.autosave.restorable(session, self.local_path) if session else None
+        if session is not None and draft is not None:
+            self.undo_stack.push(_EditCommand(session, session.edit, draft.edit, "Restore draft"))
+            self.draft_restored.emit(draft)
 
     def discard_draft(self) -> None:
         """Drop the restored draft: back to the server's state (undoable), file removed."""
-        session, key = self.session, self.draft_key()
-        if session is None or key is None:
+        session = self.session
+        if session is None or self.draft_key() is None:
             return
         self.change_edit(session.baseline, "Discard draft")
         self._remove_draft()
-        self._submission_pending = False
+        self.autosave.pending = False
         self.draft_restored.emit(None)
 
     def _remove_draft(self) -> None:
         """Delete this session's draft file; a failure is said, never raised."""
-        key = self.draft_key()
-        if key is None:
-            return
-        try:
-            self.drafts.discard(key)
-        except OSError as exc:
-            self.error.emit(
-                f"The saved draft could not be removed ({exc}). It holds what the server "
-                f"now has, so it is harmless; you can delete {self.drafts.path_for(key)}."
-            )
+        self._say(self.autosave.remove(self.session, self.local_path))
 
     # ---------------------------------------------------------------- opening
-
-    def _load_audio(
-        self,
-        work: Callable[[threading.Event], AudioDocument],
-        on_loaded: Callable[[AudioDocument], None],
-        on_failed: Callable[[BaseException], None],
-        *,
-        name: str,
-        for_session: bool,
-    ) -> None:
-        """Run one audio load: a newer one cancels it, and a stale one's document is closed.
-
-        ``for_session`` binds the load to the current session (a preview, or the local
-        copy of the sample being opened); a plain file opened by the user is not bound,
-        since it brings its own session.
-        """
-        if self._audio_task is not None:
-            self._audio_task.cancel()
-
-        def loaded(doc: AudioDocument) -> None:
-            self._audio_task = None
-            old = self.audio
-            self.audio = doc
-            if old is not None:
-                old.close()
-            on_loaded(doc)
-
-        def failed(exc: BaseException) -> None:
-            # A failed open leaves the current document untouched.
-            self._audio_task = None
-            on_failed(exc)
-
-        self._audio_task = self._audio_runner.submit(
-            work,
-            on_result=loaded,
-            on_error=failed,
-            on_progress=self._on_audio_progress,
-            # A load that arrives stale or cancelled still opened a reader: close it.
-            on_dropped=lambda doc: doc.close(),
-            name=name,
-            generation=self.generation if for_session else None,
-        )
 
     def open_local_file(self, path: Path, *, ref: SampleRef | None = None) -> None:
         """Load a local audio file; attach it to ``ref`` (a server sample) if given."""
@@ -292,13 +225,9 @@ class EditorController(QObject):
         def failed(exc: BaseException) -> None:
             self.audio_failed.emit(str(exc) or type(exc).__name__)
 
-        self._load_audio(
-            work, loaded, failed, name=f"load {path.name}", for_session=ref is not None
-        )
-
-    def _on_audio_progress(self, value: object) -> None:
-        if isinstance(value, LoadProgress):
-            self.audio_progress.emit(value)
+        # A plain file opened by the user brings its own session, so it is not bound to one.
+        generation = self.generation if ref is not None else None
+        self.audio_slot.load(work, loaded, failed, name=f"load {path.name}", generation=generation)
 
     def open_sample(self, ref: SampleRef, local_path: Path | None) -> None:
         """Read the sample's state from the server; then load the local copy or the preview."""
@@ -358,8 +287,12 @@ class EditorController(QObject):
         def failed(exc: BaseException) -> None:
             self.audio_failed.emit(f"Could not load the server's preview: {exc}")
 
-        self._load_audio(
-            work, lambda _doc: self.audio_loaded.emit(), failed, name="preview", for_session=True
+        self.audio_slot.load(
+            work,
+            lambda _doc: self.audio_loaded.emit(),
+            failed,
+            name="preview",
+            generation=self.generation,
         )
 
     def _check_mismatch(self) -> None:
@@ -385,55 +318,41 @@ class EditorController(QObject):
             return
         self.undo_stack.push(_EditCommand(session, session.edit, new, text))
 
+    def _change(self, make: Callable[[EditSession], SampleEdit], text: str) -> None:
+        if self.session is not None:
+            self.change_edit(make(self.session), text)
+
     def set_trims(self, start_ms: int, end_ms: int) -> None:
         """Set both trims, clamped to the sample and kept in order."""
-        session = self.session
-        if session is None:
-            return
-        duration = session.duration_ms
-        start = min(max(start_ms, 0), max(duration - 1, 0))
-        end = min(max(end_ms, start + 1), duration)
-        self.change_edit(session.edit.with_trims(start, end), "Move trims")
+        self._change(
+            lambda s: ops.with_trims(s.edit, s.duration_ms, start_ms, end_ms), "Move trims"
+        )
 
     def set_start(self, start_ms: int) -> None:
         """Set the start trim (the end stays, pushed back if needed)."""
-        if self.session is not None:
-            self.set_trims(start_ms, max(self.session.edit.trim_end_ms, start_ms + 1))
+        self._change(lambda s: ops.with_start(s.edit, s.duration_ms, start_ms), "Move trims")
 
     def set_end(self, end_ms: int) -> None:
         """Set the end trim (the start stays, pulled back if needed)."""
-        if self.session is not None:
-            self.set_trims(min(self.session.edit.trim_start_ms, end_ms - 1), end_ms)
+        self._change(lambda s: ops.with_end(s.edit, s.duration_ms, end_ms), "Move trims")
 
     def nudge(self, handle: int, delta_ms: int) -> None:
         """Move the start (0) or end (1) handle by ``delta_ms``."""
-        if self.session is None:
-            return
-        edit = self.session.edit
-        if handle == 0:
-            self.set_start(min(edit.trim_start_ms + delta_ms, edit.trim_end_ms - 1))
-        else:
-            self.set_end(max(edit.trim_end_ms + delta_ms, edit.trim_start_ms + 1))
+        self._change(lambda s: ops.nudged(s.edit, s.duration_ms, handle, delta_ms), "Move trims")
 
     def set_noise(self, on: bool) -> None:
         """Switch background-noise removal."""
-        if self.session is not None:
-            new = replace(self.session.edit, remove_background_noise=on)
-            self.change_edit(new, "Turn noise removal " + ("on" if on else "off"))
+        self._change(
+            lambda s: ops.with_noise(s.edit, on), f"Turn noise removal {'on' if on else 'off'}"
+        )
 
     def set_file_name(self, name: str) -> None:
         """Rename the sample."""
-        if self.session is not None:
-            self.change_edit(replace(self.session.edit, file_name=name), "Rename")
+        self._change(lambda s: ops.with_file_name(s.edit, name), "Rename")
 
     def set_speakers(self, ids: list[str]) -> None:
         """Choose the speakers to keep (the order of the separation's list)."""
-        session = self.session
-        if session is None:
-            return
-        order = session.separation.speaker_ids if session.separation else tuple(ids)
-        chosen = [sid for sid in order if sid in ids]
-        self.change_edit(session.edit.with_speakers(chosen), "Choose speakers")
+        self._change(lambda s: ops.with_speakers(s.edit, s.separation, ids), "Choose speakers")
 
     # ---------------------------------------------------------------- speakers
 
@@ -492,7 +411,7 @@ class EditorController(QObject):
     def submit(self) -> bool:
         """Send the edit and read it back. Returns False when it cannot be sent now."""
         client, session = self.client, self.session
-        if client is None or session is None or session.ref is None or self._submitting:
+        if client is None or session is None or session.ref is None or self.submitting:
             return False
         if session.submit_block_reason() is not None:
             return False
@@ -509,7 +428,7 @@ class EditorController(QObject):
                 return
             current.apply_server_sample(result.sample, keep_edit=True)
             if result.confirmed:
-                self._submission_pending = False
+                self.autosave.pending = False
                 if current.edit == result.sent:
                     # Only a confirmed read-back may remove the draft.
                     current.baseline = current.edit
@@ -533,42 +452,22 @@ class EditorController(QObject):
             # The edit is left exactly as it was, ready to resubmit.
             self.submission_failed.emit(exc)
 
-        def settled() -> None:
-            self._submitting = False
-            self._submit_task = None
-            self.busy_changed.emit(False)
-
-        self._submitting = True
-        self._submission_pending = True
+        self.autosave.pending = True
         self._save_draft()  # an interrupted submission keeps its draft, marked pending
-        self.busy_changed.emit(True)
-        self.submission_progress.emit("Submitting…")
-        self._submit_task = self._writes.submit(
-            work,
-            on_result=done,
-            on_error=failed,
-            on_progress=lambda msg: self.submission_progress.emit(str(msg)),
-            on_settled=settled,
-            name="submit",
-        )
+        self.submitter.start(work, done, failed)
         return True
 
     def cancel_submit(self) -> None:
         """Stop waiting for the submission (retries stop; a request already sent may land)."""
-        if self._submit_task is not None:
-            self._submit_task.cancel()
-            self.submission_progress.emit("Cancelling…")
+        self.submitter.cancel()
 
     # ---------------------------------------------------------------- closing
 
     def shutdown(self) -> None:
         """Stop polls and wait for background work; close the audio file."""
         self.stop_polling()
-        for task in (self._audio_task, self._open_task, self._submit_task):
-            if task is not None:
-                task.cancel()
-        for runner in (self._audio_runner, self._api, self._writes):
-            runner.shutdown()
-        if self.audio is not None:
-            self.audio.close()
-            self.audio = None
+        if self._open_task is not None:
+            self._open_task.cancel()
+        self.submitter.shutdown()
+        self.audio_slot.shutdown()
+        self._api.shutdown()
