@@ -13,8 +13,10 @@ import pytest
 # Must happen before anything creates a QApplication: with no display and no platform
 # plugin chosen, Qt aborts the whole pytest process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Keep the user's real settings, keyring, drafts and logs out of the test run.
-os.environ.setdefault("PVC_SAMPLE_EDITOR_TESTING", "1")
+# Keep the user's real keyring out of the test run (keyring's own switch: every
+# operation of the default backend then fails); settings, drafts and logs go to a
+# fresh folder per test (below).
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("ELEVENLABS_API_KEY", None)
 
 TEST_API_KEY = "test-key-7f3a"

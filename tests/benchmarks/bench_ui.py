@@ -394,8 +394,7 @@ def open_window(app: Any, path: Path | None = None) -> tuple[Any, Any, Any]:
     from pvc_sample_editor.ui.controller import EditorController
     from pvc_sample_editor.ui.main_window import MainWindow
 
-    window = MainWindow(EditorController(None), player=None)
-    window._confirm_close = lambda _t, _x: True
+    window = MainWindow(EditorController(None), player=None, confirm=lambda _t, _x: True)
     window.resize(WIDTH, 900)
     window.show()
     view = window.waveform

@@ -163,7 +163,8 @@ def test_test_backends_are_never_chosen_automatically() -> None:
 
 
 def test_default_backend_under_tests_never_touches_the_real_keyring() -> None:
-    """conftest sets PVC_SAMPLE_EDITOR_TESTING: the default store refuses to store anything."""
+    """conftest sets PYTHON_KEYRING_BACKEND to keyring's fail backend: the default store
+    refuses to store anything, so no test reaches the user's keyring."""
     store = KeyStore()
     assert store.load() is None
     with pytest.raises(KeyStoreError, match="no system keyring is available"):

@@ -65,8 +65,7 @@ def editor(qtbot: QtBot, emulator: Any) -> Iterator[Editor]:
     )
     check = ApiClient(emulator.base_url, emulator.api_key)
     controller = EditorController(client, poll_interval_ms=100)
-    window = MainWindow(controller, player=None)
-    window._confirm_close = lambda title, text: True  # no modal box in tests
+    window = MainWindow(controller, player=None, confirm=lambda title, text: True)  # no modal box
     qtbot.addWidget(window)
     window.resize(1280, 820)
     window.show()

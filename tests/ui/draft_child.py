@@ -86,7 +86,7 @@ def main() -> None:
         notifier.uninstall()
     print(json.dumps({"restored": c.draft_restored_last is not None}), flush=True)
     print(edit_json(shell), flush=True)
-    shell.window._confirm_close = lambda _t, _x: True
+    shell.window.confirm = lambda _t, _x: True
     shell.window.close()
     notifier.uninstall()
 

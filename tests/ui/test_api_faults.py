@@ -249,8 +249,9 @@ def test_a_completed_separation_listed_without_its_speakers_is_read_in_full(
 
     with _serving(Handler, "speakerless-server") as base_url:
         client = ApiClient(base_url, "k")
-        window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
-        window._confirm_close = lambda title, text: True
+        window = MainWindow(
+            EditorController(client, poll_interval_ms=100), player=None, confirm=lambda t, x: True
+        )
         qtbot.addWidget(window)
         try:
             window.show()

@@ -32,7 +32,7 @@ def make_shell(qtbot: QtBot, settings: QSettings) -> Iterator[Any]:
         shell = AppShell(
             options, qsettings=settings, key_store=key_store or KeyStore(MemoryKeyring())
         )
-        shell.window._confirm_close = lambda title, text: True
+        shell.window.confirm = lambda title, text: True
         qtbot.addWidget(shell.window)
         shells.append(shell)
         return shell

@@ -26,8 +26,11 @@ HERE = Path(__file__).parent
 
 def reopen(qtbot: QtBot, emulator: Any, client: ApiClient) -> MainWindow:
     """A second window on the demo sample, as after a restart."""
-    window = MainWindow(EditorController(client, poll_interval_ms=100), player=None)
-    window._confirm_close = lambda title, text: True
+    window = MainWindow(
+        EditorController(client, poll_interval_ms=100),
+        player=None,
+        confirm=lambda title, text: True,
+    )
     qtbot.addWidget(window)
     window.show()
     demo = emulator.demo
@@ -268,7 +271,7 @@ def test_closing_after_a_draft_could_not_be_saved_says_the_edit_will_be_lost(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(editor.controller.drafts, "save", full_disk)
-    editor.window._confirm_close = lambda title, text: asked.append(text) is not None
+    editor.window.confirm = lambda title, text: asked.append(text) is not None
     drag_handle_to(editor.window.waveform, 0, 5.0)
     editor.window.close()
     assert len(asked) == 1
@@ -280,4 +283,4 @@ def test_closing_after_a_draft_could_not_be_saved_says_the_edit_will_be_lost(
     qtbot.mouseClick(editor.window.edit_panel.noise_box, Qt.MouseButton.LeftButton)
     editor.window.close()  # saved again: the usual promise
     assert "kept as a draft" in asked[1]
-    editor.window._confirm_close = lambda title, text: True
+    editor.window.confirm = lambda title, text: True

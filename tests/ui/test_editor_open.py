@@ -20,8 +20,11 @@ from pvc_sample_editor.ui.main_window import MainWindow
 
 def make_window(qtbot: QtBot, client: ApiClient | None, player: Any = None) -> MainWindow:
     """A shown editor window; closing never asks (tests answer for the user)."""
-    window = MainWindow(EditorController(client, poll_interval_ms=100), player=player)
-    window._confirm_close = lambda title, text: True
+    window = MainWindow(
+        EditorController(client, poll_interval_ms=100),
+        player=player,
+        confirm=lambda title, text: True,
+    )
     qtbot.addWidget(window)
     window.resize(1200, 780)
     window.show()
@@ -151,11 +154,11 @@ def test_unsaved_changes_mark_the_title_and_closing_asks(qtbot: QtBot, tmp_path:
         asked.append(title)
         return False
 
-    window._confirm_close = refuse
+    window.confirm = refuse
     window.close()
     assert asked == ["Unsaved changes"]
     assert window.isVisible()
-    window._confirm_close = lambda title, text: True
+    window.confirm = lambda title, text: True
     window.close()
     assert not window.isVisible()
 

@@ -32,8 +32,7 @@ def _type_into(qtbot: QtBot, widget: object, text: str) -> None:
 def test_a_half_typed_file_name_stays_with_its_file(qtbot: QtBot, tmp_path: Path) -> None:
     """Typing a name for file A, then opening B: A's draft has the name; B shows its own."""
     first, second = _wav(tmp_path / "a.wav", 2.0), _wav(tmp_path / "b.wav", 3.0)
-    window = MainWindow(EditorController(None), player=None)
-    window._confirm_close = lambda title, text: True
+    window = MainWindow(EditorController(None), player=None, confirm=lambda title, text: True)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -73,7 +72,7 @@ def test_submit_by_shortcut_sends_a_half_typed_trim(qtbot: QtBot, editor: Editor
 def test_closing_with_a_half_typed_name_asks_and_keeps_it(qtbot: QtBot, editor: Editor) -> None:
     """A name typed but not confirmed counts as an unsaved edit when the window closes."""
     asked: list[str] = []
-    editor.window._confirm_close = lambda title, text: asked.append(title) is None
+    editor.window.confirm = lambda title, text: asked.append(title) is None
     _type_into(qtbot, editor.window.edit_panel.file_name_edit, "typed-only.flac")
     key = editor.controller.draft_key()
     editor.window.close()

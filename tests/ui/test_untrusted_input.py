@@ -93,8 +93,7 @@ def corpus(d: Path) -> dict[str, tuple[Path, float | None]]:
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     """A window with a good file open (the document a failed open must not disturb)."""
-    w = MainWindow(EditorController(None), player=None)
-    w._confirm_close = lambda title, text: True
+    w = MainWindow(EditorController(None), player=None, confirm=lambda title, text: True)
     qtbot.addWidget(w)
     w.show()
     w.open_path(write(tmp_path / "good.wav", speechish(5.0)))

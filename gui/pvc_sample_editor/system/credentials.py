@@ -35,9 +35,6 @@ KEYRING_USERNAME = "elevenlabs-api-key"
 
 KeySource = Literal["environment", "keyring"]
 
-# Set by the test suite: a run must never read or write the user's real keyring.
-_TESTING_ENV = "PVC_SAMPLE_EDITOR_TESTING"
-
 
 class KeyStoreError(Exception):
     """The keyring could not be used. ``str()`` is a sentence to show the user."""
@@ -59,9 +56,9 @@ class KeyStore:
 
     ``backend`` is a ``keyring.backend.KeyringBackend`` instance (tests inject an
     in-memory one); None means keyring's default for this system, resolved on first
-    use because probing backends can talk to D-Bus and be slow. Under the test suite
-    (``PVC_SAMPLE_EDITOR_TESTING`` set) the default is a backend that refuses every
-    operation, so no test can touch the user's real keyring by accident.
+    use because probing backends can talk to D-Bus and be slow. keyring's own
+    ``PYTHON_KEYRING_BACKEND`` chooses that default (the test suite sets it to a backend
+    that refuses everything, so no test can touch the user's real keyring).
     """
 
     def __init__(self, backend: Any = None) -> None:
@@ -71,12 +68,7 @@ class KeyStore:
         if self._backend is None:
             import keyring  # ~50 ms of imports: paid when a key is needed, not at start-up
 
-            if os.environ.get(_TESTING_ENV):
-                from keyring.backends import fail
-
-                self._backend = fail.Keyring()  # type: ignore[no-untyped-call]
-            else:
-                self._backend = keyring.get_keyring()
+            self._backend = keyring.get_keyring()
         return self._backend
 
     def load(self) -> LoadedKey | None:

@@ -6,75 +6,48 @@ never changes the session itself.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
-    QStyle,
-    QVBoxLayout,
     QWidget,
 )
 
 from pvc_sample_editor import APP_NAME
 from pvc_sample_editor.audio.document import AudioDocument, LoadProgress
 from pvc_sample_editor.editing.drafts import Draft
-from pvc_sample_editor.editing.edit import validate_edit
+from pvc_sample_editor.editing.messages import (
+    close_questions,
+    restored_draft_message,
+    submit_failed_message,
+    submitted_message,
+)
 from pvc_sample_editor.editing.session import Change
 from pvc_sample_editor.editing.workflows import (
     ReadBackFailedError,
     SubmitResult,
-    describe_error,
 )
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
-from pvc_sample_editor.ui.edit_panel import EditPanel
-from pvc_sample_editor.ui.speakers import SpeakersPanel, speaker_color
-from pvc_sample_editor.ui.waveform import SpeakerBands, WaveformView
+from pvc_sample_editor.ui.speakers import speaker_color
+from pvc_sample_editor.ui.waveform import SpeakerBands
+from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
 
 __all__ = ["AUDIO_FILE_FILTER", "MainWindow"]
 
-AUDIO_FILE_FILTER = (
-    "Audio files (*.wav *.wave *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.aifc *.w64 *.caf);;"
-    "All files (*)"
-)
 
-STYLE_SHEET = """
-QLabel#fieldError { color: #e5484d; }
-QLabel#secondary { color: palette(mid); }
-QLabel#mono { font-family: monospace; }
-QFrame#banner { background: #4a3b12; border: 1px solid #b8860b; border-radius: 4px; }
-QFrame#banner QLabel { color: #ffe3a3; }
-QLabel#saved { color: #3fb8af; }
-QLabel#title { font-size: 15px; font-weight: 600; }
-"""
-
-
-class MainWindow(QMainWindow):
+class MainWindow(EditorLayout):
     """The editor window for one sample (or one local file)."""
-
-    open_sample_requested = Signal()
-    connect_requested = Signal()
-    closed = Signal()
 
     def __init__(
         self,
@@ -83,6 +56,7 @@ class MainWindow(QMainWindow):
         player: Any = None,
         settings: QSettings | None = None,
         connection_label: str = "",
+        confirm: Callable[[str, str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.controller = controller
@@ -90,7 +64,9 @@ class MainWindow(QMainWindow):
         # Until set_player: the app probes the audio output after a given file is shown.
         self._no_player_reason = "Playback is available once the audio output has been checked."
         self.settings = settings
-        self._confirm_close: Callable[[str, str], bool] = self._ask
+        #: How the window asks a yes/no question (title, text) before closing; a modal
+        #: box unless the caller (a script, the self-test, a test) answers instead.
+        self.confirm: Callable[[str, str], bool] = confirm if confirm is not None else self._ask
         self._unsubscribe: Callable[[], None] | None = None
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE_SHEET)
@@ -103,6 +79,10 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.editor_page)
         self._build_editor(connection_label)
         self._build_actions()
+        if self.player is not None:
+            self.set_player(self.player)
+        else:  # the app attaches it once a file given at start-up is on screen
+            self._apply_player_availability()
         self._connect_controller()
         self._update_title()
         self._render_all()
@@ -112,281 +92,6 @@ class MainWindow(QMainWindow):
                 self.restoreGeometry(geometry)
 
     # ---------------------------------------------------------------- layout
-
-    def _build_editor(self, connection_label: str) -> None:
-        page = QVBoxLayout(self.editor_page)
-        page.setContentsMargins(12, 10, 12, 10)
-        page.setSpacing(8)
-
-        header = QHBoxLayout()
-        self.title_label = QLabel("No sample open")
-        self.title_label.setObjectName("title")
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.info_label = QLabel("")
-        self.info_label.setObjectName("secondary")
-        self.info_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.connection_label = QLabel(connection_label)
-        self.connection_label.setObjectName("secondary")
-        self.connection_label.setTextFormat(Qt.TextFormat.PlainText)
-        header.addWidget(self.title_label)
-        header.addSpacing(12)
-        header.addWidget(self.info_label, 1)
-        header.addWidget(self.connection_label)
-        page.addLayout(header)
-
-        self.banner, self.banner_label, _row = self._banner()
-        page.addWidget(self.banner)
-        self.draft_bar, self.draft_label, draft_row = self._banner()
-        page.addWidget(self.draft_bar)
-        self.keep_draft_button = QPushButton("Keep Draft")
-        self.discard_draft_button = QPushButton("Discard Draft")
-        self.discard_draft_button.setToolTip("Go back to what the server holds (undoable)")
-        draft_row.addWidget(self.keep_draft_button)
-        draft_row.addWidget(self.discard_draft_button)
-
-        self.load_progress = QProgressBar()
-        self.load_progress.setRange(0, 1000)
-        self.load_progress.setFormat("Loading audio… %p%")
-        self.load_progress.setMaximumHeight(16)
-        self.load_progress.hide()
-        page.addWidget(self.load_progress)
-
-        self.waveform = WaveformView()
-        page.addWidget(self.waveform, 1)
-
-        lower = QHBoxLayout()
-        lower.setSpacing(12)
-        edit_box = QGroupBox("Edit")
-        edit_layout = QVBoxLayout(edit_box)
-        self.edit_panel = EditPanel()
-        edit_layout.addWidget(self.edit_panel)
-        lower.addWidget(edit_box, 1)
-        speakers_box = QGroupBox("Speakers")
-        speakers_layout = QVBoxLayout(speakers_box)
-        self.speakers_panel = SpeakersPanel()
-        speakers_layout.addWidget(self.speakers_panel)
-        speakers_layout.addStretch(1)
-        lower.addWidget(speakers_box, 1)
-        page.addLayout(lower)
-
-        bar = QHBoxLayout()
-        self.reason_label = QLabel()
-        self.reason_label.setObjectName("secondary")
-        self.reason_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.reason_label.setWordWrap(True)
-        self.saved_label = QLabel()
-        self.saved_label.setObjectName("saved")
-        self.saved_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.saved_label.setWordWrap(True)
-        self.submit_error = QLabel()
-        self.submit_error.setObjectName("fieldError")
-        self.submit_error.setTextFormat(Qt.TextFormat.PlainText)
-        self.submit_error.setWordWrap(True)
-        messages = QVBoxLayout()
-        messages.setSpacing(2)
-        messages.addWidget(self.submit_error)
-        messages.addWidget(self.saved_label)
-        messages.addWidget(self.reason_label)
-        bar.addLayout(messages, 1)
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setRange(0, 0)
-        self.busy_bar.setMaximumWidth(140)
-        self.busy_bar.setTextVisible(False)
-        self.busy_bar.hide()
-        self.busy_label = QLabel()
-        self.busy_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.busy_label.hide()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.hide()
-        self.submit_button = QPushButton("Submit")
-        self.submit_button.setDefault(True)
-        self.submit_button.setMinimumWidth(120)
-        self.submit_button.setToolTip("Send the edit to the server (Ctrl+S)")
-        bar.addWidget(self.busy_label)
-        bar.addWidget(self.busy_bar)
-        bar.addWidget(self.cancel_button)
-        bar.addWidget(self.submit_button)
-        page.addLayout(bar)
-
-    @staticmethod
-    def _banner() -> tuple[QFrame, QLabel, QHBoxLayout]:
-        """A hidden, amber message strip with a plain-text label (room for buttons)."""
-        frame = QFrame()
-        frame.setObjectName("banner")
-        row = QHBoxLayout(frame)
-        row.setContentsMargins(10, 6, 10, 6)
-        label = QLabel()
-        label.setWordWrap(True)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        row.addWidget(label, 1)
-        frame.hide()
-        return frame, label, row
-
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        *,
-        icon: QStyle.StandardPixmap | None = None,
-        widget: QWidget | None = None,
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
-        action.triggered.connect(lambda _checked=False: slot())
-        if widget is not None:
-            # Only while the waveform has focus, so text fields keep their arrow keys.
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            widget.addAction(action)
-        else:
-            self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        c = self.controller
-        wf = self.waveform
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.file_menu = file_menu
-        self.open_sample_action = self._action(
-            "Open &Sample…", self.open_sample_requested.emit, QKeySequence.StandardKey.Open
-        )
-        self.open_file_action = self._action(
-            "Open &Local Copy…",
-            self.choose_local_file,
-            "Ctrl+Shift+O",
-            icon=QStyle.StandardPixmap.SP_DialogOpenButton,
-        )
-        self.submit_action = self._action("S&ubmit", self.submit, QKeySequence.StandardKey.Save)
-        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.connect_action = self._action("&Connect…", self.connect_requested.emit)
-        for a in (
-            self.connect_action,
-            self.open_sample_action,
-            self.open_file_action,
-            self.submit_action,
-            quit_action,
-        ):
-            file_menu.addAction(a)
-        file_menu.insertSeparator(self.submit_action)
-
-        edit_menu = menu.addMenu("&Edit")
-        self.undo_action = c.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = c.undo_stack.createRedoAction(self, "&Redo")
-        # The platform's Redo keys differ (Ctrl+Y on Windows); accept both everywhere.
-        redo_keys = list(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo))
-        for extra in ("Ctrl+Shift+Z", "Ctrl+Y"):
-            if QKeySequence(extra) not in redo_keys:
-                redo_keys.append(QKeySequence(extra))
-        self.redo_action.setShortcuts(redo_keys)
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        self.addAction(self.undo_action)
-        self.addAction(self.redo_action)
-
-        trim_menu = menu.addMenu("&Trim")
-        self.set_start_action = self._action(
-            "Set Start at Playhead", lambda: self._set_at_playhead(0), "I"
-        )
-        self.set_end_action = self._action(
-            "Set End at Playhead", lambda: self._set_at_playhead(1), "O"
-        )
-        trim_menu.addAction(self.set_start_action)
-        trim_menu.addAction(self.set_end_action)
-        trim_menu.addSeparator()
-        select_start = self._action("Select Start Handle", lambda: wf.select_handle(0), "[")
-        select_end = self._action("Select End Handle", lambda: wf.select_handle(1), "]")
-        trim_menu.addAction(select_start)
-        trim_menu.addAction(select_end)
-        trim_menu.addSeparator()
-        self.nudge_actions: dict[tuple[int, str], QAction] = {}
-
-        def nudger(delta: int) -> Callable[[], None]:
-            return lambda: c.nudge(wf.active_handle, delta)
-
-        for step, mod in ((1, "Alt+"), (10, ""), (100, "Shift+")):
-            for sign, key, word in ((-1, "Left", "Earlier"), (1, "Right", "Later")):
-                action = self._action(
-                    f"Nudge {word} {step} ms", nudger(sign * step), f"{mod}{key}", widget=wf
-                )
-                trim_menu.addAction(action)
-                self.nudge_actions[(sign * step, key)] = action
-
-        view_menu = menu.addMenu("&View")
-        self.zoom_in_action = self._action("Zoom &In", wf.zoom_in, QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action(
-            "Zoom &Out", wf.zoom_out, QKeySequence.StandardKey.ZoomOut
-        )
-        self.zoom_sel_action = self._action("Zoom to &Selection", wf.zoom_to_selection, "Z")
-        self.fit_action = self._action("&Fit All", wf.fit_all, "F")
-        for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
-            view_menu.addAction(a)
-        # "+" without Shift on many layouts; "=" is the same key.
-        self._action("Zoom In (=)", wf.zoom_in, "=")
-
-        play_menu = menu.addMenu("&Play")
-        self.play_kept_action = self._action(
-            "Play &Kept Region",
-            self.play_kept,
-            "Ctrl+Space",
-            icon=QStyle.StandardPixmap.SP_MediaPlay,
-        )
-        self.play_cursor_action = self._action(
-            "Play from &Cursor",
-            self.play_from_cursor,
-            "Shift+Space",
-            icon=QStyle.StandardPixmap.SP_MediaSeekForward,
-        )
-        self.toggle_play_action = self._action("Play/Stop", self.toggle_play, "Space")
-        self.stop_action = self._action(
-            "&Stop", self.stop_playback, icon=QStyle.StandardPixmap.SP_MediaStop
-        )
-        for a in (
-            self.toggle_play_action,
-            self.play_kept_action,
-            self.play_cursor_action,
-            self.stop_action,
-        ):
-            play_menu.addAction(a)
-
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.open_sample_action.setIcon(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon)
-        )
-        toolbar.addAction(self.open_sample_action)
-        toolbar.addAction(self.open_file_action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.play_kept_action)
-        toolbar.addAction(self.play_cursor_action)
-        toolbar.addAction(self.stop_action)
-        toolbar.addSeparator()
-        for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
-            toolbar.addAction(a)
-        toolbar.addSeparator()
-        # Fixed labels: the stack's own actions grow with the command text.
-        for text, slot, signal in (
-            ("Undo", c.undo_stack.undo, c.undo_stack.canUndoChanged),
-            ("Redo", c.undo_stack.redo, c.undo_stack.canRedoChanged),
-        ):
-            button = QAction(text, self)
-            button.setEnabled(False)
-            button.triggered.connect(slot)
-            signal.connect(button.setEnabled)
-            toolbar.addAction(button)
-
-        self.submit_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(c.cancel_submit)
-        if self.player is not None:
-            self.set_player(self.player)
-        else:  # the app attaches it once a file given at start-up is on screen
-            self._apply_player_availability()
 
     def set_player(self, player: Any) -> None:
         """Attach the audio player (it may come after the window is first painted).
@@ -577,20 +282,10 @@ class MainWindow(QMainWindow):
         if draft is None:
             self.draft_bar.hide()
             return
-        saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(draft.saved_at))
-        text = f"Restored your unsubmitted draft of this edit (saved {saved})."
         session = self.controller.session
-        changes = draft.server_changes(session.baseline) if session is not None else ()
-        if changes:
-            text += (
-                f" Since then the server's sample changed: {', '.join(changes)}. Submit sends"
-                " your draft over those changes; Discard Draft shows the server's version."
-            )
-        if session is not None and validate_edit(draft.edit, session.context):
-            text += " It does not fit the sample as it is now: fix the marked fields."
-        elif draft.submission_pending:
-            text += " Its submission was interrupted: press Submit to send it again."
-        self.draft_label.setText(text)
+        baseline = session.baseline if session is not None else None
+        ctx = session.context if session is not None else None
+        self.draft_label.setText(restored_draft_message(draft, baseline, ctx))
         self.draft_bar.show()
 
     def _show_banner(self, text: str) -> None:
@@ -628,38 +323,16 @@ class MainWindow(QMainWindow):
         self._render_submit_state()
 
     def _on_submitted(self, result: SubmitResult) -> None:
-        s = result.sample
-        speakers = ""
-        sep = s.speaker_separation
-        if sep is not None and sep.selected_speaker_ids is not None:
-            speakers = f"; speakers {', '.join(sep.selected_speaker_ids) or 'none'}"
-        values = (
-            f"start {format_ms(s.trim_start or 0)}, end {format_ms(s.trim_end or 0)}, "
-            f"noise removal {'on' if s.remove_background_noise else 'off'}, "
-            f"file name {s.file_name!r}{speakers}"
-        )
-        if result.confirmed:
-            self.saved_label.setText(f"Saved. The server now holds: {values}.")
-        else:
-            self.saved_label.setText(
-                f"Sent, but the server's read-back differs ({'; '.join(result.differences)}). "
-                f"It holds: {values}."
-            )
+        self.saved_label.setText(submitted_message(result))
         self.statusBar().showMessage("Saved", 5000)
         self._render_all()
 
     def _on_submit_failed(self, exc: object) -> None:
         assert isinstance(exc, BaseException)
-        message, fields = describe_error(exc)
+        message, fields = submit_failed_message(exc)
+        self.submit_error.setText(message)
         if isinstance(exc, ReadBackFailedError):
-            self.submit_error.setText(
-                f"Sent, but it could not be confirmed: {message} The edit is kept as a draft; "
-                "submit again to confirm it."
-            )
-            return
-        self.submit_error.setText(
-            f"Not saved: {message} Your edit is kept and can be submitted again."
-        )
+            return  # it was sent: no field is wrong
         self.edit_panel.show_errors(fields)
         self.speakers_panel.show_error(fields.get("selected_speaker_ids", ""))
 
@@ -689,7 +362,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- playback
 
-    def _set_at_playhead(self, handle: int) -> None:
+    def set_at_playhead(self, handle: int) -> None:
+        """Put the start (0) or end (1) trim at the playhead."""
         ms = self.waveform.playhead_ms()
         if ms is None:
             self.statusBar().showMessage("Click on the waveform to place the cursor first.", 4000)
@@ -752,23 +426,13 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.edit_panel.commit_typing()  # a half-typed value is an edit: drafted, asked about
-        if self.controller.submitting and not self._confirm_close(
-            "Submission in progress",
-            "A submission is still being sent. Close anyway? The server may or may not apply it.",
-        ):
-            event.ignore()
-            return
         session = self.controller.session
-        unsaved = session is not None and session.dirty and not self.controller.submitting
-        kept = (
-            "It is kept as a draft and restored when you open this sample again."
-            if not self.controller.draft_save_error
-            else f"Its draft could not be saved ({self.controller.draft_save_error}), so "
-            "the edit will be lost."
+        questions = close_questions(
+            submitting=self.controller.submitting,
+            unsaved=session is not None and session.dirty,
+            draft_save_error=self.controller.draft_save_error,
         )
-        if unsaved and not self._confirm_close(
-            "Unsaved changes", f"This edit has not been submitted. Close anyway? {kept}"
-        ):
+        if not all(self.confirm(q.title, q.text) for q in questions):
             event.ignore()
             return
         if self.settings is not None:

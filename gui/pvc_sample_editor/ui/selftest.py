@@ -129,7 +129,7 @@ def run_self_test(timeout: float = 60.0) -> int:
                 if got != expected:
                     raise SelfTestFailedError(f"read back {got}, expected {expected}")
             finally:
-                window._confirm_close = lambda _title, _text: True
+                window.confirm = lambda _title, _text: True
                 window.close()
                 client.close()
                 server.stop()

@@ -1,0 +1,361 @@
+"""The editor window's widgets, menus, toolbar and shortcuts: built here, wired in main_window.
+
+Like a Qt Designer form class, :class:`EditorLayout` only creates and arranges; the
+subclass :class:`~pvc_sample_editor.ui.main_window.MainWindow` renders the session into
+these widgets and forwards what the user does to the controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.edit_panel import EditPanel
+from pvc_sample_editor.ui.speakers import SpeakersPanel
+from pvc_sample_editor.ui.waveform import WaveformView
+
+__all__ = ["AUDIO_FILE_FILTER", "STYLE_SHEET", "EditorLayout"]
+
+AUDIO_FILE_FILTER = (
+    "Audio files (*.wav *.wave *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.aifc *.w64 *.caf);;"
+    "All files (*)"
+)
+
+STYLE_SHEET = """
+QLabel#fieldError { color: #e5484d; }
+QLabel#secondary { color: palette(mid); }
+QLabel#mono { font-family: monospace; }
+QFrame#banner { background: #4a3b12; border: 1px solid #b8860b; border-radius: 4px; }
+QFrame#banner QLabel { color: #ffe3a3; }
+QLabel#saved { color: #3fb8af; }
+QLabel#title { font-size: 15px; font-weight: 600; }
+"""
+
+
+class EditorLayout(QMainWindow):
+    """The editor page and the actions; the slots the actions call are the subclass's."""
+
+    open_sample_requested = Signal()
+    connect_requested = Signal()
+    closed = Signal()
+
+    controller: EditorController
+    editor_page: QWidget
+
+    # ---------------------------------------------------------------- slots (subclass)
+
+    def choose_local_file(self) -> None:
+        """Pick the local copy of the sample's audio."""
+        raise NotImplementedError
+
+    def submit(self) -> None:
+        """Submit the edit."""
+        raise NotImplementedError
+
+    def set_at_playhead(self, handle: int) -> None:
+        """Put the start (0) or end (1) trim at the playhead."""
+        raise NotImplementedError
+
+    def play_kept(self) -> None:
+        """Play the region between the trims."""
+        raise NotImplementedError
+
+    def play_from_cursor(self) -> None:
+        """Play from the playhead."""
+        raise NotImplementedError
+
+    def toggle_play(self) -> None:
+        """Play or stop."""
+        raise NotImplementedError
+
+    def stop_playback(self) -> None:
+        """Stop playback."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- layout
+
+    def _build_editor(self, connection_label: str) -> None:
+        page = QVBoxLayout(self.editor_page)
+        page.setContentsMargins(12, 10, 12, 10)
+        page.setSpacing(8)
+
+        header = QHBoxLayout()
+        self.title_label = QLabel("No sample open")
+        self.title_label.setObjectName("title")
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.info_label = QLabel("")
+        self.info_label.setObjectName("secondary")
+        self.info_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.connection_label = QLabel(connection_label)
+        self.connection_label.setObjectName("secondary")
+        self.connection_label.setTextFormat(Qt.TextFormat.PlainText)
+        header.addWidget(self.title_label)
+        header.addSpacing(12)
+        header.addWidget(self.info_label, 1)
+        header.addWidget(self.connection_label)
+        page.addLayout(header)
+
+        self.banner, self.banner_label, _row = self._banner()
+        page.addWidget(self.banner)
+        self.draft_bar, self.draft_label, draft_row = self._banner()
+        page.addWidget(self.draft_bar)
+        self.keep_draft_button = QPushButton("Keep Draft")
+        self.discard_draft_button = QPushButton("Discard Draft")
+        self.discard_draft_button.setToolTip("Go back to what the server holds (undoable)")
+        draft_row.addWidget(self.keep_draft_button)
+        draft_row.addWidget(self.discard_draft_button)
+
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 1000)
+        self.load_progress.setFormat("Loading audio… %p%")
+        self.load_progress.setMaximumHeight(16)
+        self.load_progress.hide()
+        page.addWidget(self.load_progress)
+
+        self.waveform = WaveformView()
+        page.addWidget(self.waveform, 1)
+
+        lower = QHBoxLayout()
+        lower.setSpacing(12)
+        edit_box = QGroupBox("Edit")
+        edit_layout = QVBoxLayout(edit_box)
+        self.edit_panel = EditPanel()
+        edit_layout.addWidget(self.edit_panel)
+        lower.addWidget(edit_box, 1)
+        speakers_box = QGroupBox("Speakers")
+        speakers_layout = QVBoxLayout(speakers_box)
+        self.speakers_panel = SpeakersPanel()
+        speakers_layout.addWidget(self.speakers_panel)
+        speakers_layout.addStretch(1)
+        lower.addWidget(speakers_box, 1)
+        page.addLayout(lower)
+
+        bar = QHBoxLayout()
+        self.reason_label = QLabel()
+        self.reason_label.setObjectName("secondary")
+        self.reason_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.reason_label.setWordWrap(True)
+        self.saved_label = QLabel()
+        self.saved_label.setObjectName("saved")
+        self.saved_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.saved_label.setWordWrap(True)
+        self.submit_error = QLabel()
+        self.submit_error.setObjectName("fieldError")
+        self.submit_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.submit_error.setWordWrap(True)
+        messages = QVBoxLayout()
+        messages.setSpacing(2)
+        messages.addWidget(self.submit_error)
+        messages.addWidget(self.saved_label)
+        messages.addWidget(self.reason_label)
+        bar.addLayout(messages, 1)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(140)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.hide()
+        self.busy_label = QLabel()
+        self.busy_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.busy_label.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.submit_button = QPushButton("Submit")
+        self.submit_button.setDefault(True)
+        self.submit_button.setMinimumWidth(120)
+        self.submit_button.setToolTip("Send the edit to the server (Ctrl+S)")
+        bar.addWidget(self.busy_label)
+        bar.addWidget(self.busy_bar)
+        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.submit_button)
+        page.addLayout(bar)
+
+    @staticmethod
+    def _banner() -> tuple[QFrame, QLabel, QHBoxLayout]:
+        """A hidden, amber message strip with a plain-text label (room for buttons)."""
+        frame = QFrame()
+        frame.setObjectName("banner")
+        row = QHBoxLayout(frame)
+        row.setContentsMargins(10, 6, 10, 6)
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(label, 1)
+        frame.hide()
+        return frame, label, row
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        *,
+        icon: QStyle.StandardPixmap | None = None,
+        widget: QWidget | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        if widget is not None:
+            # Only while the waveform has focus, so text fields keep their arrow keys.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            widget.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        c = self.controller
+        wf = self.waveform
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.file_menu = file_menu
+        self.open_sample_action = self._action(
+            "Open &Sample…", self.open_sample_requested.emit, QKeySequence.StandardKey.Open
+        )
+        self.open_file_action = self._action(
+            "Open &Local Copy…",
+            self.choose_local_file,
+            "Ctrl+Shift+O",
+            icon=QStyle.StandardPixmap.SP_DialogOpenButton,
+        )
+        self.submit_action = self._action("S&ubmit", self.submit, QKeySequence.StandardKey.Save)
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.connect_action = self._action("&Connect…", self.connect_requested.emit)
+        for a in (
+            self.connect_action,
+            self.open_sample_action,
+            self.open_file_action,
+            self.submit_action,
+            quit_action,
+        ):
+            file_menu.addAction(a)
+        file_menu.insertSeparator(self.submit_action)
+
+        edit_menu = menu.addMenu("&Edit")
+        self.undo_action = c.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = c.undo_stack.createRedoAction(self, "&Redo")
+        # The platform's Redo keys differ (Ctrl+Y on Windows); accept both everywhere.
+        redo_keys = list(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo))
+        for extra in ("Ctrl+Shift+Z", "Ctrl+Y"):
+            if QKeySequence(extra) not in redo_keys:
+                redo_keys.append(QKeySequence(extra))
+        self.redo_action.setShortcuts(redo_keys)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+
+        trim_menu = menu.addMenu("&Trim")
+        self.set_start_action = self._action(
+            "Set Start at Playhead", lambda: self.set_at_playhead(0), "I"
+        )
+        self.set_end_action = self._action(
+            "Set End at Playhead", lambda: self.set_at_playhead(1), "O"
+        )
+        trim_menu.addAction(self.set_start_action)
+        trim_menu.addAction(self.set_end_action)
+        trim_menu.addSeparator()
+        select_start = self._action("Select Start Handle", lambda: wf.select_handle(0), "[")
+        select_end = self._action("Select End Handle", lambda: wf.select_handle(1), "]")
+        trim_menu.addAction(select_start)
+        trim_menu.addAction(select_end)
+        trim_menu.addSeparator()
+        self.nudge_actions: dict[tuple[int, str], QAction] = {}
+
+        def nudger(delta: int) -> Callable[[], None]:
+            return lambda: c.nudge(wf.active_handle, delta)
+
+        for step, mod in ((1, "Alt+"), (10, ""), (100, "Shift+")):
+            for sign, key, word in ((-1, "Left", "Earlier"), (1, "Right", "Later")):
+                action = self._action(
+                    f"Nudge {word} {step} ms", nudger(sign * step), f"{mod}{key}", widget=wf
+                )
+                trim_menu.addAction(action)
+                self.nudge_actions[(sign * step, key)] = action
+
+        view_menu = menu.addMenu("&View")
+        self.zoom_in_action = self._action("Zoom &In", wf.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action(
+            "Zoom &Out", wf.zoom_out, QKeySequence.StandardKey.ZoomOut
+        )
+        self.zoom_sel_action = self._action("Zoom to &Selection", wf.zoom_to_selection, "Z")
+        self.fit_action = self._action("&Fit All", wf.fit_all, "F")
+        for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
+            view_menu.addAction(a)
+        # "+" without Shift on many layouts; "=" is the same key.
+        self._action("Zoom In (=)", wf.zoom_in, "=")
+
+        play_menu = menu.addMenu("&Play")
+        self.play_kept_action = self._action(
+            "Play &Kept Region",
+            self.play_kept,
+            "Ctrl+Space",
+            icon=QStyle.StandardPixmap.SP_MediaPlay,
+        )
+        self.play_cursor_action = self._action(
+            "Play from &Cursor",
+            self.play_from_cursor,
+            "Shift+Space",
+            icon=QStyle.StandardPixmap.SP_MediaSeekForward,
+        )
+        self.toggle_play_action = self._action("Play/Stop", self.toggle_play, "Space")
+        self.stop_action = self._action(
+            "&Stop", self.stop_playback, icon=QStyle.StandardPixmap.SP_MediaStop
+        )
+        for a in (
+            self.toggle_play_action,
+            self.play_kept_action,
+            self.play_cursor_action,
+            self.stop_action,
+        ):
+            play_menu.addAction(a)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.open_sample_action.setIcon(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon)
+        )
+        toolbar.addAction(self.open_sample_action)
+        toolbar.addAction(self.open_file_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.play_kept_action)
+        toolbar.addAction(self.play_cursor_action)
+        toolbar.addAction(self.stop_action)
+        toolbar.addSeparator()
+        for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
+            toolbar.addAction(a)
+        toolbar.addSeparator()
+        # Fixed labels: the stack's own actions grow with the command text.
+        for text, slot, signal in (
+            ("Undo", c.undo_stack.undo, c.undo_stack.canUndoChanged),
+            ("Redo", c.undo_stack.redo, c.undo_stack.canRedoChanged),
+        ):
+            button = QAction(text, self)
+            button.setEnabled(False)
+            button.triggered.connect(slot)
+            signal.connect(button.setEnabled)
+            toolbar.addAction(button)
+
+        self.submit_button.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(c.cancel_submit)
