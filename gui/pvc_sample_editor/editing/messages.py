@@ -9,18 +9,53 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from pvc_sample_editor.api.models import Sample, SeparationStatus
 from pvc_sample_editor.editing.drafts import Draft
 from pvc_sample_editor.editing.edit import EditContext, SampleEdit, validate_edit
 from pvc_sample_editor.editing.workflows import ReadBackFailedError, SubmitResult, describe_error
 from pvc_sample_editor.timecode import format_ms
 
 __all__ = [
+    "NO_VALUE",
     "CloseQuestion",
     "close_questions",
+    "ms_or_dash",
     "restored_draft_message",
+    "speakers_summary",
     "submit_failed_message",
     "submitted_message",
+    "voice_count_text",
 ]
+
+#: What a table shows where the server gave no value.
+NO_VALUE = "—"
+
+
+def ms_or_dash(ms: int | None) -> str:
+    """A time as ``h:mm:ss.mmm``, or a dash when there is none."""
+    return NO_VALUE if ms is None else format_ms(ms)
+
+
+def speakers_summary(sample: Sample) -> str:
+    """A sample's speaker-separation state in a few words: "Completed (2 speakers)"."""
+    separation = sample.speaker_separation
+    if separation is None:
+        return NO_VALUE
+    status = separation.status
+    text = status.label if isinstance(status, SeparationStatus) else str(status)
+    if separation.speakers:
+        count = len(separation.speakers)
+        text += f" ({count} speaker{'s' if count != 1 else ''})"
+    return text
+
+
+def voice_count_text(shown: int, total: int, search: str | None) -> str:
+    """How many voices a list shows, or why it shows none."""
+    if total == 0:
+        if search:
+            return f"No professional voices match “{search}”."
+        return "This account has no professional voices yet."
+    return f"{shown} of {total} voice{'s' if total != 1 else ''}"
 
 
 def submitted_message(result: SubmitResult) -> str:

@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor.api.errors import ApiError
-from pvc_sample_editor.api.models import Sample, SeparationStatus, Voice, VoicePage
-from pvc_sample_editor.timecode import format_ms
+from pvc_sample_editor.api.models import Sample, Voice, VoicePage
+from pvc_sample_editor.editing.messages import ms_or_dash, speakers_summary, voice_count_text
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
 
 __all__ = ["SEARCH_DEBOUNCE_MS", "SamplePickerDialog", "VoiceSource"]
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 #: Quiet time after the last keystroke before a search goes to the server.
 SEARCH_DEBOUNCE_MS = 300
 
-NO_VALUE = "—"
 COLUMNS = ("File name", "Duration", "Trim start", "Trim end", "Speakers")
 _VOICE_ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -80,30 +79,6 @@ def _plain_label(text: str = "") -> QLabel:
 def _plain_tooltip(text: str) -> str:
     """Tooltip markup that shows ``text`` literally (Qt guesses tooltips' format from content)."""
     return f"<p>{html.escape(text)}</p>"
-
-
-def _ms_text(ms: int | None) -> str:
-    return NO_VALUE if ms is None else format_ms(ms)
-
-
-def _speakers_text(sample: Sample) -> str:
-    separation = sample.speaker_separation
-    if separation is None:
-        return NO_VALUE
-    status = separation.status
-    text = status.label if isinstance(status, SeparationStatus) else str(status)
-    if separation.speakers:
-        count = len(separation.speakers)
-        text += f" ({count} speaker{'s' if count != 1 else ''})"
-    return text
-
-
-def _voice_count_text(shown: int, total: int, search: str | None) -> str:
-    if total == 0:
-        if search:
-            return f"No professional voices match “{search}”."
-        return "This account has no professional voices yet."
-    return f"{shown} of {total} voice{'s' if total != 1 else ''}"
 
 
 class SamplePickerDialog(QDialog):
@@ -361,7 +336,7 @@ class SamplePickerDialog(QDialog):
             self.voice_list.addItem(item)
         self._total = max(page.total_count, len(self._voices))
         self._next_page_token = page.next_page_token if page.has_more else None
-        self.count_label.setText(_voice_count_text(len(self._voices), self._total, self._search))
+        self.count_label.setText(voice_count_text(len(self._voices), self._total, self._search))
         self.load_more_button.setVisible(self._next_page_token is not None)
         self.load_more_button.setEnabled(True)
         self._update_busy()
@@ -427,10 +402,10 @@ class SamplePickerDialog(QDialog):
         for row, sample in enumerate(voice.samples):
             cells = (
                 sample.file_name,
-                _ms_text(sample.duration_ms),
-                _ms_text(sample.trim_start),
-                _ms_text(sample.trim_end),
-                _speakers_text(sample),
+                ms_or_dash(sample.duration_ms),
+                ms_or_dash(sample.trim_start),
+                ms_or_dash(sample.trim_end),
+                speakers_summary(sample),
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)  # items show plain text, never HTML
