@@ -38,6 +38,10 @@ from pvc_sample_editor.api.transport import AUDIO_BODY_LIMIT, Call, Timeouts, Tr
 
 __all__ = ["ApiClient", "RetryNotice", "RetryPolicy", "Timeouts"]
 
+# The bytes an audio download is given time for: a 30-second preview or a speaker's
+# clip in base64 JSON (a few MB); longer clips get the time the limit allows them.
+_AUDIO_SIZE_HINT = 8 * 1024 * 1024
+
 
 class ApiClient:
     """Blocking client for the PVC sample endpoints; safe to share between worker threads.
@@ -182,7 +186,14 @@ class ApiClient:
     ) -> AudioClip:
         """One separated speaker's audio."""
         path = _sample_path(voice_id, sample_id, "speakers", speaker_id, "audio")
-        call = Call("GET", path, "the speaker's audio", "The speaker", limit=AUDIO_BODY_LIMIT)
+        call = Call(
+            "GET",
+            path,
+            "the speaker's audio",
+            "The speaker",
+            limit=AUDIO_BODY_LIMIT,
+            size_hint=_AUDIO_SIZE_HINT,
+        )
         return AudioClip.from_json(self._send(call, cancel))
 
     def get_sample_preview(
@@ -202,6 +213,7 @@ class ApiClient:
             "The sample",
             params=params,
             limit=AUDIO_BODY_LIMIT,
+            size_hint=_AUDIO_SIZE_HINT,
         )
         return AudioClip.from_json(self._send(call, cancel))
 
@@ -241,6 +253,7 @@ class ApiClient:
             files=parts,
             form={"remove_background_noise": _flag(remove_background_noise)},
             creates=True,
+            size_hint=sum(len(part[1][1]) for part in parts),  # uploads get time by size
         )
         return samples_from_json(self._send(call, cancel))
 

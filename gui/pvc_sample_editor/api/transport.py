@@ -37,6 +37,7 @@ import requests
 import urllib3
 
 from pvc_sample_editor import __version__
+from pvc_sample_editor.api.deadline import TrackingAdapter, watched
 from pvc_sample_editor.api.errors import (
     ApiError,
     CancelledError,
@@ -80,14 +81,26 @@ _CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait for the connection to open, and for each read from the socket."""
+    """How long one exchange may take.
+
+    ``connect`` bounds opening the connection and ``read`` each read from the socket;
+    ``total`` bounds a whole JSON exchange (connect, headers and body together: a server
+    trickling one byte at a time never trips ``read``). A call that moves audio gets
+    ``total`` plus its size at ``min_rate`` bytes per second on top.
+    """
 
     connect: float = 5.0
     read: float = 30.0
+    total: float = 60.0
+    min_rate: float = 64 * 1024
 
     def __post_init__(self) -> None:
-        if not (self.connect > 0 and self.read > 0):
+        if not (self.connect > 0 and self.read > 0 and self.total > 0 and self.min_rate > 0):
             raise ValueError("timeouts must be positive numbers of seconds")
+
+    def deadline_for(self, size_hint: int) -> float:
+        """Seconds one exchange moving about ``size_hint`` bytes may take in all."""
+        return self.total + max(size_hint, 0) / self.min_rate
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,7 @@ class Call:
     form: Mapping[str, str] = field(default_factory=dict)
     limit: int = JSON_BODY_LIMIT
     creates: bool = False  # a 5xx may have been acted on: do not retry it
+    size_hint: int = 0  # bytes it moves beyond a JSON exchange (uploads, audio): more time
 
 
 class Transport:
@@ -136,6 +150,11 @@ class Transport:
         self.api_key = key or None
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
+        # Every connection to this server is one a deadline or a cancel can end (an
+        # injected session gets the adapter too, for this server's address only).
+        adapter = TrackingAdapter()
+        for prefix in (self.base_url + "/", "http://", "https://")[: 1 if session else 3]:
+            self._session.mount(prefix, adapter)
         self._timeouts = timeouts
         self._retry = retry
         self._sleep = sleep
@@ -205,6 +224,53 @@ class Transport:
         if self.api_key:
             headers["xi-api-key"] = self.api_key
         started = time.monotonic()
+        deadline = self._timeouts.deadline_for(call.size_hint)
+        with watched(deadline, cancel) as dog:
+            outcome = self._exchange(call, cancel, attempt, headers)
+        if dog.reason == "cancel":
+            self._cancelled(attempt)
+        if dog.reason == "deadline":
+            # Also when the body "ended": a cut connection can look like a short body.
+            reason = f"the server took longer than {format_secs(deadline)} to answer"
+            log.info("%s %s: %s (attempt %d)", call.method, call.path, reason, attempt)
+            return _Failure(
+                error=TransportError(
+                    f"Could not reach {self._host}: {reason}. Check your network and try "
+                    "again later.",
+                    attempts=attempt,
+                ),
+                retryable=False,  # a server that slow stays slow; another try doubles the wait
+                reason=reason[0].upper() + reason[1:],
+            )
+        if isinstance(outcome, _Failure):
+            return outcome
+        status, body, resp_headers = outcome
+        log.info(
+            "%s %s -> %d (%d bytes, %.0f ms, attempt %d)",
+            call.method,
+            call.path,
+            status,
+            len(body),
+            (time.monotonic() - started) * 1000,
+            attempt,
+        )
+        if 200 <= status < 300:
+            return self._decode(body, status, resp_headers, call, attempt)
+        error = error_for_response(
+            status, resp_headers, body, what=call.what, target=call.target, attempts=attempt
+        )
+        retryable = status in RETRY_STATUSES or (status >= 500 and not call.creates)
+        return _Failure(
+            error=error,
+            retryable=retryable,
+            reason=_status_reason(status),
+            wait=server_requested_wait(resp_headers),
+        )
+
+    def _exchange(
+        self, call: Call, cancel: threading.Event | None, attempt: int, headers: dict[str, str]
+    ) -> tuple[int, bytes, Mapping[str, str]] | _Failure:
+        """Send the request and read the answer: status, body and headers, or a failure."""
         try:
             with self._session.request(
                 call.method,
@@ -222,7 +288,7 @@ class Transport:
                 ok = 200 <= status < 300
                 body = self._read(response, call, cancel, attempt, strict=ok)
                 resp_headers = response.headers
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # Only text leaves this block: the exception holds the request and its key.
             reason, advice = _transport_reason(exc, self._timeouts)
             retryable = call.method == "GET" and not _is_tls(exc)
@@ -243,27 +309,7 @@ class Transport:
                 retryable=retryable,
                 reason=reason[0].upper() + reason[1:],
             )
-        log.info(
-            "%s %s -> %d (%d bytes, %.0f ms, attempt %d)",
-            call.method,
-            call.path,
-            status,
-            len(body),
-            (time.monotonic() - started) * 1000,
-            attempt,
-        )
-        if ok:
-            return self._decode(body, status, resp_headers, call, attempt)
-        error = error_for_response(
-            status, resp_headers, body, what=call.what, target=call.target, attempts=attempt
-        )
-        retryable = status in RETRY_STATUSES or (status >= 500 and not call.creates)
-        return _Failure(
-            error=error,
-            retryable=retryable,
-            reason=_status_reason(status),
-            wait=server_requested_wait(resp_headers),
-        )
+        return status, body, resp_headers
 
     def _read(
         self,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from pvc_sample_editor.api.models import SpeakerSeparation
@@ -208,6 +208,9 @@ class EditorController(QObject):
         def loaded(doc: AudioDocument) -> None:
             if ref is not None and self.session is not None and self.session.ref == ref:
                 self.session.local_duration_ms = doc.duration_ms
+                self.local_path = path  # the draft names the copy being edited now
+                if self.session.dirty:
+                    self._save_draft()
                 self._check_mismatch()
             elif ref is None:
                 self._replace_session(
@@ -456,6 +459,24 @@ class EditorController(QObject):
         self._save_draft()  # an interrupted submission keeps its draft, marked pending
         self.submitter.start(work, done, failed)
         return True
+
+    def finish_submission(self, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for a submission in flight to settle, handling its result.
+
+        Used when closing: an edit the server applied has its draft removed, instead of
+        staying "pending" for ever; one that does not settle in time is cancelled and
+        its draft stays pending, which is the truth (it may or may not have landed).
+        """
+        if not self.submitting:
+            return
+        loop, timer = QEventLoop(), QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        self.submitter.busy_changed.connect(loop.quit)
+        timer.start(round(timeout_s * 1000))
+        loop.exec()
+        timer.stop()
+        self.submitter.busy_changed.disconnect(loop.quit)
 
     def cancel_submit(self) -> None:
         """Stop waiting for the submission (retries stop; a request already sent may land)."""

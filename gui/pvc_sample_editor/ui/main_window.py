@@ -46,6 +46,10 @@ from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, E
 __all__ = ["AUDIO_FILE_FILTER", "MainWindow"]
 
 
+# How long closing waits for a submission in flight before cancelling it.
+_SUBMIT_GRACE_S = 2.0
+
+
 class MainWindow(EditorLayout):
     """The editor window for one sample (or one local file)."""
 
@@ -435,6 +439,9 @@ class MainWindow(EditorLayout):
         if not all(self.confirm(q.title, q.text) for q in questions):
             event.ignore()
             return
+        # Closing anyway during a submission: give it a moment to land, so its draft
+        # ends up true (removed once confirmed), then cancel what remains.
+        self.controller.finish_submission(_SUBMIT_GRACE_S)
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
         if self.player is not None:

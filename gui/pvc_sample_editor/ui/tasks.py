@@ -55,7 +55,8 @@ class _Relay(QObject):
         super().__init__()
         self._on_settled = on_settled
         self._on_dropped = on_dropped
-        self._task = task
+
+        self.task = task
         self._finish = finish
         self._on_result = on_result
         self._on_error = on_error
@@ -67,9 +68,9 @@ class _Relay(QObject):
 
     @Slot(object)
     def _deliver_ok(self, value: object) -> None:
-        self._finish(self._task)
+        self._finish(self.task)
         try:
-            if not self._task.stale:
+            if not self.task.stale:
                 self._on_result(value)
             elif self._on_dropped is not None:
                 self._on_dropped(value)
@@ -78,9 +79,9 @@ class _Relay(QObject):
 
     @Slot(object)
     def _deliver_err(self, exc: object) -> None:
-        self._finish(self._task)
+        self._finish(self.task)
         try:
-            if not self._task.stale and isinstance(exc, BaseException):
+            if not self.task.stale and isinstance(exc, BaseException):
                 self._on_error(exc)
         finally:
             self._settle()
@@ -91,7 +92,7 @@ class _Relay(QObject):
 
     @Slot(object)
     def _deliver_progress(self, value: object) -> None:
-        if self._on_progress is not None and not self._task.stale and not self._task.done:
+        if self._on_progress is not None and not self.task.stale and not self.task.done:
             self._on_progress(value)
 
 
@@ -221,9 +222,15 @@ class TaskRunner(QObject):
             relay.deleteLater()
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
-        """Refuse new work, cancel what is queued, wait for running tasks; True if all ended."""
+        """Refuse new work, cancel every task, wait for the running ones; True if all ended.
+
+        A running task sees its cancel event set: the API client ends its exchange within
+        a fraction of a second, so closing never waits for a slow server.
+        """
         self._closed = True
         self._pool.clear()
+        for relay in list(self._relays.values()):
+            relay.task.cancel()
         ok = bool(self._pool.waitForDone(timeout_ms))
         for task_id in list(self._relays):
             relay = self._relays.pop(task_id)
