@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_ms", "frames_to_ms", "ms_to_frame", "ms_to_seconds", "seconds_to_ms"]
+__all__ = [
+    "MAX_MS",
+    "format_ms",
+    "frames_to_ms",
+    "ms_to_frame",
+    "ms_to_seconds",
+    "seconds_to_ms",
+]
+
+#: The longest time the editor holds, about 24.8 days: Qt's widgets keep ms in a C int.
+#: No recording is that long, so a larger figure from a file or a server is refused.
+MAX_MS = 2**31 - 1
 
 
 def seconds_to_ms(seconds: float) -> int:

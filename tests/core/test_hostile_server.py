@@ -15,6 +15,7 @@ import pytest
 
 from hostile_server import (
     Behaviour,
+    answer,
     gzip_bomb,
     hostile_server,
     html_page,
@@ -30,6 +31,7 @@ from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts
 from pvc_sample_editor.api.errors import (
     ApiError,
     CancelledError,
+    RateLimitedError,
     TransportError,
     UnexpectedResponseError,
     ValidationError,
@@ -150,3 +152,28 @@ def test_odd_422_shapes_still_read_as_a_refusal(detail: object) -> None:
     error, _ = _outcome(behaviour, get_voice)
     assert isinstance(error, ValidationError)
     assert str(error).startswith("The server refused")
+
+
+def test_an_absurd_retry_after_is_said_as_much_later() -> None:
+    """Retry-After: 10^9 once read "try again in 1000000000 s"."""
+    busy = answer(
+        b'{"detail": "slow down"}',
+        status="429 Too Many Requests",
+        extra={"Retry-After": str(10**9)},
+    )
+    error, took = _outcome(busy, get_voice)
+    assert isinstance(error, RateLimitedError)
+    assert "Try again in more than 2 days." in str(error)
+    assert took < 2.0  # not waited for: over the retry budget
+
+
+def test_a_trace_id_echoing_the_key_is_redacted() -> None:
+    echo = answer(
+        b'{"detail": "no"}',
+        status="400 Bad Request",
+        extra={"X-Trace-Id": "trace-hostile-test-key-42"},
+    )
+    error, _ = _outcome(echo, get_voice)
+    assert isinstance(error, ApiError)
+    assert error.trace_id == "trace-[API key]-42"
+    assert "hostile-test-key" not in repr(error.__dict__)

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile as sf
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from pytestqt.qtbot import QtBot
 
@@ -272,3 +274,29 @@ def test_connect_from_the_editor_can_go_back_to_the_open_file(
     qtbot.mouseClick(shell.welcome.back_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.editor_page
     assert shell.controller.local_path == path
+
+
+def test_a_data_folder_that_cannot_be_made_still_starts_and_warns(
+    qtbot: QtBot, make_shell: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file where the data folder should be once stopped the app from starting. It now
+    starts, edits work, and it says edits will not survive a crash until that is fixed."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "data").write_text("not a folder")
+    monkeypatch.setenv("PVC_SAMPLE_EDITOR_HOME", str(home))
+    path = tmp_path / "take.wav"
+    sf.write(path, np.zeros(16_000, dtype=np.float32), 16_000)
+    shell = make_shell(parse_args([str(path)]))
+    shell.start()
+    window = shell.window
+    qtbot.waitUntil(lambda: shell.controller.audio is not None, timeout=10000)
+    assert window.banner.isVisible()
+    assert "edits will not survive a crash" in window.banner_label.text()
+    shell.controller.set_trims(100, 900)
+    asked: list[str] = []
+    window.confirm = lambda _title, text: asked.append(text) is None
+    window.close()
+    assert asked
+    assert "could not be saved" in asked[0]
+    assert "will be lost" in asked[0]

@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from pvc_sample_editor.api.errors import UnexpectedResponseError
-from pvc_sample_editor.timecode import seconds_to_ms
+from pvc_sample_editor.timecode import MAX_MS, seconds_to_ms
 
 __all__ = [
     "AudioClip",
@@ -76,9 +76,23 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
 
 def _ms_or_none(seconds: float | None) -> int | None:
     try:
-        return None if seconds is None else seconds_to_ms(seconds)
+        ms = None if seconds is None else seconds_to_ms(seconds)
     except ValueError:
         return None
+    return ms if ms is None or 0 <= ms <= MAX_MS else None
+
+
+def _trim(obj: Mapping[str, Any], key: str, what: str, notes: list[str]) -> int | None:
+    """A trim in ms, or None (the file's edge) with a note when it cannot be a time."""
+    value = _opt(obj, key, int, what)
+    if value is None or 0 <= value <= MAX_MS:
+        return value
+    edge = "start" if key == "trim_start" else "end"
+    notes.append(
+        f"The server's {edge} trim for this sample ({value} ms) cannot be right; "
+        f"it is read as the {edge} of the audio. Check the trims before you submit."
+    )
+    return None
 
 
 class SeparationStatus(str, Enum):
@@ -317,6 +331,8 @@ class Sample:
     speaker_separation: SpeakerSeparation | None = None
     trim_start: int | None = None
     trim_end: int | None = None
+    #: What the parser set aside as impossible (a trim past any audio), in words.
+    notes: tuple[str, ...] = ()
 
     @property
     def duration_ms(self) -> int | None:
@@ -336,6 +352,7 @@ class Sample:
         what = "sample"
         o = _obj(data, what)
         sep = o.get("speaker_separation")
+        notes: list[str] = []
         return cls(
             sample_id=_req(o, "sample_id", str, what),
             file_name=_req(o, "file_name", str, what),
@@ -347,8 +364,9 @@ class Sample:
             has_isolated_audio=_opt(o, "has_isolated_audio", bool, what),
             has_isolated_audio_preview=_opt(o, "has_isolated_audio_preview", bool, what),
             speaker_separation=None if sep is None else SpeakerSeparation.from_json(sep),
-            trim_start=_opt(o, "trim_start", int, what),
-            trim_end=_opt(o, "trim_end", int, what),
+            trim_start=_trim(o, "trim_start", what, notes),
+            trim_end=_trim(o, "trim_end", what, notes),
+            notes=tuple(notes),
         )
 
 

@@ -68,9 +68,19 @@ class RetryNotice:
 
 
 def format_secs(secs: float) -> str:
-    """``"2 s"``, ``"1.5 s"``, ``"12 s"``: a wait as a user reads it."""
-    text = f"{secs:.0f}" if secs >= 10 else f"{secs:.1f}".rstrip("0").rstrip(".")
-    return f"{text} s"
+    """A wait as a user reads it: ``"1.5 s"``, ``"600 s"``, ``"90 min"``, ``"5 h"``.
+
+    Past two days it says only that (a server asking for 10^9 s means "much later").
+    """
+    if secs < 10:
+        return f"{secs:.1f}".rstrip("0").rstrip(".") + " s"
+    if secs < 3600:
+        return f"{secs:.0f} s"
+    if secs < 2 * 3600:
+        return f"{secs / 60:.0f} min"
+    if secs < 2 * 86400:
+        return f"{secs / 3600:.0f} h"
+    return "more than 2 days"
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

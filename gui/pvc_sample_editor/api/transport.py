@@ -368,6 +368,8 @@ class Transport:
             error.message = self._redact(error.message)
             error.args = (error.message,)
         error.detail = _redact_value(error.detail, self.api_key)
+        if error.trace_id is not None:  # a header the server fills: it can echo anything
+            error.trace_id = self._redact(error.trace_id)
         return error
 
     def _redact(self, text: str) -> str:

@@ -21,7 +21,7 @@ from pvc_sample_editor.audio.errors import AudioLoadError
 from pvc_sample_editor.audio.loader import load_pyramid
 from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
 from pvc_sample_editor.audio.source import SampleReader
-from pvc_sample_editor.timecode import frames_to_ms
+from pvc_sample_editor.timecode import MAX_MS, frames_to_ms
 
 __all__ = [
     "AudioDocument",
@@ -171,6 +171,7 @@ def load_audio_document(
     reader = SampleReader(path)
     try:
         info = reader.info
+        _check_length(info.frames, info.samplerate, Path(path).name)
         doc = AudioDocument(
             samplerate=info.samplerate,
             frames=info.frames,
@@ -238,11 +239,28 @@ def decode_mono(data: bytes, media_type: str) -> tuple[np.ndarray, int]:
     return mono, samplerate
 
 
+def _check_length(frames: int, samplerate: int, name: str) -> None:
+    """Refuse audio whose length cannot be a recording's (past :data:`MAX_MS`).
+
+    A tiny file can claim weeks: 3 MB of 8-bit samples at 1 Hz is 35 days. The header is
+    then wrong, or the file is not a recording; either way the editor cannot show it.
+    """
+    ms = frames_to_ms(frames, samplerate)
+    if ms > MAX_MS:
+        days = ms / 86_400_000
+        raise AudioLoadError(
+            f"{name} says it lasts {days:,.0f} days ({frames:,} samples at {samplerate} Hz), "
+            "longer than any recording the editor can open. Its header is probably wrong: "
+            "open the original recording, or convert it to WAV or FLAC and open that."
+        )
+
+
 def document_from_bytes(
     data: bytes, media_type: str, label: str = "server preview"
 ) -> AudioDocument:
     """A document for a clip the server sent (the preview, a speaker's audio); see decode_mono."""
     mono, rate = decode_mono(data, media_type)
+    _check_length(int(mono.shape[0]), rate, label)
     return AudioDocument(
         samplerate=rate,
         frames=int(mono.shape[0]),

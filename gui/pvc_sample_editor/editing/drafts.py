@@ -326,7 +326,25 @@ class DraftStore:
     """The folder of drafts: atomic saves, tolerant loads, newest-first listing."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self._root = root if root is not None else user_data_dir() / "drafts"
+        # Not created here: a folder that cannot be made must not stop the app starting.
+        self._root = root if root is not None else user_data_dir(create=False) / "drafts"
+
+    def problem(self) -> str:
+        """Why drafts cannot be saved here, in words ("" when they can).
+
+        Makes the folder if it is missing, as the first save would.
+        """
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=self._root, prefix=_TEMP_PREFIX)
+            probe.close()
+        except OSError as exc:
+            return (
+                f"Drafts cannot be saved in {self._root} ({exc.strerror or exc}): until that "
+                "is fixed, edits will not survive a crash. Move away whatever is in the way, "
+                "or free the disk, then restart the editor."
+            )
+        return ""
 
     @property
     def root(self) -> Path:

@@ -92,6 +92,10 @@ class AppShell(QObject):
         # window is first painted (see start), unless one is given.
         self._player = player
         self.window = MainWindow(self.controller, player=self._player, settings=self.settings.q)
+        # The app runs without drafts when their folder cannot be made, and says so.
+        drafts_problem = self.controller.drafts.problem()
+        if drafts_problem:
+            self.controller.warning.emit(drafts_problem)
         self.window.open_sample_requested.connect(self.pick_sample)
         self.window.connect_requested.connect(self.show_welcome)
         self.window.closed.connect(self.shutdown)

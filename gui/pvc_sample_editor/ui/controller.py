@@ -258,6 +258,8 @@ class EditorController(QObject):
                 self.open_local_file(local_path, ref=ref)
             else:
                 self.load_preview()
+            for note in result.sample.notes:
+                self.error.emit(note)
             sep = result.sample.speaker_separation
             # The voice's copy of the separation may leave the speakers out (the spec
             # allows null): read them, or a completed one would offer none to tick.

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor.editing.edit import SampleEdit
-from pvc_sample_editor.timecode import format_ms
+from pvc_sample_editor.timecode import MAX_MS, format_ms
 
 __all__ = ["NOISE_HELP", "EditPanel"]
 
@@ -88,7 +88,9 @@ class MsField(QWidget):
         if self.spin.hasFocus() and line is not None and line.isModified():
             return
         self.spin.blockSignals(True)
-        self.spin.setValue(ms)
+        # A C int holds the value: a model value past MAX_MS (a hand-edited draft) is
+        # shown clamped, while the model keeps it and validation says what is wrong.
+        self.spin.setValue(min(max(ms, -MAX_MS), MAX_MS))
         self.spin.blockSignals(False)
         self.readout.setText(format_ms(self.spin.value()))
 
@@ -157,7 +159,7 @@ class EditPanel(QWidget):
         """Bound both fields to ``[0, duration]``."""
         for field in (self.start_field, self.end_field):
             field.spin.blockSignals(True)
-            field.spin.setRange(0, max(duration_ms, 0))
+            field.spin.setRange(0, min(max(duration_ms, 0), MAX_MS))
             field.spin.blockSignals(False)
 
     def commit_typing(self) -> None:
