@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
+from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.emulator import audio
 from pvc_sample_editor.emulator.listing import list_voices_v2
 from pvc_sample_editor.emulator.multipart import MultipartError, parse_multipart
@@ -49,7 +50,6 @@ __all__ = ["DEFAULT_MODEL_ID", "Api", "Request"]
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "eleven_multilingual_v2"
-MAX_FILE_NAME_BYTES = 255
 Body = Any  # a JSON-ready value
 
 
@@ -226,6 +226,11 @@ class Api:
                 )
                 continue
             name = _base_name(part.filename) or f"sample-{index + 1}"
+            # The edit endpoint's rule: a name stored here must be one it can save again.
+            problem = file_name_problem(name)
+            if problem:
+                fields.value_error(["files", index], problem, name)
+                continue
             try:
                 added.append(
                     self.store.add_sample(
@@ -259,9 +264,9 @@ class Api:
             _check_trims(fields, sample, start, end, changes)
             self._check_speakers(fields, sample, speakers, changes)
             if isinstance(file_name, str):
-                error = _file_name_error(file_name)
-                if error:
-                    fields.value_error("file_name", error, file_name)
+                problem = file_name_problem(file_name)
+                if problem:
+                    fields.value_error("file_name", problem, file_name)
                 changes["file_name"] = file_name
             fields.check()
             self.store.update_sample(sample.sample_id, changes)
@@ -449,18 +454,10 @@ def _check_trims(
         changes["trim_end"] = end
 
 
-def _file_name_error(name: str) -> str | None:
-    if not name.strip():
-        return "file_name must not be empty"
-    if "/" in name or "\\" in name:
-        return "file_name must be a name, not a path"
-    if any(unicodedata.category(c) == "Cc" for c in name):
-        return "file_name must not contain control characters"
-    if len(name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
-        return f"file_name must be at most {MAX_FILE_NAME_BYTES} bytes in UTF-8"
-    return None
-
-
 def _base_name(file_name: str) -> str:
-    """The last component of an uploaded file name, whichever OS sent it."""
-    return PureWindowsPath(PurePosixPath(file_name).name).name.strip()
+    """The last component of an uploaded file name, whichever OS sent it.
+
+    Split by hand rather than with ``PurePath``, which reads ``.`` as "no name" and
+    would let it through as an empty name.
+    """
+    return re.split(r"[/\\]", file_name)[-1].strip()

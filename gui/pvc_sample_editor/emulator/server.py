@@ -61,7 +61,13 @@ _HTML_PAGE = (
 
 
 def _json_dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A 422 echoes its input, and a lone surrogate (sent as the JSON escape \ud800)
+        # has no UTF-8 form: escape everything instead, which is still the same JSON.
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 class _HttpServer(ThreadingHTTPServer):
