@@ -75,6 +75,10 @@ class _HttpServer(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    # socketserver's default backlog is 5: a burst of 20 clients connecting at once
+    # overflowed it, and the kernel dropped or reset the extra connects (a dropped one
+    # is retried only after a second). The kernel caps this at net.core.somaxconn.
+    request_queue_size = max(128, socket.SOMAXCONN)
     app: EmulatorServer
     api: Api
 
