@@ -127,7 +127,7 @@ class Api:
 
     def create_pvc_voice(self, req: Request) -> Body:
         """POST /v1/voices/pvc: a new, empty professional voice."""
-        fields = Fields(parse_json_object(req.body, required=True))
+        fields = _json_fields(req, required=True)
         name = fields.string("name", required=True, max_length=100)
         language = fields.string("language", required=True)
         description = fields.string("description", nullable=True, max_length=500)
@@ -153,7 +153,7 @@ class Api:
     def edit_pvc_voice(self, req: Request) -> Body:
         """POST /v1/voices/pvc/{voice_id}: rename, relabel; omitted fields stay."""
         voice = self._voice(req.params["voice_id"])
-        fields = Fields(parse_json_object(req.body, required=False))
+        fields = _json_fields(req, required=False)
         changes: dict[str, object] = {
             "name": fields.string("name", max_length=100),
             "language": fields.string("language"),
@@ -171,7 +171,7 @@ class Api:
     def run_pvc_voice_training(self, req: Request) -> Body:
         """POST …/train: marks the model's fine-tuning state ``fine_tuning``."""
         voice = self._voice(req.params["voice_id"])
-        fields = Fields(parse_json_object(req.body, required=False))
+        fields = _json_fields(req, required=False)
         model_id = fields.string("model_id", nullable=True)
         fields.check()
         model = model_id if isinstance(model_id, str) else DEFAULT_MODEL_ID
@@ -249,7 +249,7 @@ class Api:
         """POST …/samples/{sample_id}: THE EDIT (trims, speakers, noise, file name)."""
         with self.store.transaction():  # nothing is written before the last check
             sample = self._sample(req)  # 404 first, then types, then checks against state
-            fields = Fields(parse_json_object(req.body, required=False))
+            fields = _json_fields(req, required=False)
             noise = fields.boolean("remove_background_noise")
             speakers = fields.string_list("selected_speaker_ids", nullable=True)
             start = fields.integer("trim_start_time", nullable=True)
@@ -452,6 +452,11 @@ def _check_trims(
         changes["trim_start"] = start
     if not isinstance(end, Missing):
         changes["trim_end"] = end
+
+
+def _json_fields(req: Request, *, required: bool) -> Fields:
+    """The request's JSON object body, ready to read fields from (422s as FastAPI words them)."""
+    return Fields(parse_json_object(req.body, required=required, content_type=req.content_type))
 
 
 def _base_name(file_name: str) -> str:
