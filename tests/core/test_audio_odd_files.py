@@ -188,3 +188,20 @@ def test_a_wav_in_an_encoding_libsndfile_lacks_says_so_and_what_to_do(
     assert name in message
     assert "cannot decode" in message
     assert "Convert it to FLAC or to WAV with PCM samples" in message
+
+
+def test_float_channels_that_overflow_or_cancel_read_cleanly(tmp_path: Path) -> None:
+    """Found by the header fuzz: +Inf in one channel and -Inf in the other, or two
+    channels near float32's maximum, made the channel sum warn ("invalid value", an
+    "overflow"), an exception wherever warnings are errors. The mix is sanitised after
+    the sum (NaN -> 0, ±Inf -> ±1, clipped to [-1, 1]), so the warning is noise."""
+    big = np.finfo(np.float32).max
+    left = np.array([np.inf, big, 0.5, -np.inf] * 300, dtype=np.float32)
+    right = np.array([-np.inf, big, 0.5, np.nan] * 300, dtype=np.float32)
+    path = tmp_path / "float.wav"
+    sf.write(path, np.stack([left, right], axis=1), 48_000, subtype="FLOAT")
+    with SampleReader(path) as reader:
+        mono = reader.read_mono(0, 4)
+    np.testing.assert_array_equal(mono, np.array([0.0, 1.0, 0.5, -0.5], dtype=np.float32))
+    pyramid = load_pyramid(path, use_cache=False)
+    assert float(pyramid.maxs[0].max()) == 1.0

@@ -517,10 +517,14 @@ class FrameDecoder:
             return raw[:, 0]
         out = self._sum[: raw.shape[0]]
         # dtype= makes numpy add int16 channels in int32; without it the sum would be
-        # computed in int16 (and wrap) before being stored.
-        np.add(raw[:, 0], raw[:, 1], out=out, dtype=out.dtype)
-        for channel in range(2, raw.shape[1]):
-            np.add(out, raw[:, channel], out=out, dtype=out.dtype)
+        # computed in int16 (and wrap) before being stored. A float file's +Inf and -Inf
+        # sum to NaN, and values near float32's maximum overflow to Inf: both are
+        # sanitised after the sum (see resum_sanitized and to_mono), so numpy's warnings
+        # about them are noise (and errors wherever warnings are).
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.add(raw[:, 0], raw[:, 1], out=out, dtype=out.dtype)
+            for channel in range(2, raw.shape[1]):
+                np.add(out, raw[:, channel], out=out, dtype=out.dtype)
         return out
 
     def _read_raw(self, start: int, frames: int) -> int:
