@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from jsonschema import validate
-from openapi_check import OBSERVED_ERROR_SCHEMA
+from openapi_check import OBSERVED_ERROR_SCHEMA, strict_json
 
 from conftest import EmulatorHttp
 from pvc_sample_editor.emulator.server import EmulatorServer
@@ -49,15 +49,6 @@ def _post_raw(client: EmulatorHttp, path: str, body: bytes, content_type: str) -
     return client.post(path, data=body, headers={"Content-Type": content_type})
 
 
-def _strict_json(data: bytes) -> Any:
-    """Parse an answer as JSON proper: NaN and Infinity are not JSON, whatever Python says."""
-
-    def refuse(constant: str) -> None:
-        raise AssertionError(f"the answer holds {constant}, which is not JSON")
-
-    return json.loads(data, parse_constant=refuse)
-
-
 def _file_name(client: EmulatorHttp, server: EmulatorServer) -> str:
     sample = client.sample(server.demo.voice_id, server.demo.sample_id)
     return str(sample["file_name"])
@@ -84,7 +75,7 @@ def test_bodies_json_cannot_hold_are_422_json_invalid(
     before = _file_name(client, server)
     response = _post_raw(client, _sample_path(server), body, "application/json")
     assert response.status_code == 422
-    [entry] = _strict_json(response.content)["detail"]
+    [entry] = strict_json(response.content)["detail"]
     assert entry["type"] == "json_invalid"
     assert entry["loc"][0] == "body"
     assert _file_name(client, server) == before
@@ -169,7 +160,7 @@ def _raw(server: EmulatorServer, body: bytes, length: int, *, close_early: bool)
             data += chunk
     status_line, _, rest = data.partition(b"\r\n")
     _headers, _, payload = rest.partition(b"\r\n\r\n")
-    return int(status_line.split()[1]), _strict_json(payload)
+    return int(status_line.split()[1]), strict_json(payload)
 
 
 @pytest.mark.parametrize("close_early", [True, False], ids=["closed", "stalled"])
