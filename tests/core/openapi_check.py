@@ -29,6 +29,7 @@ __all__ = [
     "operation_for",
     "response_errors",
     "spec",
+    "strict_json",
 ]
 
 # The shared contract folder sits beside the checkout (tests/core/ -> tests -> checkout);
@@ -129,3 +130,14 @@ def assert_valid_response(operation_id: str, status: int, body: object) -> None:
         raise AssertionError(
             f"{operation_id} {status} response breaks the spec:\n  " + "\n  ".join(errors[:20])
         )
+
+
+def strict_json(data: bytes) -> Any:
+    """Parse a response body as JSON proper: ``NaN`` and ``Infinity`` are Python's
+    extensions, which ``json.loads`` (and so ``requests``) accepts but no JSON parser
+    must; a server that echoes them back has sent an answer a client cannot read."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"the answer holds {constant}, which is not JSON")
+
+    return json.loads(data, parse_constant=refuse)

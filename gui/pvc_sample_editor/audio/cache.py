@@ -4,12 +4,17 @@ One cache file per audio path (named by a hash of the resolved path), holding:
 
     8 bytes   magic ``PVCPEAKS``
     4 bytes   header length, little-endian uint32
-    header    UTF-8 JSON: format version, the key (resolved path, size, mtime_ns), the
-              AudioInfo fields, bucket sizes, level lengths, CRC-32 of the payload
+    header    UTF-8 JSON: format version, the key (resolved path, size, mtime_ns and a
+              fingerprint of the content), the AudioInfo fields, bucket sizes, level
+              lengths, CRC-32 of the payload
     payload   per level: minima then maxima, little-endian float32
 
 A hit needs the key to match the file as it is now, so a file replaced or edited
 (new size or mtime) is never served stale; its entry is overwritten by the next load.
+Size and mtime alone missed a rewrite of the same size within the file system's time
+resolution (a second on HFS+, two on FAT; an mtime restored by a copy tool), so the key
+also holds a fingerprint: a hash of the first and last 64 KiB and of 16 pieces of 4 KiB
+spread between, about 200 KiB read (a millisecond or two, from the page cache).
 Anything unexpected (foreign or truncated file, bad JSON, wrong lengths, CRC mismatch,
 other version) is treated as a miss and rebuilt. Writes go to a temporary file in the
 same folder and are renamed over the old entry, so a reader never sees half a file;
@@ -59,7 +64,11 @@ _SUFFIX = ".peaks"
 _MAX_HEADER_BYTES = 1 << 16
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024  # ~70 hours of audio at 48 kHz
 
-StatKey = tuple[str, int, int]  # resolved path, size, mtime_ns
+StatKey = tuple[str, int, int, str]  # resolved path, size, mtime_ns, content fingerprint
+
+_FINGERPRINT_EDGE = 64 * 1024
+_FINGERPRINT_PIECES = 16
+_FINGERPRINT_PIECE = 4 * 1024
 
 
 def default_cache_dir() -> Path:
@@ -73,13 +82,34 @@ def default_cache_dir() -> Path:
 
 
 def stat_key(path: str | os.PathLike[str]) -> StatKey | None:
-    """The cache key of the file as it is now, or None if it cannot be stat'ed."""
+    """The cache key of the file as it is now, or None if it cannot be stat'ed or read."""
     try:
         resolved = Path(path).resolve()
-        st = resolved.stat()
+        with open(resolved, "rb") as f:
+            st = os.fstat(f.fileno())
+            fingerprint = _fingerprint(f, st.st_size)
     except OSError:
         return None
-    return (str(resolved), st.st_size, st.st_mtime_ns)
+    return (str(resolved), st.st_size, st.st_mtime_ns, fingerprint)
+
+
+def _fingerprint(f: io.BufferedReader, size: int) -> str:
+    """A hash of the start, the end and pieces spread between (all of a small file)."""
+    digest = hashlib.blake2b(digest_size=16)
+    edge = _FINGERPRINT_EDGE
+    if size <= 2 * edge + _FINGERPRINT_PIECES * _FINGERPRINT_PIECE:
+        digest.update(f.read())
+        return digest.hexdigest()
+    offsets = [0] + [
+        edge + (size - 2 * edge) * (i + 1) // (_FINGERPRINT_PIECES + 1)
+        for i in range(_FINGERPRINT_PIECES)
+    ]
+    for offset in offsets:
+        f.seek(offset)
+        digest.update(f.read(edge if offset == 0 else _FINGERPRINT_PIECE))
+    f.seek(size - edge)
+    digest.update(f.read(edge))
+    return digest.hexdigest()
 
 
 def cache_path(resolved_path: str, cache_dir: Path) -> Path:

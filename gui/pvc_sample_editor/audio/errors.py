@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AudioLoadError", "LoadCancelled"]
+__all__ = ["AudioFileChangedError", "AudioLoadError", "LoadCancelled"]
 
 
 class AudioLoadError(Exception):
@@ -12,6 +12,24 @@ class AudioLoadError(Exception):
     what to do about it. The original exception, if any, is chained as ``__cause__``
     for the log.
     """
+
+
+class AudioFileChangedError(AudioLoadError):
+    """The file was overwritten, cut short, replaced or deleted after it was opened.
+
+    Every read after the change raises it (the same message each time), never samples
+    of the new content under the old length nor a cascade of other errors: what is on
+    screen no longer describes the file, and the remedy is to open it again.
+    """
+
+    @classmethod
+    def for_file(cls, name: str) -> AudioFileChangedError:
+        """The error for the file called ``name``, worded for the person who opened it."""
+        return cls(
+            f"“{name}” changed on disk while it was open (it was overwritten, cut short, "
+            "replaced or deleted), so the editor stopped reading it. Open it again to see "
+            "it as it is now."
+        )
 
 
 class LoadCancelled(Exception):  # noqa: N818 - the name the UI is written against

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from pvc_sample_editor.audio import cache
-from pvc_sample_editor.audio.errors import AudioLoadError, LoadCancelled
+from pvc_sample_editor.audio.errors import AudioFileChangedError, AudioLoadError, LoadCancelled
 from pvc_sample_editor.audio.pcm import PcmLayout
 from pvc_sample_editor.audio.peaks import BUCKET_SIZES, PeakPyramid
 from pvc_sample_editor.audio.source import (
@@ -50,6 +50,7 @@ from pvc_sample_editor.audio.source import (
     SampleReader,
     direct_layout,
     probe,
+    stamp_of,
 )
 
 __all__ = ["LoadCancelled", "load_pyramid"]
@@ -95,6 +96,8 @@ def load_pyramid(
     """
     if cancel is not None and cancel.is_set():
         raise LoadCancelled(f"loading {os.fspath(path)!r} was cancelled")
+    if reader is not None:
+        reader.check_unchanged()  # its probe must describe the file the cache key will
     key_before = cache.stat_key(path)
     if use_cache:
         directory = cache_dir if cache_dir is not None else cache.default_cache_dir()
@@ -110,7 +113,13 @@ def load_pyramid(
         layout = None if info.is_compressed else direct_layout(info)
     pyramid = PeakPyramid(info, BUCKET_SIZES)
     _Load(pyramid, layout, workers, on_progress, cancel, progress_interval).run()
-    if use_cache and key_before is not None and cache.stat_key(info.path) == key_before:
+    # The workers check the file around every block; this catches a change after the
+    # last one, or between the cache lookup and the probe (the stamp is not the key).
+    if key_before is None or cache.stat_key(info.path) != key_before:
+        raise AudioFileChangedError.for_file(info.path.name)
+    if stamp_of(info.path) != info.stamp:
+        raise AudioFileChangedError.for_file(info.path.name)
+    if use_cache:
         cache.write_cache(pyramid, key_before, directory)
     return pyramid
 
@@ -196,6 +205,8 @@ class _Load:
         bytes_per_frame = 4 * self.info.channels  # the raw block, at most float32
         self.block_frames = max(align, (_BLOCK_BYTES // bytes_per_frame) // align * align)
         n_workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        if not self.info.seekable:
+            n_workers = 1  # read front to back once (GSM 6.10 and the like cannot seek)
         blocks = -(-self.info.frames // self.block_frames)
         n_workers = min(n_workers, blocks)
         # One contiguous range per worker to start with; idle workers steal later.

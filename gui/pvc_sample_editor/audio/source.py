@@ -14,30 +14,33 @@ waveform drawn from the pyramid and one drawn from samples agree exactly:
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import sys
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import soundfile as sf
 
-from pvc_sample_editor.audio.errors import AudioLoadError
+from pvc_sample_editor.audio.errors import AudioFileChangedError, AudioLoadError
 from pvc_sample_editor.audio.pcm import PcmLayout, find_pcm_layout
 from pvc_sample_editor.timecode import frames_to_ms
 
 __all__ = [
     "SUPPORTED_FORMATS_TEXT",
     "AudioInfo",
+    "FileStamp",
     "FrameDecoder",
     "SampleReader",
     "direct_layout",
     "probe",
+    "stamp_of",
 ]
 
 SUPPORTED_FORMATS_TEXT = "WAV, FLAC, MP3, OGG Vorbis, Opus or AIFF"
@@ -45,6 +48,8 @@ _CHOOSE_SUPPORTED = f"Choose a {SUPPORTED_FORMATS_TEXT} file."
 _AUDIO_SUFFIXES = frozenset(
     {".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc"}
 )
+
+log = logging.getLogger(__name__)
 
 # Subtypes libsndfile can hand out as int16 without losing anything: 16 bits or fewer.
 _INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW", "DPCM_8", "DPCM_16"})
@@ -55,6 +60,24 @@ _SCANNED_FORMATS = frozenset({"MP3", "MPEG"})
 
 # Bytes read to recognise a few common non-audio files for a friendlier message.
 _SNIFF_BYTES = 512
+
+
+class FileStamp(NamedTuple):
+    """What identifies one version of a file: a write, a cut or a rename changes it."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+
+
+def stamp_of(path: Path) -> FileStamp | None:
+    """The :class:`FileStamp` of the file at ``path`` now; None if it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return FileStamp(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,12 @@ class AudioInfo:
     channels: int
     format: str
     subtype: str
+    #: False for encodings libsndfile decodes only front to back (GSM 6.10, G.721,
+    #: NMS ADPCM): they are read forwards, and a read behind the last one starts over.
+    seekable: bool = True
+    #: The file as it was probed; readers stop with AudioFileChangedError once it differs.
+    #: None (a pyramid from the cache) means the caller checks elsewhere.
+    stamp: FileStamp | None = field(default=None, compare=False)
 
     @property
     def duration_secs(self) -> float:
@@ -84,8 +113,8 @@ class AudioInfo:
 
     @property
     def is_compressed(self) -> bool:
-        """True when samples must be decoded (FLAC, MP3, Vorbis, Opus), so seeks cost."""
-        return self.format in _COMPRESSED_FORMATS
+        """True when samples must be decoded (FLAC, MP3, Vorbis, Opus, GSM), so seeks cost."""
+        return self.format in _COMPRESSED_FORMATS or not self.seekable
 
     @property
     def reads_as_int16(self) -> bool:
@@ -101,7 +130,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     libsndfile understands, damaged, or holds no samples.
     """
     p = Path(os.path.abspath(path))
-    _check_file(p)
+    stamp = _check_file(p)
     try:
         with sf.SoundFile(_soundfile_path(p)) as handle:
             info = AudioInfo(
@@ -111,6 +140,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
                 channels=int(handle.channels),
                 format=str(handle.format),
                 subtype=str(handle.subtype),
+                seekable=bool(handle.seekable()),
+                stamp=stamp,
             )
     except (RuntimeError, TypeError, ValueError) as err:  # LibsndfileError is a RuntimeError
         raise AudioLoadError(_unreadable_message(p)) from err
@@ -120,10 +151,54 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             f"{info.samplerate} Hz). Export it again from your recording software."
         )
     if info.frames <= 0:
+        if info.format == "OGG" and _ogg_cut_short(p):
+            raise AudioLoadError(
+                f"“{p.name}” is cut short: its last part is missing and none of its audio "
+                "can be decoded. Export or copy it again."
+            )
         raise AudioLoadError(
             f"“{p.name}” contains no audio (0 samples). Choose a file with a recording in it."
         )
+    if info.duration_ms == 0:
+        # Trims are whole milliseconds and the length rounds to the nearest one (as the
+        # API's does), so a file under half a millisecond is 0 ms: no edit of it could
+        # ever be valid, and no voice sample is that short.
+        raise AudioLoadError(
+            f"“{p.name}” is too short to be a voice sample: it holds {info.frames} "
+            f"sample{'s' if info.frames != 1 else ''} ({info.duration_secs * 1000:.2f} ms). "
+            "Choose a recording of at least a few seconds."
+        )
     return info
+
+
+_OGG_PAGE_HEADER = 27
+_OGG_EOS = 0x04
+
+
+def _ogg_cut_short(p: Path) -> bool:
+    """True when the Ogg file's pages run past its end or it never ends its stream.
+
+    Walks the page headers (27 bytes and a segment table each), not the packets, so
+    it costs a few reads per page; only called for a file that decoded to nothing.
+    """
+    try:
+        with open(p, "rb") as f:
+            size = f.seek(0, 2)
+            pos = 0
+            ended = False
+            while pos < size:
+                f.seek(pos)
+                header = f.read(_OGG_PAGE_HEADER)
+                if len(header) < _OGG_PAGE_HEADER or header[:4] != b"OggS":
+                    return True
+                segments = f.read(header[26])
+                if len(segments) < header[26]:
+                    return True
+                ended = bool(header[5] & _OGG_EOS)
+                pos += _OGG_PAGE_HEADER + header[26] + sum(segments)
+            return pos > size or not ended
+    except OSError:
+        return False
 
 
 def _soundfile_path(path: Path) -> str | bytes:
@@ -137,8 +212,12 @@ def _soundfile_path(path: Path) -> str | bytes:
     return str(path) if sys.platform == "win32" else os.fsencode(path)
 
 
-def _check_file(p: Path) -> None:
-    """Raise AudioLoadError for the problems Python can name better than libsndfile."""
+def _check_file(p: Path) -> FileStamp:
+    """Raise AudioLoadError for the problems Python can name better than libsndfile.
+
+    Returns the file's stamp, taken before libsndfile opens it: a change after that
+    shows as a difference, never as a stamp that already describes the new file.
+    """
     try:
         st = p.stat()
     except FileNotFoundError as err:
@@ -167,6 +246,7 @@ def _check_file(p: Path) -> None:
         raise _permission_error(p, err) from err
     except OSError as err:
         raise AudioLoadError(f"“{p.name}” cannot be read: {err.strerror or err}.") from err
+    return FileStamp(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
 def _permission_error(p: Path, err: OSError) -> AudioLoadError:
@@ -183,10 +263,25 @@ def _unreadable_message(p: Path) -> str:
             head = f.read(_SNIFF_BYTES)
     except OSError:
         head = b""
+    container = _container_of(head)
+    tag = _wave_format_tag(head) if container == "WAV" else None
+    if tag is not None and tag not in _LIBSNDFILE_WAVE_TAGS:
+        what = _WAVE_TAG_NAMES.get(tag, "an encoding")
+        return (
+            f"“{p.name}” is a WAV file holding {what} (format tag 0x{tag:04X}), which this "
+            "editor cannot decode. Convert it to FLAC or to WAV with PCM samples (Audacity "
+            "or ffmpeg can), and open that."
+        )
+    if container is not None:
+        size = _size_text(p)
+        return (
+            f"“{p.name}” is a damaged or cut-short {container} file{size}: its audio "
+            "cannot be read. Export or copy it again."
+        )
     kind = _sniff(head)
     if kind is not None:
         return f"“{p.name}” is {kind}, not audio this editor can open. {_CHOOSE_SUPPORTED}"
-    if _looks_like_audio(head) or p.suffix.lower() in _AUDIO_SUFFIXES:
+    if p.suffix.lower() in _AUDIO_SUFFIXES:
         claimed = p.suffix.lstrip(".").upper() or "audio"
         return (
             f"“{p.name}” cannot be read as audio: it is damaged, cut short, or not really "
@@ -213,8 +308,63 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _looks_like_audio(head: bytes) -> bool:
-    return head[:4] in (b"RIFF", b"RF64", b"FORM", b"fLaC", b"OggS") or head[:3] == b"ID3"
+# WAVE format tags libsndfile decodes: PCM, MS ADPCM, float, A-law, µ-law, IMA ADPCM,
+# GSM 6.10, NMS ADPCM, G.721, MPEG layers I/II and III, and the extensible header.
+_LIBSNDFILE_WAVE_TAGS = frozenset(
+    {0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0038, 0x0040, 0x0050, 0x0055}
+    | {0xFFFE}
+)
+_WAVE_TAG_NAMES = {
+    0x0161: "Windows Media Audio",
+    0x0162: "Windows Media Audio",
+    0x0163: "Windows Media Audio",
+    0x00FF: "AAC",
+    0x1600: "AAC",
+    0x1610: "AAC",
+    0x2000: "AC-3",
+    0x2001: "DTS",
+    0x0092: "AC-3",
+}
+
+
+def _wave_format_tag(head: bytes) -> int | None:
+    """The format tag of a RIFF/WAVE ``fmt `` chunk found in ``head``, or None."""
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, size = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if cid == b"fmt ":
+            raw = head[pos + 8 : pos + 10]
+            return int.from_bytes(raw, "little") if len(raw) == 2 else None
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _container_of(head: bytes) -> str | None:
+    """The audio container the first bytes announce, or None.
+
+    Checked before the text test: a 4-byte ``RIFF`` is printable, but it is the start
+    of a WAV, not a text file. Where a signature could begin ordinary text (``FORM``,
+    ``ID3``) the bytes after it must agree, when the file has them.
+    """
+    if head[:4] in (b"RIFF", b"RF64") and (len(head) < 12 or head[8:12] == b"WAVE"):
+        return "WAV"
+    if head[:4] == b"FORM" and (len(head) < 12 or head[8:12] in (b"AIFF", b"AIFC")):
+        return "AIFF"
+    if head[:4] == b"fLaC":
+        return "FLAC"
+    if head[:4] == b"OggS":
+        return "Ogg"
+    if head[:3] == b"ID3" and (len(head) == 3 or 2 <= head[3] <= 4):
+        return "MP3"
+    return None
+
+
+def _size_text(p: Path) -> str:
+    try:
+        size = p.stat().st_size
+    except OSError:
+        return ""
+    return f" ({size} byte{'s' if size != 1 else ''})"
 
 
 def direct_layout(info: AudioInfo) -> PcmLayout | None:
@@ -280,6 +430,8 @@ class FrameDecoder:
         self._handle: sf.SoundFile | None = None
         self._position = -1  # frame the handle will read next; avoids needless seeks
         self._last_frames = 0
+        # Set once the file is seen to differ from info.stamp; raised by every later read.
+        self._changed: AudioFileChangedError | None = None
         if layout is None:
             self._reopen()
             return
@@ -289,7 +441,20 @@ class FrameDecoder:
             raise self._open_error(err) from err
 
     def _open_error(self, err: Exception) -> AudioLoadError:
+        self.check_unchanged()  # a file that changed cannot be opened: say that instead
         return AudioLoadError(f"“{self.info.path.name}” could not be opened for reading: {err}")
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`AudioFileChangedError` if the file differs from ``info.stamp``.
+
+        One ``stat`` (about a microsecond). Once raised, raised again by every call,
+        with the same message, whatever the file does next.
+        """
+        if self._changed is not None:
+            raise self._changed
+        if self.info.stamp is not None and stamp_of(self.info.path) != self.info.stamp:
+            self._changed = AudioFileChangedError.for_file(self.info.path.name)
+            raise self._changed
 
     def _reopen(self) -> sf.SoundFile:
         """Open a fresh libsndfile handle in place of the current one, and return it."""
@@ -301,6 +466,7 @@ class FrameDecoder:
             self._handle = sf.SoundFile(_soundfile_path(self.info.path))
         except (OSError, sf.LibsndfileError) as err:
             raise self._open_error(err) from err
+        self._position = 0
         return self._handle
 
     def close(self) -> None:
@@ -313,9 +479,16 @@ class FrameDecoder:
             self._handle = None
 
     def read_sum(self, start: int, frames: int) -> np.ndarray[Any, Any]:
-        """Read up to ``frames`` (≤ ``block_frames``) frames from ``start``; sum channels."""
+        """Read up to ``frames`` (≤ ``block_frames``) frames from ``start``; sum channels.
+
+        Raises :class:`AudioFileChangedError` when the file changed on disk since it was
+        probed, checked before the read (no samples of another file are decoded) and
+        after it (a change during the read is not taken for a cut-short file).
+        """
+        self.check_unchanged()
         frames = max(0, min(frames, self.block_frames, self.info.frames - start))
         got = self._read_raw(start, frames) if frames else 0
+        self.check_unchanged()
         self._last_frames = got
         return self._mix(self._raw[:got])
 
@@ -345,10 +518,14 @@ class FrameDecoder:
             return raw[:, 0]
         out = self._sum[: raw.shape[0]]
         # dtype= makes numpy add int16 channels in int32; without it the sum would be
-        # computed in int16 (and wrap) before being stored.
-        np.add(raw[:, 0], raw[:, 1], out=out, dtype=out.dtype)
-        for channel in range(2, raw.shape[1]):
-            np.add(out, raw[:, channel], out=out, dtype=out.dtype)
+        # computed in int16 (and wrap) before being stored. A float file's +Inf and -Inf
+        # sum to NaN, and values near float32's maximum overflow to Inf: both are
+        # sanitised after the sum (see resum_sanitized and to_mono), so numpy's warnings
+        # about them are noise (and errors wherever warnings are).
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.add(raw[:, 0], raw[:, 1], out=out, dtype=out.dtype)
+            for channel in range(2, raw.shape[1]):
+                np.add(out, raw[:, channel], out=out, dtype=out.dtype)
         return out
 
     def _read_raw(self, start: int, frames: int) -> int:
@@ -367,17 +544,42 @@ class FrameDecoder:
             if not layout.dtype.isnative:
                 buf[:got].byteswap(inplace=True)
             return got
-        assert self._handle is not None
+        # No handle: the last reopen failed (and said why); try again rather than assume.
+        handle = self._handle if self._handle is not None else self._reopen()
         try:
             if self._position != start:
-                self._handle.seek(start)
-            got = int(self._handle.read(dtype=buf.dtype.name, out=buf).shape[0])
+                handle = self._seek(handle, start)
+            got = int(handle.read(dtype=buf.dtype.name, out=buf).shape[0])
         except (sf.LibsndfileError, RuntimeError):
             # A truncated FLAC "loses sync", a seek past a truncated MP3's real end fails:
             # either way the readable part of the file ends in this block.
             return self._salvage(start, frames)
         self._position = start + got
         return got
+
+    def _seek(self, handle: sf.SoundFile, frame: int) -> sf.SoundFile:
+        """Put the next read at ``frame``; returns the handle to read from.
+
+        An encoding that cannot seek (GSM 6.10, G.721, NMS ADPCM) is read forwards to
+        ``frame``, from a fresh handle if ``frame`` lies behind: about 15 M frames a
+        second on the 2-core machine, so 0.3 s for the far end of a 10-minute file.
+        The loader reads such a file front to back once, and a reader keeps decoded
+        chunks around, so that cost comes with deep zooms far apart, not every frame.
+        """
+        if self.info.seekable:
+            handle.seek(frame)
+            self._position = frame
+            return handle
+        if not 0 <= self._position <= frame:
+            handle = self._reopen()
+        scratch = self._raw
+        while self._position < frame:
+            want = min(frame - self._position, scratch.shape[0])
+            n = int(handle.read(dtype=scratch.dtype.name, out=scratch[:want]).shape[0])
+            self._position += n
+            if n < want:
+                break  # the file ends before ``frame``: the next read gets nothing
+        return handle
 
     def _salvage(self, start: int, frames: int) -> int:
         """Read what decodes of ``frames`` from ``start`` after libsndfile failed them.
@@ -396,7 +598,7 @@ class FrameDecoder:
         while step:
             handle = self._reopen()
             try:
-                handle.seek(start + got)
+                handle = self._seek(handle, start + got)
             except (sf.LibsndfileError, RuntimeError):
                 break  # nothing from here on can be reached
             try:
@@ -487,6 +689,10 @@ class SampleReader:
         with self._lock:
             self._chunks.clear()
             self._decoder.close()
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`AudioFileChangedError` if the file changed on disk since it was probed."""
+        self._decoder.check_unchanged()
 
     def prefetch(self, start_frame: int, stop_frame: int) -> None:
         """Start decoding ``[start_frame, stop_frame)`` into the neighbourhood cache.
@@ -597,16 +803,29 @@ class SampleReader:
                     return
                 warm_up, self._warm_up_pending = self._warm_up_pending, False
                 index = None if warm_up else self._wanted.pop(0)
-            if index is None:
-                for target in self._warm_up_targets():  # waiting for holds between steps
-                    self._wait_for_quiet()
-                    if not self._warm_up_step(target):
-                        break
-                continue
-            with self._lock:
-                wanted = index * _READER_CHUNK_FRAMES < self._readable_end
-                if wanted and not self._closed and index not in self._chunks:
-                    self._chunk(index)
+            try:
+                self._background_job(index)
+            except AudioLoadError as err:
+                # The file changed on disk or cannot be opened any more: background work
+                # ends here, and the next read raises the same error to its caller.
+                log.info("background reads of %s stopped: %s", self.info.path, err)
+                with self._wanted_lock:
+                    self._wanted.clear()
+                    self._background = None
+                return
+
+    def _background_job(self, index: int | None) -> None:
+        """A warm-up (``index`` None) or the decode of chunk ``index``."""
+        if index is None:
+            for target in self._warm_up_targets():  # waiting for holds between steps
+                self._wait_for_quiet()
+                if not self._warm_up_step(target):
+                    return
+            return
+        with self._lock:
+            wanted = index * _READER_CHUNK_FRAMES < self._readable_end
+            if wanted and not self._closed and index not in self._chunks:
+                self._chunk(index)
 
     def _wait_for_quiet(self) -> None:
         """Sleep while held (see hold_background), at most ``_MAX_HOLD_SECS`` in all."""
@@ -632,6 +851,9 @@ class SampleReader:
         with self._lock:
             if self._closed:
                 raise ValueError("read from a closed SampleReader")
+            # Before the cache too: once the file changed, every read says so, rather
+            # than some returning the old samples and others failing.
+            self._decoder.check_unchanged()
             # A read larger than half the cache would only churn it: decode it straight.
             if self.info.is_compressed and stop - start <= _READER_CACHE_FRAMES // 2:
                 return self._read_cached(start, stop)

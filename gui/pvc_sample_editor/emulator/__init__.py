@@ -33,8 +33,10 @@ The edit, ``POST /v1/voices/pvc/{voice_id}/samples/{sample_id}``
 - ``selected_speaker_ids`` (a list) is only accepted once separation is ``completed``;
   every id must be a known speaker, none twice, and the list not empty. It replaces
   the selection and is stored and read back in the order given.
-- ``file_name`` must be non-empty, without path separators or control characters, at
-  most 255 UTF-8 bytes.
+- ``file_name`` follows the one rule of :mod:`pvc_sample_editor.api.file_names` (not
+  empty, not a path, not ``.``/``..``, no control or invisible characters or lone
+  surrogates, at most 255 UTF-8 bytes); uploads follow the same rule, on the last
+  part of the name the browser sent.
 - All checks run before anything is stored: a 422 changes nothing.
 
 Speakers
@@ -74,4 +76,12 @@ Errors: unknown voice / sample / speaker -> 404 ``{"detail": {"status":
 "voice_not_found" | "sample_not_found" | "speaker_not_found", "message"}}``; missing or
 wrong ``xi-api-key`` -> 401 ``invalid_api_key``; bad bodies and queries -> 422
 ``HTTPValidationError`` with pydantic's ``type`` codes.
+
+Bodies: JSON is read only under ``application/json``, ``application/*+json`` or no
+Content-Type (as FastAPI does); another type is a 422 ``model_attributes_type`` and
+nothing is applied. What JSON cannot carry back (NaN, Infinity, numbers beyond a
+float), integers of more than 4,300 digits, nesting deeper than 64 and text that is not
+UTF-8 are 422 ``json_invalid``; a duplicate key keeps its last value (as FastAPI). A
+body that ends before its Content-Length is 400, one that stalls for ``body_timeout``
+seconds 408, a JSON body over 16 MiB 413; none is applied and the connection closes.
 """

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
+from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.emulator import audio
 from pvc_sample_editor.emulator.listing import list_voices_v2
 from pvc_sample_editor.emulator.multipart import MultipartError, parse_multipart
@@ -49,7 +50,6 @@ __all__ = ["DEFAULT_MODEL_ID", "Api", "Request"]
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "eleven_multilingual_v2"
-MAX_FILE_NAME_BYTES = 255
 Body = Any  # a JSON-ready value
 
 
@@ -127,7 +127,7 @@ class Api:
 
     def create_pvc_voice(self, req: Request) -> Body:
         """POST /v1/voices/pvc: a new, empty professional voice."""
-        fields = Fields(parse_json_object(req.body, required=True))
+        fields = _json_fields(req, required=True)
         name = fields.string("name", required=True, max_length=100)
         language = fields.string("language", required=True)
         description = fields.string("description", nullable=True, max_length=500)
@@ -153,7 +153,7 @@ class Api:
     def edit_pvc_voice(self, req: Request) -> Body:
         """POST /v1/voices/pvc/{voice_id}: rename, relabel; omitted fields stay."""
         voice = self._voice(req.params["voice_id"])
-        fields = Fields(parse_json_object(req.body, required=False))
+        fields = _json_fields(req, required=False)
         changes: dict[str, object] = {
             "name": fields.string("name", max_length=100),
             "language": fields.string("language"),
@@ -171,7 +171,7 @@ class Api:
     def run_pvc_voice_training(self, req: Request) -> Body:
         """POST …/train: marks the model's fine-tuning state ``fine_tuning``."""
         voice = self._voice(req.params["voice_id"])
-        fields = Fields(parse_json_object(req.body, required=False))
+        fields = _json_fields(req, required=False)
         model_id = fields.string("model_id", nullable=True)
         fields.check()
         model = model_id if isinstance(model_id, str) else DEFAULT_MODEL_ID
@@ -226,6 +226,11 @@ class Api:
                 )
                 continue
             name = _base_name(part.filename) or f"sample-{index + 1}"
+            # The edit endpoint's rule: a name stored here must be one it can save again.
+            problem = file_name_problem(name)
+            if problem:
+                fields.value_error(["files", index], problem, name)
+                continue
             try:
                 added.append(
                     self.store.add_sample(
@@ -244,7 +249,7 @@ class Api:
         """POST …/samples/{sample_id}: THE EDIT (trims, speakers, noise, file name)."""
         with self.store.transaction():  # nothing is written before the last check
             sample = self._sample(req)  # 404 first, then types, then checks against state
-            fields = Fields(parse_json_object(req.body, required=False))
+            fields = _json_fields(req, required=False)
             noise = fields.boolean("remove_background_noise")
             speakers = fields.string_list("selected_speaker_ids", nullable=True)
             start = fields.integer("trim_start_time", nullable=True)
@@ -259,9 +264,9 @@ class Api:
             _check_trims(fields, sample, start, end, changes)
             self._check_speakers(fields, sample, speakers, changes)
             if isinstance(file_name, str):
-                error = _file_name_error(file_name)
-                if error:
-                    fields.value_error("file_name", error, file_name)
+                problem = file_name_problem(file_name)
+                if problem:
+                    fields.value_error("file_name", problem, file_name)
                 changes["file_name"] = file_name
             fields.check()
             self.store.update_sample(sample.sample_id, changes)
@@ -449,18 +454,15 @@ def _check_trims(
         changes["trim_end"] = end
 
 
-def _file_name_error(name: str) -> str | None:
-    if not name.strip():
-        return "file_name must not be empty"
-    if "/" in name or "\\" in name:
-        return "file_name must be a name, not a path"
-    if any(unicodedata.category(c) == "Cc" for c in name):
-        return "file_name must not contain control characters"
-    if len(name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
-        return f"file_name must be at most {MAX_FILE_NAME_BYTES} bytes in UTF-8"
-    return None
+def _json_fields(req: Request, *, required: bool) -> Fields:
+    """The request's JSON object body, ready to read fields from (422s as FastAPI words them)."""
+    return Fields(parse_json_object(req.body, required=required, content_type=req.content_type))
 
 
 def _base_name(file_name: str) -> str:
-    """The last component of an uploaded file name, whichever OS sent it."""
-    return PureWindowsPath(PurePosixPath(file_name).name).name.strip()
+    """The last component of an uploaded file name, whichever OS sent it.
+
+    Split by hand rather than with ``PurePath``, which reads ``.`` as "no name" and
+    would let it through as an empty name.
+    """
+    return re.split(r"[/\\]", file_name)[-1].strip()

@@ -50,7 +50,9 @@ def _param(disposition: str, key: str) -> str | None:
     found = re.search(rf';\s*{key}="([^"]*)"', disposition) or re.search(
         rf';\s*{key}=([^";\s]+)', disposition
     )
-    return found.group(1) if found else None
+    if not found:
+        return None
+    return found.group(1).encode("latin-1").decode("utf-8", errors="surrogateescape")
 
 
 def parse_multipart(body: bytes, content_type: str) -> list[Part]:
@@ -70,8 +72,12 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
         head, sep, content = chunk.partition(b"\r\n\r\n")
         if not sep:
             raise MultipartError("a part has no header/body separator")
-        # Browsers and urllib3 send non-ASCII file names as raw UTF-8 in the header.
-        text = head.lstrip(b" \t").lstrip(b"\r\n").decode("utf-8", errors="replace")
+        # Browsers and urllib3 send non-ASCII file names as raw UTF-8 in the header. The
+        # email package would turn bytes that are not UTF-8 into U+FFFD, a name the
+        # sender never chose; as Latin-1 every byte survives, and _param decodes the
+        # values as UTF-8 with bad bytes kept as lone surrogates (the file-name rule
+        # refuses those).
+        text = head.lstrip(b" \t").lstrip(b"\r\n").decode("latin-1")
         # compat32 (the default policy) keeps header values as sent, unparsed.
         headers = HeaderParser().parsestr(text)
         disposition = headers.get("content-disposition", "")

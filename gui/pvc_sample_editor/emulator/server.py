@@ -38,6 +38,7 @@ from pvc_sample_editor.emulator.routes import OPERATION_IDS, RouteMatch, match_r
 from pvc_sample_editor.emulator.store import Store
 from pvc_sample_editor.emulator.validation import (
     HttpError,
+    decode_json,
     error_body,
     invalid,
     issue,
@@ -50,6 +51,9 @@ __all__ = ["EmulatorServer"]
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024 * 1024
+# A JSON body of the API is a few hundred bytes; this bounds what one can make the
+# emulator decode and echo back in a 422.
+MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
 # How long stop() lets requests in progress finish before closing their connections.
 STOP_GRACE_SECS = 5.0
 CONTROL_PREFIX = "/_emulator/"
@@ -61,7 +65,13 @@ _HTML_PAGE = (
 
 
 def _json_dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A 422 echoes its input, and a lone surrogate (sent as the JSON escape \ud800)
+        # has no UTF-8 form: escape everything instead, which is still the same JSON.
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -69,6 +79,10 @@ class _HttpServer(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    # socketserver's default backlog is 5: a burst of 20 clients connecting at once
+    # overflowed it, and the kernel dropped or reset the extra connects (a dropped one
+    # is retried only after a second). The kernel caps this at net.core.somaxconn.
+    request_queue_size = max(128, socket.SOMAXCONN)
     app: EmulatorServer
     api: Api
 
@@ -204,15 +218,38 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, _json_dumps(body), headers=headers)
 
     def _read_body(self) -> bytes:
+        """The whole body, or an HttpError: a short body is never handed on as if whole.
+
+        Each wait for more of the body is bounded by the server's ``body_timeout``: a
+        client that stops sending gets a 408, one that closes early a 400.
+        """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             raise HttpError(411, error_body("length_required", "Send a Content-Length."))
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             raise HttpError(400, error_body("bad_request", "Invalid Content-Length.")) from None
-        if length < 0 or length > MAX_BODY_BYTES:
+        multipart = "multipart/" in self.headers.get("Content-Type", "")
+        if length < 0 or length > (MAX_BODY_BYTES if multipart else MAX_JSON_BODY_BYTES):
             raise HttpError(413, error_body("payload_too_large", "The request body is too large."))
-        return self.rfile.read(length) if length else b""
+        if not length:
+            return b""
+        chunks: list[bytes] = []
+        got = 0
+        self.connection.settimeout(self.app.body_timeout)
+        try:
+            while got < length:
+                chunk = self.rfile.read1(min(length - got, 1 << 20))
+                if not chunk:
+                    raise HttpError(400, error_body("bad_request", _short_body(got, length)))
+                chunks.append(chunk)
+                got += len(chunk)
+        except TimeoutError:
+            message = f"{_short_body(got, length)} No more came for {self.app.body_timeout:g} s."
+            raise HttpError(408, error_body("request_timeout", message)) from None
+        finally:
+            self.connection.settimeout(self.timeout)
+        return b"".join(chunks)
 
     def _authorised(self) -> bool:
         given = self.headers.get("xi-api-key", "")
@@ -236,9 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._control(url.path, raw)
             return
         json_body = None
-        if "multipart/" not in self.headers.get("Content-Type", ""):
-            with contextlib.suppress(ValueError):
-                json_body = json.loads(raw) if raw else None
+        if raw and "multipart/" not in self.headers.get("Content-Type", ""):
+            with contextlib.suppress(HttpError):  # the operation answers it with a 422
+                json_body = decode_json(raw)
         found = match_route(self.command, url.path)
         operation_id = found.route.operation_id if found.route else None
         self._unlogged = (self.command, url.path, operation_id, json_body)
@@ -359,6 +396,13 @@ class _Handler(BaseHTTPRequestHandler):
         raise HttpError(404, {"detail": "Not Found"})
 
 
+def _short_body(got: int, length: int) -> str:
+    return (
+        f"The request body ended after {got} of the {length} bytes its Content-Length "
+        "announced; nothing was applied. Send the whole body."
+    )
+
+
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -392,6 +436,7 @@ class EmulatorServer:
         api_key: str = DEMO_API_KEY,
         separation_delay: float = 3.0,
         allow_remote: bool = False,
+        body_timeout: float = 10.0,
     ) -> None:
         if not is_loopback_host(host):
             if not allow_remote:
@@ -413,6 +458,7 @@ class EmulatorServer:
         self.host = host
         self.api_key = api_key
         self.separation_delay = separation_delay
+        self.body_timeout = body_timeout
         self.faults = FaultInjector(OPERATION_IDS)
         self.requests_log = RequestLog()
         self._requested_port = port

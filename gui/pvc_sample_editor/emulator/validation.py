@@ -18,12 +18,15 @@ from http import HTTPStatus
 from typing import Any
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "MISSING",
     "Fields",
     "HttpError",
     "Missing",
+    "decode_json",
     "error_body",
     "invalid",
+    "is_json_content_type",
     "issue",
     "not_found",
     "parse_json_object",
@@ -80,23 +83,109 @@ def invalid(*issues: dict[str, Any]) -> HttpError:
     return HttpError(422, {"detail": list(issues)})
 
 
-def parse_json_object(raw: bytes, *, required: bool) -> dict[str, Any]:
+#: Deepest nesting of arrays and objects a body may have. The API's bodies are two
+#: levels deep; pydantic stops at a few hundred. Far below the interpreter's recursion
+#: limit, so neither decoding nor echoing a value back in a 422 can exhaust the stack.
+MAX_JSON_DEPTH = 64
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 would become inf, which JSON cannot carry back
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _too_deep(value: object) -> bool:
+    """True when ``value`` nests arrays/objects more than MAX_JSON_DEPTH deep (no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _json_invalid(pos: int | None, error: str) -> HttpError:
+    entry = issue(
+        ["body"] if pos is None else ["body", pos], "JSON decode error", "json_invalid", {}
+    )
+    entry["ctx"] = {"error": error}
+    return invalid(entry)
+
+
+def decode_json(raw: bytes) -> object:
+    """Decode a request body as strict JSON, or raise a 422 ``json_invalid``.
+
+    Stricter than ``json.loads``, whose failures here were 500s or dropped
+    connections: NaN/Infinity and numbers beyond a float are refused (they could not
+    be echoed back as JSON), and so are integers of more than 4,300 digits (Python's
+    conversion limit), nesting deeper than :data:`MAX_JSON_DEPTH` and text that is not
+    UTF-8. A duplicate key keeps its last value, as FastAPI does.
+    """
+    try:
+        value = json.loads(
+            raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
+        )
+    except UnicodeDecodeError as exc:
+        raise _json_invalid(exc.start, str(exc)) from None
+    except json.JSONDecodeError as exc:
+        raise _json_invalid(exc.pos, str(exc)) from None
+    except ValueError as exc:  # too many digits, a NaN, a number out of range
+        raise _json_invalid(None, str(exc)[:200]) from None
+    except RecursionError:
+        raise _json_invalid(None, f"nested more than {MAX_JSON_DEPTH} deep") from None
+    if _too_deep(value):
+        raise _json_invalid(None, f"nested more than {MAX_JSON_DEPTH} deep")
+    return value
+
+
+def is_json_content_type(content_type: str) -> bool:
+    """True for a type FastAPI reads JSON from: none at all, ``application/json``, ``+json``."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return (
+        not media
+        or media == "application/json"
+        or (media.startswith("application/") and media.endswith("+json"))
+    )
+
+
+def parse_json_object(
+    raw: bytes, *, required: bool, content_type: str | None = None
+) -> dict[str, Any]:
     """Decode a JSON request body that must be an object.
 
     An empty body is ``{}`` when the spec marks the body optional, else a ``missing``
-    422. Invalid JSON and non-objects are 422s the way FastAPI words them.
+    422. Invalid JSON and non-objects are 422s the way FastAPI words them; so is a body
+    sent with a ``content_type`` that is not JSON (FastAPI then sees bytes, not an
+    object; the body is not applied). ``None`` skips that check.
     """
     if not raw.strip():
         if required:
             raise invalid(issue(["body"], "Field required", "missing", None))
         return {}
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        pos = exc.pos if isinstance(exc, json.JSONDecodeError) else exc.start
-        entry = issue(["body", pos], "JSON decode error", "json_invalid", {})
-        entry["ctx"] = {"error": str(exc)}
-        raise invalid(entry) from None
+    if content_type is not None and not is_json_content_type(content_type):
+        text = raw[:200].decode("utf-8", errors="replace")
+        raise invalid(
+            issue(
+                ["body"],
+                "Input should be a valid dictionary or object to extract fields from",
+                "model_attributes_type",
+                text,
+            )
+        )
+    value = decode_json(raw)
     if not isinstance(value, dict):
         raise invalid(
             issue(
