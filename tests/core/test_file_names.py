@@ -7,11 +7,15 @@ Uploads used to accept what the edit endpoint refused (a NUL, 5,000 characters,
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from conftest import EmulatorHttp
+from pvc_sample_editor.api.client import ApiClient
 from pvc_sample_editor.api.file_names import MAX_FILE_NAME_BYTES, file_name_problem
 
 BAD_NAMES = {
@@ -101,3 +105,18 @@ def test_an_uploaded_path_keeps_its_last_part(http: EmulatorHttp, emulator: Any)
     upload = _upload(http, emulator.demo.voice_id, "C:\\rec\\take 1.flac", wav)
     assert upload.status_code == 200, upload.text
     assert upload.json()[0]["file_name"] == "take 1.flac"
+
+
+def test_the_client_refuses_to_upload_a_name_no_edit_could_keep(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """A right-to-left override hides the real extension: refused before anything is sent."""
+    path = tmp_path / "take\u202evaw.exe"
+    sf.write(path, np.zeros(800, dtype=np.float32), 8000, format="WAV")
+    posts = len(emulator.requests_log.for_operation("add_pvc_voice_samples"))
+    with (
+        ApiClient(emulator.base_url, emulator.api_key) as client,
+        pytest.raises(ValueError, match="control or invisible characters"),
+    ):
+        client.add_samples(emulator.demo.voice_id, [path])
+    assert len(emulator.requests_log.for_operation("add_pvc_voice_samples")) == posts

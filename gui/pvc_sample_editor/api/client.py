@@ -20,6 +20,7 @@ from urllib.parse import quote
 import requests
 
 from pvc_sample_editor.api.errors import NotFoundError
+from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.api.models import (
     AudioClip,
     Sample,
@@ -236,13 +237,17 @@ class ApiClient:
         """Upload audio files as new samples (one ``files`` part each).
 
         The files are read before sending, so a retry sends the same bytes; OSError if
-        one cannot be read.
+        one cannot be read, ValueError (before anything is sent) if one's name breaks the
+        rule every sample's name follows.
         """
         if not files:
             raise ValueError("add_samples needs at least one file")
         parts = []
         for file in files:
             path = Path(file)
+            problem = file_name_problem(path.name)
+            if problem is not None:  # the server would store a name no edit can keep
+                raise ValueError(f"{path.name!r} cannot be uploaded as it is named: {problem}")
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             parts.append(("files", (path.name, path.read_bytes(), mime)))
         call = Call(

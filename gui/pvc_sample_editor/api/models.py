@@ -76,10 +76,9 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
 
 def _ms_or_none(seconds: float | None) -> int | None:
     try:
-        ms = None if seconds is None else seconds_to_ms(seconds)
+        return None if seconds is None else seconds_to_ms(seconds)
     except ValueError:
         return None
-    return ms if ms is None or 0 <= ms <= MAX_MS else None
 
 
 def _trim(obj: Mapping[str, Any], key: str, what: str, notes: list[str]) -> int | None:

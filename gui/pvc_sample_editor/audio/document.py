@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 import soundfile as sf
 
-from pvc_sample_editor.audio.errors import AudioLoadError
+from pvc_sample_editor.audio.errors import AudioFileChangedError, AudioLoadError
 from pvc_sample_editor.audio.loader import load_pyramid
 from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
 from pvc_sample_editor.audio.source import SampleReader
@@ -89,6 +89,8 @@ class AudioDocument:
         self.pyramid = pyramid
         self.path = path
         self.label = label
+        #: Why the file can no longer be read (it changed on disk), "" while it can.
+        self.failure = ""
 
     @property
     def duration_ms(self) -> int:
@@ -117,7 +119,16 @@ class AudioDocument:
                 self._prefetch_around(pyr, start_frame, stop_frame, columns)
             t, y = pyr.envelope(start_frame, stop_frame, columns)
             return np.asarray(t), np.asarray(y)
-        samples = self.reader.read_mono(start_frame, stop_frame)
+        try:
+            samples = self.reader.read_mono(start_frame, stop_frame)
+        except AudioFileChangedError as exc:
+            # Drawn from the pyramid (read before the change) from now on; the failure
+            # is kept for the window to say once, instead of one error per frame.
+            self.failure = self.failure or str(exc)
+            if pyr is None:
+                return np.empty(0), np.empty(0)
+            t, y = pyr.envelope(start_frame, stop_frame, columns)
+            return np.asarray(t), np.asarray(y)
         if pyr is not None:
             self._prefetch_around(pyr, start_frame, stop_frame, columns)
         t, y = sample_envelope(samples, start_frame, self.samplerate, columns)

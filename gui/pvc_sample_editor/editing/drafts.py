@@ -336,8 +336,8 @@ class DraftStore:
         """
         try:
             self._root.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=self._root, prefix=_TEMP_PREFIX)
-            probe.close()
+            with tempfile.NamedTemporaryFile(dir=self._root, prefix=_TEMP_PREFIX):
+                pass  # can a draft be written there? (removed again on close)
         except OSError as exc:
             return (
                 f"Drafts cannot be saved in {self._root} ({exc.strerror or exc}): until that "

@@ -13,11 +13,11 @@ Decisions the spec leaves open (see ``CONTRACT.md``), made here and tested:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.api.models import Sample, SampleEditRequest
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
     "edit_from_sample",
     "validate_edit",
 ]
-
-MAX_FILE_NAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -89,23 +87,6 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _file_name_problem(name: object) -> str | None:
-    if not isinstance(name, str):
-        return "The file name must be text."
-    if not name.strip():
-        return "Enter a file name; it cannot be empty."
-    if "/" in name or "\\" in name:
-        return "The file name cannot contain '/' or '\\'; give a name, not a path."
-    # Cs: a lone surrogate cannot even be encoded as UTF-8 for the request.
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name):
-        return "The file name contains control or invisible characters; remove them."
-    if name in (".", ".."):
-        return "'.' and '..' are not file names."
-    if len(name.encode("utf-8")) > MAX_FILE_NAME_BYTES:
-        return f"The file name is too long (at most {MAX_FILE_NAME_BYTES} bytes)."
-    return None
-
-
 def validate_edit(edit: SampleEdit, ctx: EditContext) -> tuple[EditProblem, ...]:
     """Every reason ``edit`` cannot be submitted for a sample described by ``ctx``."""
     problems: list[EditProblem] = []
@@ -132,7 +113,7 @@ def validate_edit(edit: SampleEdit, ctx: EditContext) -> tuple[EditProblem, ...]
         problems.append(
             EditProblem("remove_background_noise", "The noise setting must be on or off.")
         )
-    name_problem = _file_name_problem(edit.file_name)
+    name_problem = file_name_problem(edit.file_name)
     if name_problem:
         problems.append(EditProblem("file_name", name_problem))
     if ctx.separation_completed:

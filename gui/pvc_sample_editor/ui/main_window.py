@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -147,6 +147,8 @@ class MainWindow(EditorLayout):
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        # Queued: the view says it from inside a redraw, and the answer is a modal box.
+        wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
 
     def _apply_player_availability(self, *_args: object) -> None:
         """Enable playback, or disable it with the reason in every tooltip."""
@@ -299,6 +301,10 @@ class MainWindow(EditorLayout):
     def _show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
         self.submit_error.setText(text)
+
+    def _on_audio_gone(self, text: str) -> None:
+        self._show_error(text)
+        QMessageBox.warning(self, "The audio file changed", text)
 
     def _show_open_error(self, text: str) -> None:
         self.load_progress.hide()

@@ -192,12 +192,14 @@ class WaveformView(pg.PlotWidget):
     trims_changed = Signal(int, int)
     cursor_moved = Signal(int)
     active_handle_changed = Signal(int)  # 0 = start, 1 = end
+    source_failed = Signal(str)  # the shown audio can no longer be read (said once)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
             parent=parent, background=BACKGROUND, axisItems={"bottom": TimeAxis("bottom")}
         )
         self._source: EnvelopeSource | None = None
+        self._failed_source: EnvelopeSource | None = None  # the source already said failed
         self._duration = 0.0
         self._active = 0
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -332,6 +334,10 @@ class WaveformView(pg.PlotWidget):
             return
         columns = max(64, int(self._vb.width()))
         t, y = src.envelope(start, stop, columns)
+        failure = getattr(src, "failure", "")
+        if failure and src is not self._failed_source:
+            self._failed_source = src
+            self.source_failed.emit(failure)
         # Min/max pairs share an x: draw each as one vertical stroke ("pairs"), half the
         # segments of a zigzag and the same picture. Raw samples (deep zoom) join up.
         pairs = len(t) >= 2 and t[0] == t[1]
