@@ -1,15 +1,29 @@
-"""The window never meets a number Qt cannot hold: it says what it set aside instead."""
+"""The window against a hostile server and impossible numbers: words, in time, no crash."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 from pytestqt.qtbot import QtBot
 
-from hostile_server import hostile_server, json_answer
-from pvc_sample_editor.api.client import ApiClient, RetryPolicy
+from hostile_server import (
+    Behaviour,
+    gzip_bomb,
+    hostile_server,
+    html_page,
+    huge_body,
+    json_answer,
+    redirect_elsewhere,
+    reset_mid_body,
+    stall,
+    trickle_body,
+    trickle_headers,
+)
+from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
@@ -65,3 +79,44 @@ def test_a_file_claiming_weeks_is_refused_in_words_not_a_crash(
     assert "says it lasts 35 days" in warnings_shown[0]
     assert window.controller.audio is None
     window.close()
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [
+        trickle_headers(0.2),
+        trickle_body(0.2),
+        stall(),
+        reset_mid_body(),
+        huge_body(False),
+        gzip_bomb(),
+        redirect_elsewhere(),
+        html_page(),
+        json_answer({"voice_id": 5}),
+        json_answer({"detail": [{"loc": None}]}, status="422 Unprocessable Entity"),
+    ],
+    ids=lambda b: b.name,
+)
+def test_opening_a_sample_from_a_hostile_server_ends_in_words_and_in_time(
+    qtbot: QtBot, behaviour: Behaviour
+) -> None:
+    """Whatever the server does, opening a sample ends within its deadline with a sentence
+    in the window, and the window stays usable (closing is quick)."""
+    timeouts = Timeouts(connect=1.0, read=2.0, total=1.5)
+    with (
+        hostile_server(behaviour) as server,
+        ApiClient(
+            server.base_url, "k", retry=RetryPolicy(max_attempts=1), timeouts=timeouts
+        ) as client,
+    ):
+        window = _window(qtbot, client)
+        started = time.monotonic()
+        window.controller.open_sample(SampleRef("v1", "s1"), None)
+        qtbot.waitUntil(
+            lambda: "Could not open the sample" in window.submit_error.text(), timeout=8000
+        )
+        assert time.monotonic() - started < 6.0
+        assert window.controller.session is None
+        started = time.monotonic()
+        window.close()
+        assert time.monotonic() - started < 1.5
