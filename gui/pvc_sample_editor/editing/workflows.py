@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pvc_sample_editor.api.errors import ApiError, NotFoundError, ValidationError
-from pvc_sample_editor.api.models import Sample, SpeakerSeparation
+from pvc_sample_editor.api.models import Sample, SpeakerSeparation, Voice
 from pvc_sample_editor.audio.document import AudioDocument, document_from_bytes
 from pvc_sample_editor.editing.edit import (
     EditContext,
@@ -58,6 +58,7 @@ class OpenedSample:
     ref: SampleRef
     voice_name: str
     sample: Sample
+    voice: Voice | None = None  # the whole voice, as read to find the sample
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def open_sample(client: ApiClient, ref: SampleRef, cancel: threading.Event) -> O
         raise NotFoundError(
             f"The voice '{voice.name}' has no sample {ref.sample_id}; it may have been deleted."
         )
-    return OpenedSample(ref, voice.name, sample)
+    return OpenedSample(ref, voice.name, sample, voice)
 
 
 def fetch_preview(client: ApiClient, ref: SampleRef, cancel: threading.Event) -> AudioDocument:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
-from pvc_sample_editor.api.models import SpeakerSeparation
+from pvc_sample_editor.api.models import SpeakerSeparation, Voice
 from pvc_sample_editor.audio.document import AudioDocument, load_audio_document
 from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing import workflows
@@ -36,6 +37,9 @@ if TYPE_CHECKING:  # the client (and requests) load only when a connection is ma
 __all__ = ["EditorController"]
 
 log = logging.getLogger(__name__)
+
+# How many samples left behind keep their session and undo history (oldest dropped).
+_PARKED_SESSIONS = 50
 
 
 class _EditCommand(QUndoCommand):
@@ -71,6 +75,7 @@ class EditorController(QObject):
     submission_failed = Signal(object)  # ApiError or other exception
     separation_polling = Signal(bool, str)
     draft_restored = Signal(object)  # the Draft now shown ("" → none)
+    voice_loaded = Signal(object)  # the Voice of the sample just opened, all its samples
 
     def __init__(
         self,
@@ -88,7 +93,14 @@ class EditorController(QObject):
         self.local_path: Path | None = None
         self.session: EditSession | None = None
         self.voice_name = ""
+        self.voice: Voice | None = None
+        # One undo stack per sample, kept while the user moves between the samples of a
+        # voice; the group's actions follow the one shown.
+        self.undo_group = QUndoGroup(self)
         self.undo_stack = QUndoStack(self)
+        self.undo_group.addStack(self.undo_stack)
+        self.undo_group.setActiveStack(self.undo_stack)
+        self._parked: OrderedDict[SampleRef, tuple[EditSession, QUndoStack]] = OrderedDict()
         # Bumped whenever the window moves to another session: the runners drop any
         # outcome of a task started for an earlier one (see ui.tasks).
         self.generation = 0
@@ -128,20 +140,47 @@ class EditorController(QObject):
         """True while a submission's worker has not finished (even if cancelled)."""
         return self.submitter.busy
 
-    def _replace_session(self, session: EditSession, *, local_path: Path | None) -> None:
+    def _park(self, new: EditSession) -> None:
+        """Keep the session being left, with its undo history, for coming back to it.
+
+        A file with no sample, or the same sample opened afresh, is not kept.
+        """
+        old = self.session
+        if old is None or old.ref is None or old.ref == new.ref:
+            self.undo_group.removeStack(self.undo_stack)
+            self.undo_stack.deleteLater()
+            return
+        self._parked[old.ref] = (old, self.undo_stack)
+        self._parked.move_to_end(old.ref)
+        while len(self._parked) > _PARKED_SESSIONS:
+            _ref, (_session, stack) = self._parked.popitem(last=False)
+            self.undo_group.removeStack(stack)
+            stack.deleteLater()
+
+    def _replace_session(
+        self,
+        session: EditSession,
+        *,
+        local_path: Path | None,
+        history: QUndoStack | None = None,
+    ) -> None:
         # Text still being typed belongs to the old session, and its draft to the old key.
         self.session_replacing.emit()
         if self._unsubscribe is not None:
             self._unsubscribe()
         self.stop_polling()
         self.generation += 1
+        self._park(session)
         self.session = session
         self.local_path = local_path
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
+        self.undo_stack = history if history is not None else QUndoStack(self)
+        if history is None:
+            self.undo_group.addStack(self.undo_stack)
+        self.undo_group.setActiveStack(self.undo_stack)
         self._unsubscribe = session.subscribe(self._on_session_change)
         self.session_replaced.emit()
-        self._restore_draft()
+        if history is None:  # a session come back to still holds its edit
+            self._restore_draft()
 
     # ---------------------------------------------------------------- drafts
 
@@ -247,17 +286,28 @@ class EditorController(QObject):
         def opened(result: OpenedSample) -> None:
             self._open_task = None
             self.voice_name = result.voice_name
-            local_ms = (
-                self.audio.duration_ms if self.audio is not None and local_path is None else None
-            )
-            self._replace_session(
-                EditSession(ref=ref, sample=result.sample, local_duration_ms=local_ms),
-                local_path=local_path,
-            )
+            self.voice = result.voice
+            parked = self._parked.pop(ref, None)
+            if parked is not None:  # back to a sample of this voice: its edit and history
+                session, history = parked
+                session.apply_server_sample(result.sample, keep_edit=True)
+                self._replace_session(session, local_path=local_path, history=history)
+            else:
+                local_ms = (
+                    self.audio.duration_ms
+                    if self.audio is not None and local_path is None
+                    else None
+                )
+                self._replace_session(
+                    EditSession(ref=ref, sample=result.sample, local_duration_ms=local_ms),
+                    local_path=local_path,
+                )
             if local_path is not None:
                 self.open_local_file(local_path, ref=ref)
             else:
                 self.load_preview()
+            if result.voice is not None:
+                self.voice_loaded.emit(result.voice)
             for note in result.sample.notes:
                 self.error.emit(note)
             sep = result.sample.speaker_separation
@@ -429,20 +479,11 @@ class EditorController(QObject):
 
         def done(result: SubmitResult) -> None:
             current = self.session
-            if current is None or current.ref != ref:
-                return
-            current.apply_server_sample(result.sample, keep_edit=True)
-            if result.confirmed:
-                self.autosave.pending = False
-                if current.edit == result.sent:
-                    # Only a confirmed read-back may remove the draft.
-                    current.baseline = current.edit
-                    self.undo_stack.setClean()
-                    self._remove_draft()
-                    self.draft_restored.emit(None)
-                else:
-                    self._save_draft()  # the user edited on while it was in flight
-            self.submission_finished.emit(result)
+            if current is not None and current.ref == ref:
+                self._settle(current, self.undo_stack, result, shown=True)
+                self.submission_finished.emit(result)
+            elif ref in self._parked:  # the user moved to another sample meanwhile
+                self._settle(*self._parked[ref], result, shown=False)
 
         def failed(exc: BaseException) -> None:
             current = self.session
@@ -461,6 +502,25 @@ class EditorController(QObject):
         self._save_draft()  # an interrupted submission keeps its draft, marked pending
         self.submitter.start(work, done, failed)
         return True
+
+    def _settle(
+        self, session: EditSession, history: QUndoStack, result: SubmitResult, *, shown: bool
+    ) -> None:
+        """Adopt a submission's read-back in ``session`` (the one shown, or one left)."""
+        session.apply_server_sample(result.sample, keep_edit=True)
+        if not result.confirmed:
+            return
+        if shown:
+            self.autosave.pending = False
+        if session.edit == result.sent:
+            # Only a confirmed read-back may remove the draft.
+            session.baseline = session.edit
+            history.setClean()
+            self._say(self.autosave.remove(session, None))
+            if shown:
+                self.draft_restored.emit(None)
+        elif shown:
+            self._save_draft()  # the user edited on while it was in flight
 
     def finish_submission(self, timeout_s: float) -> None:
         """Wait up to ``timeout_s`` for a submission in flight to settle, handling its result.

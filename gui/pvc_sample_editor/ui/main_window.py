@@ -42,6 +42,7 @@ from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
+from pvc_sample_editor.ui.workspace import WorkspaceBinder
 
 __all__ = ["AUDIO_FILE_FILTER", "MainWindow"]
 
@@ -146,7 +147,8 @@ class MainWindow(EditorLayout):
         c.session_replacing.connect(self.edit_panel.commit_typing)
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
-        c.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        c.undo_group.cleanChanged.connect(self._on_clean_changed)
+        self.workspace_binder = WorkspaceBinder(c, self.workspace, wf)
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
         wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
 
@@ -371,6 +373,10 @@ class MainWindow(EditorLayout):
             self.open_path(files[0])
 
     # ---------------------------------------------------------------- playback
+
+    def step_sample(self, step: int) -> None:
+        """Open the sample ``step`` rows away in the workspace list (Ctrl+PgDown/PgUp)."""
+        self.workspace_binder.step(step)
 
     def set_at_playhead(self, handle: int) -> None:
         """Put the start (0) or end (1) trim at the playhead."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,7 @@ from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.edit_panel import EditPanel
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
+from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
 
 __all__ = ["AUDIO_FILE_FILTER", "STYLE_SHEET", "EditorLayout"]
 
@@ -87,10 +89,28 @@ class EditorLayout(QMainWindow):
         """Stop playback."""
         raise NotImplementedError
 
+    def step_sample(self, step: int) -> None:
+        """Open the sample ``step`` rows away in the workspace list."""
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- layout
 
     def _build_editor(self, connection_label: str) -> None:
-        page = QVBoxLayout(self.editor_page)
+        outer = QHBoxLayout(self.editor_page)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(self.splitter)
+        # The voice's samples, shown once a sample of a voice is open.
+        self.workspace = WorkspacePanel()
+        self.workspace.setContentsMargins(10, 10, 0, 10)
+        self.workspace.hide()
+        self.splitter.addWidget(self.workspace)
+        editor = QWidget()
+        self.splitter.addWidget(editor)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([540, 1000])
+        page = QVBoxLayout(editor)
         page.setContentsMargins(12, 10, 12, 10)
         page.setSpacing(8)
 
@@ -250,9 +270,9 @@ class EditorLayout(QMainWindow):
         file_menu.insertSeparator(self.submit_action)
 
         edit_menu = menu.addMenu("&Edit")
-        self.undo_action = c.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action = c.undo_group.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = c.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action = c.undo_group.createRedoAction(self, "&Redo")
         # The platform's Redo keys differ (Ctrl+Y on Windows); accept both everywhere.
         redo_keys = list(QKeySequence.keyBindings(QKeySequence.StandardKey.Redo))
         for extra in ("Ctrl+Shift+Z", "Ctrl+Y"):
@@ -292,6 +312,12 @@ class EditorLayout(QMainWindow):
                 trim_menu.addAction(action)
                 self.nudge_actions[(sign * step, key)] = action
 
+        self.next_sample_action = self._action(
+            "&Next Sample", lambda: self.step_sample(1), "Ctrl+PgDown"
+        )
+        self.previous_sample_action = self._action(
+            "&Previous Sample", lambda: self.step_sample(-1), "Ctrl+PgUp"
+        )
         view_menu = menu.addMenu("&View")
         self.zoom_in_action = self._action("Zoom &In", wf.zoom_in, QKeySequence.StandardKey.ZoomIn)
         self.zoom_out_action = self._action(
@@ -301,6 +327,9 @@ class EditorLayout(QMainWindow):
         self.fit_action = self._action("&Fit All", wf.fit_all, "F")
         for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
             view_menu.addAction(a)
+        view_menu.addSeparator()
+        view_menu.addAction(self.next_sample_action)
+        view_menu.addAction(self.previous_sample_action)
         # "+" without Shift on many layouts; "=" is the same key.
         self._action("Zoom In (=)", wf.zoom_in, "=")
 
@@ -348,8 +377,8 @@ class EditorLayout(QMainWindow):
         toolbar.addSeparator()
         # Fixed labels: the stack's own actions grow with the command text.
         for text, slot, signal in (
-            ("Undo", c.undo_stack.undo, c.undo_stack.canUndoChanged),
-            ("Redo", c.undo_stack.redo, c.undo_stack.canRedoChanged),
+            ("Undo", c.undo_group.undo, c.undo_group.canUndoChanged),
+            ("Redo", c.undo_group.redo, c.undo_group.canRedoChanged),
         ):
             button = QAction(text, self)
             button.setEnabled(False)

@@ -1,0 +1,122 @@
+"""A voice's samples as the workspace lists them: what each keeps and where its edit stands.
+
+Qt-free. The list reads the server's samples, the drafts on disk and the edit open in the
+window (live, while a handle moves), and says per sample: its length, the minutes it
+keeps, its speakers and noise setting, and whether its edit is saved, unsent, being
+sent or failed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+
+from pvc_sample_editor.api.models import Sample, SeparationStatus, Voice
+from pvc_sample_editor.editing.budget import kept_ms
+from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.session import SampleRef
+
+__all__ = ["SampleRow", "SampleState", "sample_row", "sample_rows"]
+
+
+class SampleState(str, enum.Enum):
+    """Where a sample's edit stands."""
+
+    SAVED = "saved"
+    EDITED = "edited"  # an unsent edit (a draft on disk, or open in the window)
+    SUBMITTING = "submitting"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One sample as the workspace shows it."""
+
+    sample_id: str
+    file_name: str
+    duration_ms: int | None
+    kept_ms: int
+    speakers: str
+    noise: bool
+    state: SampleState
+    reason: str = ""  # why it failed, or what an interrupted submission means
+
+    @property
+    def label(self) -> str:
+        """How the state reads in the list."""
+        return self.state.value
+
+
+def _speakers_short(sample: Sample) -> str:
+    """The separation state in a list cell's few letters."""
+    sep = sample.speaker_separation
+    if sep is None or sep.status == "not_started":
+        return "—"
+    if sep.completed:
+        count = len(sep.speakers)
+        return f"{count} speaker{'s' if count != 1 else ''}" if count else "separated"
+    status = sep.status.value if isinstance(sep.status, SeparationStatus) else str(sep.status)
+    return "separating" if status == "pending" else status
+
+
+def sample_row(
+    sample: Sample,
+    edit: SampleEdit | None,
+    *,
+    submitting: bool = False,
+    failure: str = "",
+    draft: Draft | None = None,
+) -> SampleRow:
+    """The row of ``sample`` with ``edit`` (None: the server's state)."""
+    server = edit_from_sample(sample)
+    shown = edit if edit is not None else server
+    reason = ""
+    if submitting:
+        state = SampleState.SUBMITTING
+    elif failure:
+        state, reason = SampleState.FAILED, failure
+    elif shown != server:
+        state = SampleState.EDITED
+        if draft is not None and draft.submission_pending:
+            reason = "Its submission was interrupted: open it and press Submit to send it again."
+    else:
+        state = SampleState.SAVED
+    return SampleRow(
+        sample_id=sample.sample_id,
+        file_name=shown.file_name,
+        duration_ms=sample.duration_ms,
+        kept_ms=kept_ms(sample, shown),
+        speakers=_speakers_short(sample),
+        noise=shown.remove_background_noise,
+        state=state,
+        reason=reason,
+    )
+
+
+def sample_rows(
+    voice: Voice,
+    drafts: DraftStore,
+    *,
+    live: Mapping[str, SampleEdit] | None = None,
+    submitting: Set[str] = frozenset(),
+    failed: Mapping[str, str] | None = None,
+) -> tuple[SampleRow, ...]:
+    """Every sample of ``voice``: ``live`` edits (open in the window) first, then drafts."""
+    live = live or {}
+    failed = failed or {}
+    rows = []
+    for sample in voice.samples:
+        draft = drafts.load(DraftKey.for_sample(SampleRef(voice.voice_id, sample.sample_id)))
+        edit = live.get(sample.sample_id, draft.edit if draft is not None else None)
+        rows.append(
+            sample_row(
+                sample,
+                edit,
+                submitting=sample.sample_id in submitting,
+                failure=failed.get(sample.sample_id, ""),
+                draft=draft,
+            )
+        )
+    return tuple(rows)

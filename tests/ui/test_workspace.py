@@ -1,0 +1,186 @@
+"""The voice workspace: every sample listed with the minutes that count, moving between
+samples with the mouse and the keyboard, and nothing unsent lost on the way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from ui_driver import Editor, drag, handle_pos
+
+from pvc_sample_editor.api.models import Sample
+from pvc_sample_editor.editing.budget import kept_ms
+from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
+from pvc_sample_editor.editing.session import SampleRef
+
+
+def _add_takes(editor: Editor, tmp_path: Path, *seconds: float) -> list[Sample]:
+    rate = 16_000
+    paths = []
+    for i, secs in enumerate(seconds):
+        path = tmp_path / f"take {i + 1:02d}.wav"
+        t = np.arange(int(secs * rate)) / rate
+        sf.write(path, (0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32), rate)
+        paths.append(path)
+    return list(editor.check.add_samples(editor.server.demo.voice_id, paths))
+
+
+def _reopen_demo(qtbot: QtBot, editor: Editor) -> None:
+    """Open the demo sample again, so the list reads the voice with the added takes."""
+    demo = editor.server.demo
+    count = len(editor.check.get_voice(demo.voice_id).samples)
+    editor.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+    qtbot.waitUntil(lambda: editor.window.workspace.model.rowCount() == count, timeout=10000)
+    qtbot.waitUntil(lambda: editor.controller.audio is not None, timeout=10000)
+    qtbot.waitUntil(lambda: not editor.controller._api.busy, timeout=5000)
+
+
+def _row(editor: Editor, sample_id: str) -> int:
+    panel = editor.window.workspace
+    source = panel.model.index(panel.model.row_of(sample_id), 0)
+    return panel.proxy.mapFromSource(source).row()
+
+
+def _click_row(qtbot: QtBot, editor: Editor, sample_id: str) -> None:
+    table = editor.window.workspace.table
+    rect = table.visualRect(table.model().index(_row(editor, sample_id), 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_voice_lists_every_sample_with_its_kept_minutes_and_the_total(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    added = _add_takes(editor, tmp_path, 4.0, 7.5)
+    _reopen_demo(qtbot, editor)
+    panel = editor.window.workspace
+    assert panel.isVisible()
+    rows = {r.sample_id: r for r in panel.model.rows}
+    assert set(rows) == {editor.server.demo.sample_id} | {s.sample_id for s in added}
+    assert rows[added[0].sample_id].kept_ms == 4000
+    assert rows[added[1].sample_id].kept_ms == 7500
+    demo = editor.server_sample()
+    assert rows[demo.sample_id].kept_ms == kept_ms(demo)
+    assert panel.gauge.total_ms == sum(r.kept_ms for r in rows.values())
+    assert "more are needed before the voice can be trained" in panel.budget_label.text()
+
+
+def test_dragging_a_handle_moves_the_gauge_live_and_the_row_says_edited(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    _add_takes(editor, tmp_path, 4.0)
+    _reopen_demo(qtbot, editor)
+    panel, view = editor.window.workspace, editor.window.waveform
+    before = panel.gauge.total_ms
+    seen: list[int] = []
+    view.trims_dragging.connect(lambda _s, _e: seen.append(panel.gauge.total_ms))
+    start = handle_pos(view, 0)
+    drag(view, start, start + (view.data_to_widget(6.0) - view.data_to_widget(0.0)))
+    assert seen
+    assert min(seen) < before  # it fell while the handle moved, before the release
+    session = editor.controller.session
+    assert session is not None
+    row = panel.model.rows[panel.model.row_of(editor.server.demo.sample_id)]
+    assert row.state.value == "edited"
+    assert row.kept_ms == kept_ms(session.sample, session.edit)  # type: ignore[arg-type]
+    assert panel.gauge.total_ms == sum(r.kept_ms for r in panel.model.rows) < before
+
+
+def test_moving_between_samples_keeps_every_unsent_edit(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    """Edit the demo sample, click another row, come back with Ctrl+PgUp: the edit is
+    there, and while away the list said the demo sample had an unsent edit."""
+    (take,) = _add_takes(editor, tmp_path, 4.0)
+    _reopen_demo(qtbot, editor)
+    demo_id = editor.server.demo.sample_id
+    editor.controller.set_trims(1234, 5678)
+    _click_row(qtbot, editor, take.sample_id)
+    qtbot.waitUntil(
+        lambda: (
+            editor.controller.session is not None
+            and editor.controller.session.ref is not None
+            and editor.controller.session.ref.sample_id == take.sample_id
+        ),
+        timeout=10000,
+    )
+    panel = editor.window.workspace
+    qtbot.waitUntil(lambda: panel.model.row_of(demo_id) >= 0, timeout=5000)
+    away = panel.model.rows[panel.model.row_of(demo_id)]
+    assert away.state.value == "edited"
+    key = DraftKey.for_sample(SampleRef(editor.server.demo.voice_id, demo_id))
+    draft = DraftStore().load(key)
+    assert draft is not None
+    assert (draft.edit.trim_start_ms, draft.edit.trim_end_ms) == (1234, 5678)
+    editor.window.activateWindow()
+    step = 1 if _row(editor, demo_id) > _row(editor, take.sample_id) else -1
+    key_name = Qt.Key.Key_PageDown if step > 0 else Qt.Key.Key_PageUp
+    qtbot.keyClick(editor.window, key_name, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(
+        lambda: (
+            editor.controller.session is not None
+            and editor.controller.session.ref is not None
+            and editor.controller.session.ref.sample_id == demo_id
+            and editor.controller.session.edit.trim_start_ms == 1234
+        ),
+        timeout=10000,
+    )
+    assert editor.controller.session.edit.trim_end_ms == 5678
+
+
+def test_the_filter_and_the_headers_narrow_and_order_the_list(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    _add_takes(editor, tmp_path, 9.0, 2.0, 5.0)
+    _reopen_demo(qtbot, editor)
+    panel = editor.window.workspace
+    qtbot.keyClicks(panel.filter, "take")
+    names = [panel.proxy.index(i, 0).data() for i in range(panel.proxy.rowCount())]
+    assert names == ["take 01.wav", "take 02.wav", "take 03.wav"]
+    header = panel.table.horizontalHeader()
+    qtbot.mouseClick(
+        header.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=header.rect().center().__class__(header.sectionViewportPosition(2) + 5, 5),
+    )
+    kept = [panel.proxy.index(i, 2).data(Qt.ItemDataRole.UserRole) for i in range(3)]
+    assert kept in (sorted(kept), sorted(kept, reverse=True))
+    assert kept[0] != kept[-1]
+
+
+def _open_and_wait(qtbot: QtBot, editor: Editor, sample_id: str) -> None:
+    _click_row(qtbot, editor, sample_id)
+    qtbot.waitUntil(
+        lambda: (
+            editor.controller.session is not None
+            and editor.controller.session.ref is not None
+            and editor.controller.session.ref.sample_id == sample_id
+            and not editor.controller._api.busy
+        ),
+        timeout=10000,
+    )
+
+
+def test_each_sample_keeps_its_own_undo_history(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    (take,) = _add_takes(editor, tmp_path, 4.0)
+    _reopen_demo(qtbot, editor)
+    demo_id = editor.server.demo.sample_id
+    c = editor.controller
+    c.set_trims(1000, 9000)
+    c.set_trims(2000, 8000)
+    _open_and_wait(qtbot, editor, take.sample_id)
+    c.set_trims(500, 3500)
+    assert editor.window.undo_action.isEnabled()
+    _open_and_wait(qtbot, editor, demo_id)
+    assert c.session is not None
+    assert (c.session.edit.trim_start_ms, c.session.edit.trim_end_ms) == (2000, 8000)
+    editor.window.undo_action.trigger()  # the demo's own last step, not the take's
+    assert (c.session.edit.trim_start_ms, c.session.edit.trim_end_ms) == (1000, 9000)
+    _open_and_wait(qtbot, editor, take.sample_id)
+    assert (c.session.edit.trim_start_ms, c.session.edit.trim_end_ms) == (500, 3500)
+    editor.window.undo_action.trigger()
+    assert (c.session.edit.trim_start_ms, c.session.edit.trim_end_ms) == (0, 4000)
