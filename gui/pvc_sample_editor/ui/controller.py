@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
-from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from pvc_sample_editor.api.models import SpeakerSeparation, Voice
 from pvc_sample_editor.audio.document import AudioDocument, load_audio_document
@@ -27,6 +26,7 @@ from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import Change, EditSession, SampleRef
 from pvc_sample_editor.editing.workflows import OpenedSample, SubmitResult, describe_error
 from pvc_sample_editor.ui.audio_slot import AudioSlot
+from pvc_sample_editor.ui.histories import Histories
 from pvc_sample_editor.ui.separation import SeparationPoller
 from pvc_sample_editor.ui.submission import Submitter
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
@@ -37,9 +37,6 @@ if TYPE_CHECKING:  # the client (and requests) load only when a connection is ma
 __all__ = ["EditorController"]
 
 log = logging.getLogger(__name__)
-
-# How many samples left behind keep their session and undo history (oldest dropped).
-_PARKED_SESSIONS = 50
 
 
 class _EditCommand(QUndoCommand):
@@ -94,13 +91,9 @@ class EditorController(QObject):
         self.session: EditSession | None = None
         self.voice_name = ""
         self.voice: Voice | None = None
-        # One undo stack per sample, kept while the user moves between the samples of a
-        # voice; the group's actions follow the one shown.
-        self.undo_group = QUndoGroup(self)
-        self.undo_stack = QUndoStack(self)
-        self.undo_group.addStack(self.undo_stack)
-        self.undo_group.setActiveStack(self.undo_stack)
-        self._parked: OrderedDict[SampleRef, tuple[EditSession, QUndoStack]] = OrderedDict()
+        # One undo stack per sample, kept while the user moves between a voice's samples.
+        self.histories = Histories(self)
+        self.undo_group = self.histories.group
         # Bumped whenever the window moves to another session: the runners drop any
         # outcome of a task started for an earlier one (see ui.tasks).
         self.generation = 0
@@ -128,6 +121,11 @@ class EditorController(QObject):
         return self.client is not None and self.session is not None and self.session.ref is not None
 
     @property
+    def undo_stack(self) -> QUndoStack:
+        """The undo history of the sample shown."""
+        return self.histories.stack
+
+    @property
     def audio(self) -> AudioDocument | None:
         """The audio the window shows (a local copy or the server's preview)."""
         return self.audio_slot.document
@@ -139,23 +137,6 @@ class EditorController(QObject):
     def submitting(self) -> bool:
         """True while a submission's worker has not finished (even if cancelled)."""
         return self.submitter.busy
-
-    def _park(self, new: EditSession) -> None:
-        """Keep the session being left, with its undo history, for coming back to it.
-
-        A file with no sample, or the same sample opened afresh, is not kept.
-        """
-        old = self.session
-        if old is None or old.ref is None or old.ref == new.ref:
-            self.undo_group.removeStack(self.undo_stack)
-            self.undo_stack.deleteLater()
-            return
-        self._parked[old.ref] = (old, self.undo_stack)
-        self._parked.move_to_end(old.ref)
-        while len(self._parked) > _PARKED_SESSIONS:
-            _ref, (_session, stack) = self._parked.popitem(last=False)
-            self.undo_group.removeStack(stack)
-            stack.deleteLater()
 
     def _replace_session(
         self,
@@ -170,13 +151,9 @@ class EditorController(QObject):
             self._unsubscribe()
         self.stop_polling()
         self.generation += 1
-        self._park(session)
+        self.histories.switch(self.session, session, history)
         self.session = session
         self.local_path = local_path
-        self.undo_stack = history if history is not None else QUndoStack(self)
-        if history is None:
-            self.undo_group.addStack(self.undo_stack)
-        self.undo_group.setActiveStack(self.undo_stack)
         self._unsubscribe = session.subscribe(self._on_session_change)
         self.session_replaced.emit()
         if history is None:  # a session come back to still holds its edit
@@ -287,7 +264,7 @@ class EditorController(QObject):
             self._open_task = None
             self.voice_name = result.voice_name
             self.voice = result.voice
-            parked = self._parked.pop(ref, None)
+            parked = self.histories.take(ref)
             if parked is not None:  # back to a sample of this voice: its edit and history
                 session, history = parked
                 session.apply_server_sample(result.sample, keep_edit=True)
@@ -482,8 +459,8 @@ class EditorController(QObject):
             if current is not None and current.ref == ref:
                 self._settle(current, self.undo_stack, result, shown=True)
                 self.submission_finished.emit(result)
-            elif ref in self._parked:  # the user moved to another sample meanwhile
-                self._settle(*self._parked[ref], result, shown=False)
+            elif (parked := self.histories.parked(ref)) is not None:  # the user moved on
+                self._settle(*parked, result, shown=False)
 
         def failed(exc: BaseException) -> None:
             current = self.session
