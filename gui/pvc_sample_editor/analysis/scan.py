@@ -63,6 +63,10 @@ _NOISE_WINDOW_MS = 500
 _EDGE_MARGIN_DB = 6.0
 # ... searched at most this far beyond what the VAD marked.
 _EDGE_SEARCH_MS = 300
+# What the VAD marks but is not speech (see Analyser._speech_masks).
+_MIN_WORD_MS = 150
+_MAX_BREATH_MS = 600
+_BREATH_BELOW_DB = 12.0
 _BLOCK_TARGET_FRAMES = 1 << 19
 _LOSSLESS_BITS = {
     "PCM_S8": 8,
@@ -251,7 +255,7 @@ class Analyser:
         means = self._sums / frames
         dc = float(means[np.argmax(np.abs(means))])
         power = self._power.means
-        speech = self._speech_mask(power.size)
+        voiced, speech = self._speech_masks(power)
         floor_power, floor_at = _quietest_window(power, self._sum_squares / frames)
         width = _NOISE_WINDOW_MS // _FRAME_MS
         floor_in_speech = bool(speech.size and speech[floor_at : floor_at + width].mean() > 0.5)
@@ -261,7 +265,7 @@ class Analyser:
             (start_ms + int(a) * _FRAME_MS, start_ms + int(b) * _FRAME_MS) for a, b in runs(speech)
         )
         pauses = _long_pauses(segments, opts.pause_threshold_ms)
-        trim = self._suggest_trims(speech, power, floor_power)
+        trim = self._suggest_trims(voiced, power, floor_power)
         clipped = tuple((self._ms(a), self._ms(b)) for a, b in self._clips.runs)
         figures = Figures(
             samplerate=rate,
@@ -312,21 +316,36 @@ class Analyser:
         """File milliseconds of region frame ``frame`` (rounded to nearest)."""
         return round((self.source.start_frame + frame) * 1000 / self.source.samplerate)
 
-    def _speech_mask(self, count: int) -> np.ndarray[Any, Any]:
-        """VAD decisions on the 10 ms grid, with lone 30 ms frames of speech dropped.
+    def _speech_masks(
+        self, power: np.ndarray[Any, Any]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """VAD decisions on the 10 ms grid: for trims, and for speech ratio and pauses.
 
-        A lone frame is a click or a breath far more often than a word (a word lasts
-        longer than one frame), and would split a long pause in two.
+        The WebRTC VAD marks a click (plus its hangover) or a breath as speech, and
+        either would split a long pause in two. Both masks drop what it marks for less
+        than any word lasts (150 ms). The second also drops short stretches (under
+        600 ms) 12 dB quieter on average than the loud part of the speech (the 90th
+        percentile of what was marked, about the level of its vowels): breaths. Trims
+        keep those, because a soft first word must never be cut, and a breath kept at
+        the start costs only a moment.
         """
-        vad = self._vad.frames.copy()
-        if vad.size >= 3:
-            lone = vad[1:-1] & ~vad[:-2] & ~vad[2:]
-            vad[1:-1] &= ~lone
+        count = power.size
         per = FRAME_MS // _FRAME_MS
-        mask = np.zeros(count, dtype=bool)
-        spread = np.repeat(vad, per)[:count]
-        mask[: spread.size] = spread
-        return mask
+        voiced = np.zeros(count, dtype=bool)
+        spread = np.repeat(self._vad.frames, per)[:count]
+        voiced[: spread.size] = spread
+        for start, stop in runs(voiced):
+            if stop - start < _MIN_WORD_MS // _FRAME_MS:
+                voiced[start:stop] = False
+        speech = voiced.copy()
+        if not speech.any():
+            return voiced, speech
+        reference = float(np.percentile(power[speech], 90))
+        quiet = reference * 10.0 ** (-_BREATH_BELOW_DB / 10.0)
+        for start, stop in runs(speech):
+            if stop - start < _MAX_BREATH_MS // _FRAME_MS and power[start:stop].mean() < quiet:
+                speech[start:stop] = False
+        return voiced, speech
 
     def _suggest_trims(
         self, speech: np.ndarray[Any, Any], power: np.ndarray[Any, Any], floor_power: float
@@ -336,16 +355,17 @@ class Analyser:
         if found.size == 0:
             return None, None
         first, last = int(found[0]), int(found[-1]) + 1  # [first, last) in 10 ms frames
-        # The VAD decides per 30 ms and can miss the soft start of a word (a breathy
-        # consonant) or its decay: extend over the frames still clearly above the noise.
+        # The VAD decides per 30 ms and misses the soft start of a word (a breathy
+        # consonant) or its decay, which can lie beyond a stop's silent closure: take in
+        # the furthest frame still clearly above the noise within 300 ms of each end.
         loud = power > max(floor_power, 1e-12) * 10.0 ** (_EDGE_MARGIN_DB / 10.0)
         reach = _EDGE_SEARCH_MS // _FRAME_MS
-        lower = max(0, first - reach)
-        while first > lower and loud[first - 1]:
-            first -= 1
-        upper = min(power.size, last + reach)
-        while last < upper and loud[last]:
-            last += 1
+        before = np.flatnonzero(loud[max(0, first - reach) : first])
+        if before.size:
+            first = max(0, first - reach) + int(before[0])
+        after = np.flatnonzero(loud[last : last + reach])
+        if after.size:
+            last += int(after[-1]) + 1
         start_ms, end_ms = self._ms(0), self._ms(self.frames)
         pad = self.options.trim_padding_ms
         return (
@@ -468,10 +488,13 @@ def analyse_file(
                     on_progress((position - start) / (stop - start), analyser.report(final=False))
                     next_progress = time.monotonic() + progress_interval
     except (sf.LibsndfileError, RuntimeError) as err:
-        at = analyser.report(final=False).end_ms
+        # A failed read hands back none of its block, so this is where the last good
+        # block ended, up to ~10 s before the damage.
+        at = analyser.frames / info.samplerate
+        where = f"after {at:.0f} s" if at >= 1 else "from the start"
         raise AudioLoadError(
-            f"“{info.path.name}” cannot be read past {at / 1000:.1f} s: it is damaged or "
-            "cut short. Export or copy it again."
+            f"“{info.path.name}” is damaged or cut short: it cannot be read {where}. "
+            "Export or copy it again."
         ) from err
     return analyser.report()
 
