@@ -205,6 +205,8 @@ class Analyser:
         self._clips = _ClipRuns()
         self._vad = VoiceDetector(rate, aggressiveness=options.vad_aggressiveness)
         self._finished = False
+        # Integer PCM cannot hold NaN or Inf, so only float sources pay for the check.
+        self._float_source = source.bit_depth is None or source.subtype in ("FLOAT", "DOUBLE")
 
     def feed(self, block: np.ndarray[Any, Any]) -> None:
         """Measure the next ``(frames, channels)`` block of the region."""
@@ -213,7 +215,8 @@ class Analyser:
             data = data[:, None]
         if data.shape[0] == 0:
             return
-        if not np.isfinite(data).all():  # float files may hold NaN/Inf: as the editor does
+        if self._float_source and not np.isfinite(data).all():
+            # Float files may hold NaN/Inf: sanitised as the editor does for display.
             data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
         self.frames += data.shape[0]
         self._sums += data.sum(axis=0, dtype=np.float64)
@@ -232,7 +235,7 @@ class Analyser:
         for c in range(channels):
             channel = data[:, c]
             self._loudness[c].feed(channel)
-            self._peaks[c].feed(channel)
+            self._peaks[c].feed(channel, magnitude if channels == 1 else None)
         self._vad.feed(mono)
 
     def report(self, *, final: bool = True) -> Report:
@@ -470,6 +473,7 @@ def analyse_file(
     block = _block_frames(info.samplerate)
     buffer = np.empty((block, info.channels), dtype=np.float32)
     next_progress = 0.0
+    snapshot_cost = 0.0
     try:
         with sf.SoundFile(_soundfile_path(info.path)) as handle:
             if start:
@@ -485,8 +489,13 @@ def analyse_file(
                 analyser.feed(got)
                 position += got.shape[0]
                 if on_progress is not None and time.monotonic() >= next_progress:
-                    on_progress((position - start) / (stop - start), analyser.report(final=False))
-                    next_progress = time.monotonic() + progress_interval
+                    began = time.monotonic()
+                    partial = analyser.report(final=False)
+                    snapshot_cost = time.monotonic() - began
+                    on_progress((position - start) / (stop - start), partial)
+                    # A partial report costs time in proportion to what was read, so
+                    # pace them to keep their total to ~5 % of the work.
+                    next_progress = time.monotonic() + max(progress_interval, 20 * snapshot_cost)
     except (sf.LibsndfileError, RuntimeError) as err:
         # A failed read hands back none of its block, so this is where the last good
         # block ended, up to ~10 s before the damage.

@@ -51,12 +51,17 @@ class AreaResampler:
 
     def feed(self, samples: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """Return the output samples whose whole input period has now been seen."""
-        x = np.concatenate([self._pending, np.asarray(samples, dtype=np.float64)])
         if self._step:  # a whole ratio (48 → 16 kHz): plain means of ``step`` samples
+            x = np.concatenate([self._pending, samples]) if self._pending.size else samples
             usable = x.size - x.size % self._step
-            self._pending = x[usable:]
-            result: np.ndarray[Any, Any] = x[:usable].reshape(-1, self._step).mean(axis=1)
+            self._pending = np.array(x[usable:], dtype=np.float64)
+            # Strided sums: numpy's mean over a short last axis is ~5 times slower.
+            result: np.ndarray[Any, Any] = x[0 : usable : self._step].astype(np.float64)
+            for offset in range(1, self._step):
+                result += x[offset : usable : self._step]
+            result *= 1.0 / self._step
             return result
+        x = np.concatenate([self._pending, np.asarray(samples, dtype=np.float64)])
         r = self.ratio
         last = math.floor((self._base + x.size) / r)  # outputs [produced, last) are complete
         if last <= self._produced or x.size == 0:

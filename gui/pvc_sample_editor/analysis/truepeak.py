@@ -54,17 +54,25 @@ class TruePeakMeter:
         self.segments_oversampled = 0
         self.segments_seen = 0
 
-    def feed(self, samples: np.ndarray[Any, Any]) -> None:
-        """Measure ``samples``, continuing from the previous chunk."""
+    def feed(
+        self, samples: np.ndarray[Any, Any], magnitude: np.ndarray[Any, Any] | None = None
+    ) -> None:
+        """Measure ``samples``, continuing from the previous chunk.
+
+        ``magnitude``, if given, is ``abs(samples)`` already computed by the caller.
+        """
         x = np.asarray(samples, dtype=np.float32)
         if x.size == 0:
             return
         ext = np.concatenate([self._history, x])
         n = x.size
-        count = -(-n // _SEGMENT)
-        padded = np.zeros(count * _SEGMENT, dtype=np.float32)
-        np.abs(x, out=padded[:n])
-        local = padded.reshape(count, _SEGMENT).max(axis=1)
+        count = n // _SEGMENT
+        mags = np.abs(x) if magnitude is None else magnitude
+        local = np.empty(count + (n % _SEGMENT > 0), dtype=np.float32)
+        local[:count] = mags[: count * _SEGMENT].reshape(count, _SEGMENT).max(axis=1)
+        if local.size > count:
+            local[count] = mags[count * _SEGMENT :].max()
+        count = local.size
         chunk_peak = float(local.max())
         self.sample_peak = max(self.sample_peak, chunk_peak)
         self.peak = max(self.peak, chunk_peak)
