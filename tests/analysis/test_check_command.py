@@ -257,3 +257,50 @@ def test_progress_hands_out_partial_reports_and_cancel_stops(tmp_path: Path) -> 
     with pytest.raises(AnalysisCancelled):
         analyse_file(path, should_stop=stop_after_two)
     assert len(calls) == 3
+
+
+def test_low_rate_and_depth_warn(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    path = tmp_path / "phone.wav"
+    sf.write(path, 0.05 * rng.standard_normal(8000 * 3), 8000, subtype="PCM_U8")
+    status, out, _ = check(path, "--json")
+    findings = {f["check"]: f for f in json.loads(out)["findings"]}
+    assert findings["sample_rate"]["verdict"] == "warn"
+    assert "44.1 kHz" in findings["sample_rate"]["message"]
+    assert findings["bit_depth"] == {
+        "check": "bit_depth",
+        "verdict": "warn",
+        "value": 8,
+        "message": findings["bit_depth"]["message"],
+    }
+    assert "16-bit" in findings["bit_depth"]["message"]
+    assert status == 1  # noise alone: no speech fails
+
+
+def test_stereo_file_and_a_region_past_the_end(tmp_path: Path) -> None:
+    t = np.arange(44_100 * 3) / 44_100
+    left = 0.5 * np.sin(2 * np.pi * 440 * t)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, np.stack([left, -left], axis=1), 44_100, subtype="PCM_24")
+    status, out, _ = check(path, "--json", "--start-ms", "1000", "--end-ms", "60000")
+    obj = json.loads(out)
+    assert status in (0, 1)  # an end past the file is clamped, not an error
+    assert (obj["start_ms"], obj["end_ms"], obj["channels"]) == (1000, 3000, 2)
+    # Opposite channels: the mean would be silent, the per-channel rule is not.
+    assert obj["rms_dbfs"] == pytest.approx(-6.02 - 3.01, abs=0.01)
+    assert obj["true_peak_dbtp"] == pytest.approx(-6.02, abs=0.05)
+
+
+def test_float_overs_are_measured_and_absurd_values_do_not_overflow(tmp_path: Path) -> None:
+    t = np.arange(RATE * 2) / RATE
+    x = (1.5 * np.sin(2 * np.pi * 100 * t)).astype(np.float32)
+    x[100:110] = [np.nan, np.inf, -np.inf, 1e30, -1e30, 0, 0, 0, 0, 0]
+    path = tmp_path / "float.wav"
+    sf.write(path, x, RATE, subtype="FLOAT")
+    status, out, err = check(path, "--json")
+    obj = json.loads(out)
+    assert obj["sample_peak_dbfs"] == pytest.approx(60.0, abs=0.01)  # clamped at 1000
+    assert 60.0 <= obj["true_peak_dbtp"] < 62.0
+    assert obj["clipped_run_count"] >= 2  # the overs of the two half-waves above 1
+    assert status == 1
+    assert err == ""

@@ -68,6 +68,7 @@ _MIN_WORD_MS = 150
 _MAX_BREATH_MS = 600
 _BREATH_BELOW_DB = 12.0
 _BLOCK_TARGET_FRAMES = 1 << 19
+_FLOAT_LIMIT = 1000.0
 _LOSSLESS_BITS = {
     "PCM_S8": 8,
     "PCM_U8": 8,
@@ -215,9 +216,12 @@ class Analyser:
             data = data[:, None]
         if data.shape[0] == 0:
             return
-        if self._float_source and not np.isfinite(data).all():
-            # Float files may hold NaN/Inf: sanitised as the editor does for display.
+        if self._float_source:
+            # Float files may hold NaN/Inf, sanitised as the editor does for display, and
+            # overs beyond 1.0, which are measured; only absurd values (> +60 dBFS, from a
+            # broken file) are clamped, so no level overflows.
             data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
+            np.clip(data, -_FLOAT_LIMIT, _FLOAT_LIMIT, out=data)
         self.frames += data.shape[0]
         self._sums += data.sum(axis=0, dtype=np.float64)
         channels = data.shape[1]
