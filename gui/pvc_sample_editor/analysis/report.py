@@ -160,7 +160,7 @@ class Report:
             "snr_db": _round(self.snr_db),
             "clipped_runs": [list(r) for r in self.clipped_runs],
             "clipped_run_count": self.clipped_run_count,
-            "dc_offset": round(self.dc_offset, 6),
+            "dc_offset": round(self.dc_offset, 6) if math.isfinite(self.dc_offset) else None,
             "speech_ratio": round(self.speech_ratio, 4),
             "long_pauses": [list(p) for p in self.long_pauses],
             "suggested_trim_start_ms": self.suggested_trim_start_ms,
@@ -171,7 +171,8 @@ class Report:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    """Two decimals; None for no value, and for one JSON cannot hold (inf, NaN)."""
+    return None if value is None or not math.isfinite(value) else round(value, 2)
 
 
 def to_db(power_or_amplitude: float, *, power: bool) -> float:
