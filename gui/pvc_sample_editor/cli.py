@@ -2,8 +2,10 @@
 
 ``--demo`` starts the offline demo.
 
-Also ``pvc-sample-editor emulator …`` (the local API emulator) and ``--self-test``. Qt is
-imported only when the window is really started, so ``emulator`` runs without a display.
+Also ``pvc-sample-editor emulator …`` (the local API emulator), ``check FILE…`` (the
+audio checks, see :mod:`pvc_sample_editor.commands.check`) and ``--self-test``. Qt is
+imported only when the window is really started, so ``emulator`` and ``check`` run
+without a display.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pvc-sample-editor",
         description=f"{APP_NAME}: trim, choose speakers, and rename ElevenLabs PVC samples.",
-        epilog="Run 'pvc-sample-editor emulator --help' for the local API emulator.",
+        epilog="Run 'pvc-sample-editor emulator --help' for the local API emulator, "
+        "'pvc-sample-editor check --help' for the audio checks.",
     )
     p.add_argument("audio", nargs="?", type=Path, help="local copy of the sample's audio")
     p.add_argument("--voice-id", help="the professional voice that holds the sample")
@@ -61,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from pvc_sample_editor.emulator.cli import run_cli
 
         return run_cli(args[1:])
+    if args and args[0] == "check":
+        from pvc_sample_editor.commands.check import run
+
+        return run(args[1:])
     options = parse_args(args)
     if options.self_test:
         from pvc_sample_editor.ui.selftest import run_self_test
