@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from pvc_sample_editor import APP_NAME
+from pvc_sample_editor.audio.output import SpanTimeline
 from pvc_sample_editor.audio_document import AudioDocument
 from pvc_sample_editor.drafts import Draft
 from pvc_sample_editor.edit import format_ms, validate_edit
@@ -730,10 +731,19 @@ class MainWindow(QMainWindow):
         """Fetch and play the server's separated audio of one speaker."""
         if self.player is None or not self.player.available:
             return
+        separation = self.controller.session.separation if self.controller.session else None
+        utterances = [
+            (u.start, u.end)
+            for s in (separation.speakers if separation else ())
+            if s.speaker_id == speaker_id
+            for u in s.utterances
+        ]
+        spans = SpanTimeline.from_seconds(utterances)
 
         def play(clip: AudioDocument) -> None:
-            if self.player is not None:
-                self.player.play(clip, 0, None)
+            if self.player is not None:  # the playhead follows the clip through the recording
+                self.player.play(clip, 0, None, timeline=spans if spans.spans_ms else None)
+                self.statusBar().showMessage(f"Playing {speaker_id}'s audio.", 3000)
 
         self.controller.fetch_speaker_audio(speaker_id, play)
 
