@@ -137,10 +137,18 @@ def test_package_metadata_and_layout(deb_file: Path) -> None:
     for resource in ("demo/demo-interview.flac", "demo/demo-interview.flac.speakers.json"):
         assert any(p.startswith(internal) and p.endswith(resource) for p in paths), resource
     assert any(p.startswith(internal) and p.endswith(f"icons/{NAME}.svg") for p in paths)
-    # QtMultimedia's FFmpeg backend must ship; Qt parts the app never loads must not.
-    assert any("/plugins/multimedia/" in p for p in paths)
-    assert any("libavcodec" in p for p in paths)
-    for unwanted in ("QtWebEngine", "qtvirtualkeyboard", "libqeglfs", "/translations/"):
+    # Playback's library must ship; QtMultimedia, its FFmpeg and Qt parts the app never
+    # loads must not.
+    assert any(p.startswith(f"/opt/{NAME}/_internal/_miniaudio") for p in paths)
+    for unwanted in (
+        "QtWebEngine",
+        "qtvirtualkeyboard",
+        "libqeglfs",
+        "/translations/",
+        "QtMultimedia",
+        "/plugins/multimedia/",
+        "libavcodec",
+    ):
         assert not any(unwanted in p for p in paths), f"{unwanted} should be excluded"
 
 

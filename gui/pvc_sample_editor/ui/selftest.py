@@ -8,6 +8,7 @@ failed step and its reason and exits 1. Runs offscreen when there is no display.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import tempfile
@@ -50,6 +51,8 @@ def run_self_test(timeout: float = 60.0) -> int:
         from pvc_sample_editor.ui.controller import EditorController
         from pvc_sample_editor.ui.main_window import MainWindow
 
+        step = "load the audio-output library"  # a bundle without it would only say so
+        importlib.import_module("miniaudio")  # in a tooltip; playback itself needs a server
         app = create_application()
         with tempfile.TemporaryDirectory(prefix="pvc-self-test-") as tmp:
             step = "1/5 start the emulator with the demo voice"
