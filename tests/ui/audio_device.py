@@ -190,43 +190,50 @@ class Arrival:
 
 
 class SinkRecorder:
-    """Records the null sink's monitor (mono float32 at the sink's rate) with ``parec``."""
+    """Records the null sink's monitor (mono float32 at the sink's rate) with ``parec``.
 
-    def __init__(self, server: NullSinkServer) -> None:
+    parec writes straight to a file, so what is recorded never waits for this process
+    (its GIL may be busy: some tests keep it busy on purpose). A thread notes when the
+    file grew, for timing only.
+    """
+
+    def __init__(self, server: NullSinkServer, path: Path) -> None:
         self.rate = server.rate
-        self._proc = subprocess.Popen(
-            [
-                _tool("parec", "pulseaudio-utils"),
-                "--device=null.monitor",
-                "--raw",
-                "--format=float32le",
-                f"--rate={server.rate}",
-                "--channels=1",
-                "--latency-msec=2",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PULSE_SERVER": server.address},
-        )
-        self._data = bytearray()
+        self.path = path
+        with path.open("wb") as out:
+            self._proc = subprocess.Popen(
+                [
+                    _tool("parec", "pulseaudio-utils"),
+                    "--device=null.monitor",
+                    "--raw",
+                    "--format=float32le",
+                    f"--rate={server.rate}",
+                    "--channels=1",
+                    "--latency-msec=2",
+                ],
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "PULSE_SERVER": server.address},
+            )
         self._arrivals: list[Arrival] = []
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._read, name="parec-reader", daemon=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="parec-watch", daemon=True)
         self._thread.start()
 
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        while block := os.read(fd, 4096):
-            now = time.monotonic()
-            with self._lock:
-                self._arrivals.append(Arrival(now, len(self._data) // 4))
-                self._data += block
+    def _watch(self) -> None:
+        seen = 0
+        while not self._stop.wait(0.001):
+            size = self.path.stat().st_size // 4
+            if size > seen:
+                with self._lock:
+                    self._arrivals.append(Arrival(time.monotonic(), seen))
+                seen = size
 
     def wait_running(self, timeout_s: float = 10.0) -> None:
         """Wait for the first block: the sink now renders at low latency."""
         deadline = time.monotonic() + timeout_s
-        while not self._arrivals:
+        while not self.frames:
             if time.monotonic() > deadline or self._proc.poll() is not None:
                 raise ServerUnavailableError("parec recorded nothing from the null sink")
             time.sleep(0.005)
@@ -234,36 +241,30 @@ class SinkRecorder:
 
     @property
     def frames(self) -> int:
-        with self._lock:
-            return len(self._data) // 4
+        return self.path.stat().st_size // 4
 
     def samples(self, since: int = 0) -> np.ndarray[Any, Any]:
         """What was recorded from frame ``since`` on."""
-        with self._lock:
-            data = bytes(self._data[since * 4 : len(self._data) // 4 * 4])
-        return np.frombuffer(data, np.float32)
+        data = self.path.read_bytes()
+        return np.frombuffer(data[since * 4 : len(data) // 4 * 4], np.float32)
 
     def arrival_of(self, frame: int) -> float:
         """About when recorded ``frame`` was at the sink (time.monotonic seconds).
 
-        parec hands over a block once its last frame is recorded, so a frame ``k``
-        frames before its block's end was at the sink ``k / rate`` before the block came.
+        parec writes a block once its last frame is recorded, so a frame ``k`` frames
+        before its block's end was at the sink ``k / rate`` before the block was seen.
         """
         with self._lock:
-            total = len(self._data) // 4
-            index = max(i for i, a in enumerate(self._arrivals) if a.first_frame <= frame)
-            block = self._arrivals[index]
-            end = (
-                self._arrivals[index + 1].first_frame if index + 1 < len(self._arrivals) else total
-            )
-        return block.at - (end - frame) / self.rate
+            arrivals = list(self._arrivals)
+        index = max(i for i, a in enumerate(arrivals) if a.first_frame <= frame)
+        end = arrivals[index + 1].first_frame if index + 1 < len(arrivals) else self.frames
+        return arrivals[index].at - (end - frame) / self.rate
 
     def close(self) -> None:
         self._proc.terminate()
         self._proc.wait(timeout=10)
+        self._stop.set()
         self._thread.join(timeout=10)
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
 
 
 def locate(recording: np.ndarray[Any, Any], clip: np.ndarray[Any, Any]) -> int:

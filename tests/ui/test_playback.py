@@ -89,7 +89,7 @@ def start_server(stack: ExitStack, monkeypatch: pytest.MonkeyPatch, rate: int) -
 
 
 def start_recorder(stack: ExitStack, server: NullSinkServer) -> SinkRecorder:
-    recorder = SinkRecorder(server)
+    recorder = SinkRecorder(server, server.root / f"sink-{time.monotonic_ns()}.f32")
     stack.callback(recorder.close)
     recorder.wait_running()
     return recorder
@@ -262,6 +262,56 @@ def test_stop_fades_out_and_resume_goes_on_from_where_it_stopped(
     resumed = samples[resume : (stop_ms + 800) * RATE // 1000]
     assert_exactly(y[b0 - 1 :], 1, resumed)
     assert b1 - b0 == resumed.size
+
+
+def test_a_busy_gui_thread_does_not_make_the_audio_stutter(
+    qtbot: QtBot, player: Player, recorder: SinkRecorder
+) -> None:
+    """The GUI thread computes in Python for a second mid-play: the sink still gets
+    every frame, in order, with no gap (the feeder and the callback get the GIL)."""
+    samples = noise(2.0, seed=5)
+    mark = recorder.frames
+    player.play(ArraySource(samples, RATE), 0, 2000)
+    qtbot.waitUntil(lambda: recorder.frames - mark > RATE // 4, timeout=10_000)
+    busy_until = time.monotonic() + 1.0
+    total = 0
+    while time.monotonic() < busy_until:  # no events processed, the GIL mostly held
+        total += sum(i * i for i in range(2000))
+    assert total > 0
+    qtbot.waitUntil(lambda: not player.playing, timeout=15_000)
+    wait_for_silence(qtbot, recorder, mark)
+    y = recorder.samples(mark)
+    assert_exactly(y, locate(y, samples), samples)
+
+
+def test_space_in_the_window_plays_from_the_cursor_soon(
+    qtbot: QtBot, editor: Editor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Space: the sound from the cursor reaches the sink within 100 ms, from that frame."""
+    with ExitStack() as stack:
+        doc = editor.controller.audio
+        assert doc is not None
+        rate = int(doc.samplerate)
+        server = start_server(stack, monkeypatch, rate)
+        player = make_player(qtbot, stack)
+        editor.window.set_player(player)
+        recorder = start_recorder(stack, server)
+        editor.window.waveform.set_playhead(4000)
+        editor.window.waveform.setFocus()
+        mark = recorder.frames
+        pressed = time.monotonic()
+        qtbot.keyClick(editor.window, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: recorder.frames - mark > rate, timeout=10_000)
+        qtbot.keyClick(editor.window, Qt.Key.Key_Space)  # stop
+        assert not player.playing
+        expected = doc.read_mono(4 * rate, 4 * rate + rate // 2)
+        y = recorder.samples(mark)
+        at = locate(y, expected)
+        assert np.all(np.abs(y[:at]) < SILENT), "sound before the cursor's frame"
+        assert np.max(np.abs(y[at : at + expected.size] - expected)) < EXACT
+        latency_ms = (recorder.arrival_of(mark + at) - pressed) * 1000
+        print(f"Space → first sample at the sink: {latency_ms:.1f} ms")
+        assert latency_ms < 100
 
 
 def test_play_while_playing_moves_to_the_new_range(qtbot: QtBot, player: Player) -> None:

@@ -1,19 +1,20 @@
 """Sound output for playback, without Qt: probe the output, stream a range of a source to it.
 
-The device is driven by miniaudio (``pip install miniaudio``: one self-contained library,
-which talks to PulseAudio or PipeWire on Linux, WASAPI on Windows and CoreAudio on macOS,
-loading the system's sound client at run time). Playing a range works in three parts:
+The device is driven by PortAudio through ``sounddevice`` (Windows and macOS wheels carry
+PortAudio; on Linux it is the system's libportaudio2, which plays through ALSA's default
+device, routed to PulseAudio or PipeWire on a desktop). Playing a range works in three
+parts:
 
 - a feeder thread reads the source in blocks (``read_mono``, so hours are never held in
   memory) into a ring buffer of about half a second, and fills it *before* the device
   starts, so the first frames are never missing;
-- the device's callback (miniaudio's audio thread, under the GIL, as every Python audio
+- the device's callback (PortAudio's audio thread, under the GIL, as every Python audio
   callback is) only copies from the ring into the device's buffer, fades out when asked
   and pads with silence: it never reads files, allocates or waits on anything but a lock
   held for a few lines;
 - the player asks :meth:`OutputStream.position` for the frame the listener hears now: the
-  frames the device has taken, less what its buffer still holds. That is the audio clock;
-  a GUI timer only polls it to draw.
+  frames the device has taken, less the output latency PortAudio reports. That is the
+  audio clock; a GUI timer only polls it to draw.
 
 A range starts with :data:`PREROLL_MS` of silence, because a PulseAudio sink that is
 already running can drop the first couple of milliseconds a new stream sends (measured:
@@ -24,13 +25,14 @@ fade begins, so playing again from there loses nothing.
 
 :func:`probe_output` finds out whether playback can work, and if not says why: no sound
 server running (with the client library's own words, e.g. "Connection refused"), no
-output device, or the audio library missing. It opens a fresh connection each time, so a
+output device, or the audio library missing. Each stream opens the device afresh, so a
 server that starts later is found by probing again; the Qt player does that on a worker
 thread, never on the GUI thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import importlib
@@ -54,6 +56,7 @@ __all__ = [
     "PlaybackSource",
     "RingRenderer",
     "SpanTimeline",
+    "load_audio_library",
     "no_server_reason",
     "probe_output",
 ]
@@ -71,9 +74,9 @@ SERVER_LOST_REASON = (
 )
 STALLED_REASON = "The audio device stopped playing. It may have been disconnected."
 _NO_LIBRARY = "Playback is not available: the audio library could not be loaded ({cause})."
-_NO_LIBPULSE = (
-    "Playback needs PulseAudio's client library (libpulse.so.0; Debian and Ubuntu: "
-    "apt install libpulse0), which was not found."
+_NO_PORTAUDIO = (
+    "Playback needs the PortAudio library (Debian and Ubuntu: apt install libportaudio2), "
+    "which was not found."
 )
 _OPEN_FAILED = "The audio device could not be opened ({cause}). It may be in use or disconnected."
 
@@ -81,10 +84,11 @@ _OPEN_FAILED = "The audio device could not be opened ({cause}). It may be in use
 PREROLL_MS = 10
 # Stop fades out over this long instead of cutting at a non-zero sample.
 FADE_MS = 5
-# The device's buffer: PERIODS periods of PERIOD_MS. The callback runs every period; a
-# GUI thread that holds the GIL for longer than the buffer minus a period makes a gap.
+# The device's buffer (PortAudio's suggested latency) and the callback's period. The
+# callback waits for the GIL; a GUI thread busy in Python makes it wait up to the switch
+# interval (5 ms) and more on a loaded machine, which this buffer rides out.
+LATENCY_MS = 60
 PERIOD_MS = 20
-PERIODS = 3
 # The feeder's ring buffer and the most it reads from the source at once.
 _RING_MS = 500
 _BLOCK_MS = 100
@@ -133,21 +137,30 @@ def no_server_reason(cause: str) -> str:
     return _NO_SERVER.format(cause=cause[:1].lower() + cause[1:] if cause else "no answer")
 
 
-def _miniaudio() -> Any:
-    # Imported on first use: start-up does not pay for it, and a missing library is a
-    # reason shown to the user, not an ImportError at start.
-    return importlib.import_module("miniaudio")
+# ALSA prints to stderr whatever it cannot open while PortAudio looks at every device at
+# start-up (pages of "cannot find card" where there is none); silence it for this process.
+_ALSA_ERROR_HANDLER = ctypes.CFUNCTYPE(
+    None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+)
 
 
-def _uses_pulse() -> bool:
-    return sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+def _ignore_alsa_error(*_args: object) -> None:
+    return None
 
 
-def _backends(ma: Any) -> list[Any]:
-    # On Linux only PulseAudio (PipeWire's pulse service on current desktops): miniaudio's
-    # ALSA fallback would print pages of ALSA errors where no card exists, and could not
-    # tell "no server" from "no device".
-    return [ma.Backend.PULSEAUDIO] if _uses_pulse() else []
+_alsa_quiet = _ALSA_ERROR_HANDLER(_ignore_alsa_error)
+
+
+@functools.cache
+def _sounddevice() -> Any:
+    """The sounddevice module, imported on first use (PortAudio's start-up scans devices).
+
+    A missing library is a reason shown to the user, not an ImportError at start.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):  # no ALSA: PortAudio will say so itself
+            ctypes.CDLL("libasound.so.2").snd_lib_error_set_handler(_alsa_quiet)
+    return importlib.import_module("sounddevice")
 
 
 @functools.cache
@@ -167,6 +180,9 @@ def _libpulse() -> Any:
         ("pa_context_connect", ctypes.c_int, [ptr, ctypes.c_char_p, ctypes.c_int, ptr]),
         ("pa_context_get_state", ctypes.c_int, [ptr]),
         ("pa_context_errno", ctypes.c_int, [ptr]),
+        ("pa_context_get_sink_info_list", ptr, [ptr, _SINK_INFO_CB, ptr]),
+        ("pa_operation_get_state", ctypes.c_int, [ptr]),
+        ("pa_operation_unref", None, [ptr]),
         ("pa_strerror", ctypes.c_char_p, [ctypes.c_int]),
         ("pa_context_disconnect", None, [ptr]),
         ("pa_context_unref", None, [ptr]),
@@ -177,58 +193,83 @@ def _libpulse() -> Any:
     return pa
 
 
-def _pulse_server_problem(timeout_s: float = 2.0) -> str | None:
-    """None when a PulseAudio-compatible server answers, else the reason for the user."""
+# void (*)(pa_context *c, const pa_sink_info *info, int eol, void *userdata)
+_SINK_INFO_CB = ctypes.CFUNCTYPE(
+    None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p
+)
+
+
+def _pulse_problem(timeout_s: float = 2.0) -> OutputProbe | None:
+    """None when a PulseAudio-compatible server answers and has a sink, else why not."""
     pa = _libpulse()
-    if pa is None:
-        return _NO_LIBPULSE
-    ready, failed, terminated, noautospawn = 4, 5, 6, 1
+    if pa is None:  # no PulseAudio client here: let PortAudio find what there is
+        return None
+    ready, failed, terminated, noautospawn, op_running = 4, 5, 6, 1, 0
     mainloop = pa.pa_mainloop_new()
     context = pa.pa_context_new(pa.pa_mainloop_get_api(mainloop), b"pvc-sample-editor")
+    deadline = time.monotonic() + timeout_s
+
+    def run_until(done: Callable[[], bool]) -> bool:
+        while not done():
+            if time.monotonic() > deadline:
+                return False
+            pa.pa_mainloop_iterate(mainloop, 0, None)
+            if not done():
+                time.sleep(0.002)
+        return True
+
     try:
-        if pa.pa_context_connect(context, None, noautospawn, None) < 0:
-            state = failed
-        else:
-            deadline = time.monotonic() + timeout_s
-            state = 0
-            while state not in (ready, failed, terminated) and time.monotonic() < deadline:
-                pa.pa_mainloop_iterate(mainloop, 0, None)
-                state = pa.pa_context_get_state(context)
-                if state not in (ready, failed, terminated):
-                    time.sleep(0.002)
-        if state == ready:
-            return None
-        cause = pa.pa_strerror(pa.pa_context_errno(context)) or b""
-        return no_server_reason(cause.decode(errors="replace") or "it did not answer in time")
+        if pa.pa_context_connect(context, None, noautospawn, None) >= 0:
+            run_until(lambda: pa.pa_context_get_state(context) in (ready, failed, terminated))
+        if pa.pa_context_get_state(context) != ready:
+            cause = (pa.pa_strerror(pa.pa_context_errno(context)) or b"").decode(errors="replace")
+            return OutputProbe(
+                no_server_reason(cause or "it did not answer in time"), server_running=False
+            )
+        sinks: list[int] = []
+        callback = _SINK_INFO_CB(lambda _c, _info, eol, _u: sinks.append(eol))
+        operation = pa.pa_context_get_sink_info_list(context, callback, None)
+        if operation:
+            run_until(lambda: pa.pa_operation_get_state(operation) != op_running)
+            pa.pa_operation_unref(operation)
+        return None if 0 in sinks else OutputProbe(NO_DEVICE_REASON)
     finally:
         pa.pa_context_disconnect(context)
         pa.pa_context_unref(context)
         pa.pa_mainloop_free(mainloop)
 
 
-def probe_output() -> OutputProbe:
+def load_audio_library() -> None:
+    """Load PortAudio now (the self-test proves a build carries it); raises if missing."""
+    _sounddevice()
+
+
+def probe_output(*, rescan: bool = False) -> OutputProbe:
     """Look for the default output now; blocks for milliseconds (up to 2 s on a hung server).
 
     Call it off the GUI thread. Never raises: every failure becomes a reason.
+    ``rescan`` restarts PortAudio first, which lists devices only when it starts (a
+    device plugged in since); only while no stream is open.
     """
     try:
-        ma = _miniaudio()
-    except (ImportError, OSError) as exc:
+        sd = _sounddevice()
+        if rescan:
+            sd._terminate()  # sounddevice's own advice for a fresh device list
+            sd._initialize()
+    except ImportError as exc:
         return OutputProbe(_NO_LIBRARY.format(cause=exc))
-    if _uses_pulse():
-        problem = _pulse_server_problem()
+    except OSError:  # sounddevice's own words: "PortAudio library not found"
+        return OutputProbe(_NO_PORTAUDIO)
+    if sys.platform.startswith("linux"):
+        problem = _pulse_problem()
         if problem is not None:
-            return OutputProbe(problem, server_running=False)
+            return problem
     try:
-        devices = ma.Devices(backends=_backends(ma))
-        playbacks = devices.get_playbacks()
-    except ma.MiniaudioError:
-        # The server answered us a moment ago: it went away in between, or has no sink.
+        device = sd.query_devices(kind="output")
+    except (sd.PortAudioError, ValueError):
         return OutputProbe(NO_DEVICE_REASON)
-    if not playbacks:
-        return OutputProbe(NO_DEVICE_REASON)
-    default = next((d for d in playbacks if d.get("is_default")), playbacks[0])
-    return OutputProbe("", str(devices.backend), str(default.get("name", "")))
+    hostapi = sd.query_hostapis(device["hostapi"])["name"]
+    return OutputProbe("", str(hostapi), str(device["name"]))
 
 
 # ------------------------------------------------------------------------------ the ring
@@ -360,77 +401,50 @@ class RingRenderer:
 # ---------------------------------------------------------------------------- the stream
 
 
-class _Callbacks:
-    """Receives miniaudio's callbacks: pyminiaudio's C trampolines call these by name."""
-
-    def __init__(self, renderer: RingRenderer, wake: threading.Event, ffi: Any) -> None:
-        self._renderer = renderer
-        self._wake = wake
-        self._ffi = ffi
-
-    def _data_callback(self, _device: Any, output: Any, _input: Any, framecount: int) -> None:
-        out = self._renderer.render(int(framecount))
-        self._ffi.memmove(output, out, out.nbytes)
-        self._wake.set()
-
-    def _stop_callback(self, _device: Any) -> None:
-        self._wake.set()
-
-
 class _Device:
-    """One miniaudio context and playback device (float32 mono at the source's rate).
+    """A PortAudio output stream: float32 mono at the source's rate (PortAudio, ALSA or
+    the sound server converts), whose callback copies from a :class:`RingRenderer`."""
 
-    miniaudio converts to the device's format, channels and rate in C.
-    """
+    def __init__(self, samplerate: int, renderer: RingRenderer, wake: threading.Event) -> None:
+        sd = _sounddevice()
 
-    def __init__(self, samplerate: int, callbacks: _Callbacks) -> None:
-        ma = _miniaudio()
-        self._lib, ffi = ma.lib, ma.ffi
-        self._handle = ffi.new_handle(callbacks)  # kept alive as long as the device
-        self._context = ffi.new("ma_context *")
-        self._device = ffi.new("ma_device *")
-        self._inited = self._opened = False
-        config = self._lib.ma_context_config_init()
-        config.pulse.pApplicationName = self._app_name = ffi.new("char[]", b"PVC Sample Editor")
-        backends = _backends(ma)
-        wanted = ffi.new("ma_backend[]", [b.value for b in backends]) if backends else ffi.NULL
-        result = self._lib.ma_context_init(
-            wanted, len(backends), ffi.addressof(config), self._context
-        )
-        if result != self._lib.MA_SUCCESS:
-            raise OSError(f"miniaudio error {result} opening the sound system")
-        self._inited = True
-        dev = self._lib.ma_device_config_init(self._lib.ma_device_type_playback)
-        dev.sampleRate = samplerate
-        dev.playback.format = self._lib.ma_format_f32
-        dev.playback.channels = 1
-        dev.periodSizeInMilliseconds = PERIOD_MS
-        dev.periods = PERIODS
-        dev.pUserData = self._handle
-        dev.dataCallback = self._lib._internal_data_callback
-        dev.stopCallback = self._lib._internal_stop_callback
-        result = self._lib.ma_device_init(self._context, ffi.addressof(dev), self._device)
-        if result != self._lib.MA_SUCCESS:
-            self.close()
-            raise OSError(f"miniaudio error {result} opening the output device")
-        self._opened = True
+        def callback(outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+            outdata[:, 0] = renderer.render(frames)
+            wake.set()
+
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=samplerate,
+                channels=1,
+                dtype="float32",
+                blocksize=samplerate * PERIOD_MS // 1000,
+                latency=LATENCY_MS / 1000,
+                callback=callback,
+                finished_callback=wake.set,
+            )
+        except sd.PortAudioError as exc:
+            raise OSError(str(exc)) from exc
+        # What PortAudio says the device holds between the callback and the speaker.
+        self.latency_frames = round(float(self._stream.latency) * samplerate)
+        self._error = sd.PortAudioError
+
+    @property
+    def active(self) -> bool:
+        """False once PortAudio has given up on the stream (the device went away)."""
+        return bool(self._stream.active)
 
     def start(self) -> None:
-        result = self._lib.ma_device_start(self._device)
-        if result != self._lib.MA_SUCCESS:
-            raise OSError(f"miniaudio error {result} starting the output device")
+        try:
+            self._stream.start()
+        except self._error as exc:
+            raise OSError(str(exc)) from exc
 
     def close(self) -> None:
-        """Stop and release the device and its context. Never from the audio thread."""
-        if self._opened:
-            # Stop first: ma_device_uninit alone waits forever for a PulseAudio data loop
-            # whose stream died (server gone, sink removed); ma_device_stop wakes it.
-            self._lib.ma_device_stop(self._device)
-            self._lib.ma_device_uninit(self._device)
-            self._opened = False
-        if self._inited:
-            self._lib.ma_context_uninit(self._context)
-            self._inited = False
+        """Stop (dropping what is still buffered: by now only silence) and release."""
+        try:
+            self._stream.abort(ignore_errors=True)
+        finally:
+            self._stream.close(ignore_errors=True)
 
 
 Event = Callable[["OutputStream", str, str], None]
@@ -466,12 +480,13 @@ class OutputStream:
             preroll=rate * PREROLL_MS // 1000,
             capacity=rate * _RING_MS // 1000,
         )
-        self._latency = rate * PERIOD_MS * PERIODS // 1000
+        self._latency = rate * LATENCY_MS // 1000  # until the device says better
         self._drain = self._latency + rate * _DRAIN_MARGIN_MS // 1000
         self._on_event = on_event
         self._stall_timeout_s = stall_timeout_s
         self._wake = threading.Event()
         self._stop_requested = False
+        self._abort = False
         self._next = start_frame  # next source frame the feeder reads
         self.started_at: float | None = None  # time.monotonic() when the device started
         self._thread = threading.Thread(target=self._run, name="audio-feeder", daemon=True)
@@ -486,6 +501,11 @@ class OutputStream:
         fade_from = self.renderer.begin_fade()
         self._wake.set()
         return self._source_frame(fade_from)
+
+    def abort(self) -> None:
+        """Stop without waiting for the fade to play out (the program is closing)."""
+        self._abort = True
+        self.stop()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the feeder thread (and so the device) to finish."""
@@ -516,11 +536,12 @@ class OutputStream:
         try:
             self._fill()
             if not self._stop_requested:
-                ma = _miniaudio()
-                device = _Device(self.samplerate, _Callbacks(self.renderer, self._wake, ma.ffi))
+                device = _Device(self.samplerate, self.renderer, self._wake)
+                self._latency = device.latency_frames
+                self._drain = self._latency + self.samplerate * _DRAIN_MARGIN_MS // 1000
                 device.start()
                 self.started_at = time.monotonic()
-                kind, text = self._feed()
+                kind, text = self._feed(device)
             if self._stop_requested and kind == "finished":
                 kind = "stopped"
         except OSError as exc:
@@ -552,7 +573,7 @@ class OutputStream:
                 r.end_early()
                 return
 
-    def _feed(self) -> tuple[str, str]:
+    def _feed(self, device: _Device) -> tuple[str, str]:
         """Keep the ring full until the end (or the fade) has drained; watch for a stall."""
         r = self.renderer
         progress, progress_at = (-1, -1), time.monotonic()
@@ -566,12 +587,12 @@ class OutputStream:
                     r.begin_fade()
                     self._drain_fade()
                     raise
-            if r.tail >= self._drain:
+            if r.tail >= self._drain or self._abort:
                 return "finished", ""
             now = time.monotonic()
             if (r.read, r.tail) != progress:
                 progress, progress_at = (r.read, r.tail), now
-            elif now - progress_at > self._stall_timeout_s:
+            elif now - progress_at > self._stall_timeout_s or not device.active:
                 probe = probe_output()
                 if not probe.server_running:
                     return "failed", SERVER_LOST_REASON

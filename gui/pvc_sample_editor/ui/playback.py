@@ -1,7 +1,7 @@
 """The Qt face of playback: a :class:`Player` that plays ranges and reports on the GUI thread.
 
 The sound itself is :mod:`pvc_sample_editor.audio.output` (no Qt): a feeder thread
-streams the range from the source through a ring buffer to a miniaudio device, whose
+streams the range from the source through a ring buffer to a PortAudio stream, whose
 callback only copies. Nothing here runs on the audio thread, and nothing the GUI thread
 does can delay a read from the source. The player:
 
@@ -140,7 +140,12 @@ class Player(QObject):
         """
         if self._closed or self._playing or self._probe_thread is not None:
             return self.available
-        thread = threading.Thread(target=self._probe, name="audio-probe", daemon=True)
+        # A fresh device list only while nothing is open and the last probe found none.
+        rescan = self._reason not in ("", CHECKING_REASON)
+        rescan = rescan and self._stream is None and not self._retiring
+        thread = threading.Thread(
+            target=self._probe, args=(rescan,), name="audio-probe", daemon=True
+        )
         self._probe_thread = thread
         thread.start()
         return self.available
@@ -213,6 +218,7 @@ class Player(QObject):
         self._closed = True
         self._probe_timer.stop()
         for stream in self._retiring:
+            stream.abort()
             stream.join(_JOIN_TIMEOUT_S)
         self._retiring.clear()
         if self._probe_thread is not None:
@@ -220,8 +226,8 @@ class Player(QObject):
 
     # --------------------------------------------------------------- internal
 
-    def _probe(self) -> None:
-        self._probe_done.emit(probe_output())
+    def _probe(self, rescan: bool) -> None:
+        self._probe_done.emit(probe_output(rescan=rescan))
 
     @Slot(object)
     def _on_probe_done(self, probe: OutputProbe) -> None:
