@@ -488,7 +488,6 @@ class OutputStream:
         self._stop_requested = False
         self._abort = False
         self._next = start_frame  # next source frame the feeder reads
-        self.started_at: float | None = None  # time.monotonic() when the device started
         self._thread = threading.Thread(target=self._run, name="audio-feeder", daemon=True)
 
     def start(self) -> None:
@@ -540,7 +539,6 @@ class OutputStream:
                 self._latency = device.latency_frames
                 self._drain = self._latency + self.samplerate * _DRAIN_MARGIN_MS // 1000
                 device.start()
-                self.started_at = time.monotonic()
                 kind, text = self._feed(device)
             if self._stop_requested and kind == "finished":
                 kind = "stopped"
