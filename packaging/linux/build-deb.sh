@@ -31,11 +31,14 @@ NAME=pvc-sample-editor
 
 # System libraries Qt and the bundle need that PyInstaller does not carry (libc, OpenGL/EGL,
 # DRM, Wayland, libxcb: `ldd` over the bundle lists them) or that Qt's xcb, Wayland,
-# font, D-Bus and PulseAudio support expects from the system. check_depends() below fails
-# the build when the bundle links a system library whose package is missing here.
+# font and D-Bus support expects from the system. check_depends() below fails the build
+# when the bundle links a system library whose package is missing here. Playback is
+# PortAudio (libportaudio2, through ALSA, whose default device a desktop routes to
+# PulseAudio or PipeWire); libpulse0 is loaded with ctypes, to tell "no sound server"
+# from "no device", so no link check finds it: keep it.
 DEPENDS=(
   libc6 libgl1 libglx0 libglvnd0 libegl1 libdrm2 libglib2.0-0 libfreetype6 libfontconfig1
-  libdbus-1-3 libpulse0 libxkbcommon0 libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxrandr2 libxcb1
+  libdbus-1-3 libpulse0 libportaudio2 libasound2 libxkbcommon0 libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxrandr2 libxcb1
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libwayland-client0
   libwayland-cursor0 libwayland-egl1
@@ -149,9 +152,10 @@ Files: opt/$NAME/_internal/*
 Copyright: their respective authors
 License: various
  The frozen bundle carries the Python runtime (PSF-2.0) and these libraries, under
- their own licences: Qt and Qt for Python (PySide6, shiboken6: LGPL-3.0-only), FFmpeg as
- shipped with PySide6-Addons (LGPL-2.1-or-later), NumPy and its OpenBLAS (BSD-3-Clause),
- pyqtgraph (MIT), soundfile (BSD-3-Clause) with libsndfile (LGPL-2.1-or-later), requests
+ their own licences: Qt and Qt for Python (PySide6, shiboken6: LGPL-3.0-only),
+ sounddevice (MIT) with PortAudio (MIT), cffi (MIT), NumPy and its OpenBLAS
+ (BSD-3-Clause), pyqtgraph (MIT), soundfile (BSD-3-Clause) with libsndfile
+ (LGPL-2.1-or-later), requests
  and cryptography (Apache-2.0), keyring and platformdirs (MIT), and the system libraries
  copied from the build machine (see /usr/share/doc of their Debian packages). The texts of
  the LGPL and Apache licences are in /usr/share/common-licenses; the Python packages' own

@@ -110,6 +110,7 @@ def test_package_metadata_and_layout(deb_file: Path) -> None:
         "libfreetype6",
         "libdbus-1-3",
         "libpulse0",
+        "libportaudio2",
         "libxkbcommon-x11-0",
         "libxcb-cursor0",
         "libxcb-icccm4",
@@ -137,10 +138,17 @@ def test_package_metadata_and_layout(deb_file: Path) -> None:
     for resource in ("demo/demo-interview.flac", "demo/demo-interview.flac.speakers.json"):
         assert any(p.startswith(internal) and p.endswith(resource) for p in paths), resource
     assert any(p.startswith(internal) and p.endswith(f"icons/{NAME}.svg") for p in paths)
-    # QtMultimedia's FFmpeg backend must ship; Qt parts the app never loads must not.
-    assert any("/plugins/multimedia/" in p for p in paths)
-    assert any("libavcodec" in p for p in paths)
-    for unwanted in ("QtWebEngine", "qtvirtualkeyboard", "libqeglfs", "/translations/"):
+    # Playback is PortAudio (the self-test below loads it); QtMultimedia, its FFmpeg and
+    # Qt parts the app never loads must not ship.
+    for unwanted in (
+        "QtWebEngine",
+        "qtvirtualkeyboard",
+        "libqeglfs",
+        "/translations/",
+        "QtMultimedia",
+        "/plugins/multimedia/",
+        "libavcodec",
+    ):
         assert not any(unwanted in p for p in paths), f"{unwanted} should be excluded"
 
 

@@ -97,8 +97,9 @@ def no_sound_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def deviceless_player(no_sound_server: None) -> Iterator[Player]:
+def deviceless_player(qtbot: QtBot, no_sound_server: None) -> Iterator[Player]:
     p = Player()
+    qtbot.waitUntil(lambda: not p.probing, timeout=10000)  # the first probe runs on a thread
     yield p
     p.shutdown()
     p.deleteLater()

@@ -25,9 +25,13 @@ class RecordingPlayer(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.plays: list[tuple[Any, int, int | None]] = []
+        self.timelines: list[Any] = []
 
-    def play(self, source: Any, start_ms: int, end_ms: int | None = None) -> None:
+    def play(
+        self, source: Any, start_ms: int, end_ms: int | None = None, *, timeline: Any = None
+    ) -> None:
         self.plays.append((source, start_ms, end_ms))
+        self.timelines.append(timeline)
 
     def stop(self) -> None:
         pass
@@ -51,8 +55,14 @@ def test_listen_plays_the_servers_audio_of_that_speaker(qtbot: QtBot, editor: Ed
     speaker = next(
         s for s in editor.controller.session.separation.speakers if s.speaker_id == "speaker_1"
     )
-    # The clip holds that speaker's utterances back to back.
+    # The clip holds that speaker's utterances back to back, and its playhead runs
+    # through them: clip time 0 is the first utterance's start, the clip's end the last's end.
     assert abs(source.frames / source.samplerate - speaker.duration_secs) < 0.1
+    timeline = player.timelines[0]
+    first, last = speaker.utterances[0], speaker.utterances[-1]
+    assert timeline(0) == round(first.start * 1000)
+    assert timeline(source.frames * 1000 // source.samplerate) == round(last.end * 1000)
+    assert not editor.window.statusBar().currentMessage().startswith("Fetching")
     gets = [r for r in editor.server.requests_log if r.operation_id == "get_speaker_audio"]
     assert [r.path.rsplit("/", 2)[-2] for r in gets] == ["speaker_1"]
 

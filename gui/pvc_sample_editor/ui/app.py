@@ -88,7 +88,7 @@ class AppShell(QObject):
         self.client: ApiClient | None = None
         self._poll_interval_ms = poll_interval_ms
         self.controller = EditorController(None, poll_interval_ms=poll_interval_ms)
-        # QtMultimedia and the device probe cost ~0.1 s: the player is made after the
+        # The audio library and the device probe cost time: the player is made after the
         # window is first painted (see start), unless one is given.
         self._player = player
         self.window = MainWindow(self.controller, player=self._player, settings=self.settings.q)
@@ -320,8 +320,8 @@ class AppShell(QObject):
 def _make_player() -> object | None:
     try:
         from pvc_sample_editor.ui.playback import Player
-    except ImportError:  # QtMultimedia missing from a stripped install
-        log.warning("QtMultimedia is not available; playback disabled")
+    except ImportError:  # a stripped install without the playback module
+        log.warning("the playback module is not available; playback disabled")
         return None
     return Player()
 

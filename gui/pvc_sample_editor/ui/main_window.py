@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor import APP_NAME
 from pvc_sample_editor.audio.document import AudioDocument, LoadProgress
+from pvc_sample_editor.audio.output import SpanTimeline
 from pvc_sample_editor.editing.drafts import Draft
 from pvc_sample_editor.editing.messages import (
     close_questions,
@@ -101,10 +102,10 @@ class MainWindow(EditorLayout):
     def set_player(self, player: Any) -> None:
         """Attach the audio player (it may come after the window is first painted).
 
-        ``None`` means there is none to be had: QtMultimedia could not be loaded.
+        ``None`` means there is none to be had: the playback module could not be loaded.
         """
         self.player = player
-        self._no_player_reason = "Playback is not available: QtMultimedia could not be loaded."
+        self._no_player_reason = "Playback is not available: its module could not be loaded."
         if player is not None:
             player.position_changed.connect(self.waveform.set_playhead)
             player.failed.connect(self._show_status)
@@ -421,10 +422,19 @@ class MainWindow(EditorLayout):
         """Fetch and play the server's separated audio of one speaker."""
         if self.player is None or not self.player.available:
             return
+        separation = self.controller.session.separation if self.controller.session else None
+        utterances = [
+            (u.start, u.end)
+            for s in (separation.speakers if separation else ())
+            if s.speaker_id == speaker_id
+            for u in s.utterances
+        ]
+        spans = SpanTimeline.from_seconds(utterances)
 
         def play(clip: AudioDocument) -> None:
-            if self.player is not None:
-                self.player.play(clip, 0, None)
+            if self.player is not None:  # the playhead follows the clip through the recording
+                self.player.play(clip, 0, None, timeline=spans if spans.spans_ms else None)
+                self.statusBar().showMessage(f"Playing {speaker_id}'s audio.", 3000)
 
         self.controller.fetch_speaker_audio(speaker_id, play)
 

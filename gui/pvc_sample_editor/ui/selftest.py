@@ -43,6 +43,7 @@ def run_self_test(timeout: float = 60.0) -> int:
     step = "start"
     try:
         from pvc_sample_editor.api.client import ApiClient
+        from pvc_sample_editor.audio.output import load_audio_library
         from pvc_sample_editor.editing.session import SampleRef
         from pvc_sample_editor.emulator.demo import DEMO_API_KEY
         from pvc_sample_editor.emulator.server import EmulatorServer
@@ -50,6 +51,8 @@ def run_self_test(timeout: float = 60.0) -> int:
         from pvc_sample_editor.ui.controller import EditorController
         from pvc_sample_editor.ui.main_window import MainWindow
 
+        step = "load the audio-output library"  # a bundle without it would only say so
+        load_audio_library()  # in a tooltip; playing itself needs a sound server
         app = create_application()
         with tempfile.TemporaryDirectory(prefix="pvc-self-test-") as tmp:
             step = "1/5 start the emulator with the demo voice"
