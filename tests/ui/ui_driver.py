@@ -27,10 +27,11 @@ def send_mouse(
     pos: QPointF,
     button: Qt.MouseButton,
     buttons: Qt.MouseButton,
+    modifiers: Qt.KeyboardModifier = NO_MODIFIER,
 ) -> None:
     """Send one mouse event. QTest.mouseMove cannot hold a button down; this can."""
     global_pos = QPointF(widget.mapToGlobal(pos.toPoint()))
-    event = QMouseEvent(kind, pos, global_pos, button, buttons, NO_MODIFIER)
+    event = QMouseEvent(kind, pos, global_pos, button, buttons, modifiers)
     QApplication.sendEvent(widget, event)
 
 
@@ -52,24 +53,35 @@ def pause() -> None:
         QApplication.processEvents()
 
 
-def drag(view: WaveformView, start: QPointF, end: QPointF, steps: int = 12) -> None:
+def drag(
+    view: WaveformView,
+    start: QPointF,
+    end: QPointF,
+    steps: int = 12,
+    modifiers: Qt.KeyboardModifier = NO_MODIFIER,
+) -> None:
     """Hover, press at ``start``, move in steps with the button held, release at ``end``."""
     vp = view.viewport()
     pause()
-    send_mouse(vp, QEvent.Type.MouseMove, start, NO_BUTTON, NO_BUTTON)
+    send_mouse(vp, QEvent.Type.MouseMove, start, NO_BUTTON, NO_BUTTON, modifiers)
     pause()
-    send_mouse(vp, QEvent.Type.MouseButtonPress, start, LEFT, LEFT)
+    send_mouse(vp, QEvent.Type.MouseButtonPress, start, LEFT, LEFT, modifiers)
     for i in range(1, steps + 1):
         pause()
         p = start + (end - start) * (i / steps)
-        send_mouse(vp, QEvent.Type.MouseMove, p, NO_BUTTON, LEFT)
-    send_mouse(vp, QEvent.Type.MouseButtonRelease, end, LEFT, NO_BUTTON)
+        send_mouse(vp, QEvent.Type.MouseMove, p, NO_BUTTON, LEFT, modifiers)
+    send_mouse(vp, QEvent.Type.MouseButtonRelease, end, LEFT, NO_BUTTON, modifiers)
     QApplication.processEvents()
 
 
-def drag_handle_to(view: WaveformView, index: int, seconds: float) -> None:
+def drag_handle_to(
+    view: WaveformView,
+    index: int,
+    seconds: float,
+    modifiers: Qt.KeyboardModifier = NO_MODIFIER,
+) -> None:
     """Drag the start (0) or end (1) handle to ``seconds`` on the time axis."""
-    drag(view, handle_pos(view, index), view.data_to_widget(seconds))
+    drag(view, handle_pos(view, index), view.data_to_widget(seconds), modifiers=modifiers)
 
 
 def ms_per_pixel(view: WaveformView) -> float:

@@ -133,6 +133,10 @@ class EditorController(QObject):
     def _current_generation(self) -> int:
         return self.generation
 
+    def generation_now(self) -> int:
+        """The current session's generation (for a runner that drops stale results)."""
+        return self.generation
+
     @property
     def submitting(self) -> bool:
         """True while a submission's worker has not finished (even if cancelled)."""

@@ -40,6 +40,7 @@ from pvc_sample_editor.editing.workflows import (
 )
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -150,6 +151,7 @@ class MainWindow(EditorLayout):
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_group.cleanChanged.connect(self._on_clean_changed)
         self.workspace_binder = WorkspaceBinder(c, self.workspace, wf)
+        self.insight = InsightBinder(c, self.report_panel, wf, lambda t, x: self.confirm(t, x))
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
         wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
 
@@ -375,6 +377,30 @@ class MainWindow(EditorLayout):
 
     # ---------------------------------------------------------------- playback
 
+    def suggest_trims(self) -> None:
+        """Put the handles at the first and last speech, padded (Trim → Suggest Trims)."""
+        self.insight.suggest_trims()
+
+    def toggle_snapping(self) -> None:
+        """Snap a dragged handle to speech edges, or not."""
+        self.waveform.snapping = self.snap_action.isChecked()
+
+    def jump_to_marker(self, step: int) -> None:
+        """Put the cursor on the next (1) or previous (-1) marker and bring it into view."""
+        wf = self.waveform
+        here = wf.playhead_ms()
+        if here is None:
+            here = round(wf.view_range_secs()[0 if step > 0 else 1] * 1000)
+        target = wf.next_marker_ms(here, step)
+        if target is None:
+            self.statusBar().showMessage("No more markers that way.", 3000)
+            return
+        wf.set_playhead(target)
+        x0, x1 = wf.view_range_secs()
+        if not x0 <= target / 1000 <= x1:
+            half = (x1 - x0) / 2
+            wf.set_view_range_secs(target / 1000 - half, target / 1000 + half)
+
     def step_sample(self, step: int) -> None:
         """Open the sample ``step`` rows away in the workspace list (Ctrl+PgDown/PgUp)."""
         self.workspace_binder.step(step)
@@ -471,6 +497,7 @@ class MainWindow(EditorLayout):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self.insight.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.controller.shutdown()
         self.closed.emit()

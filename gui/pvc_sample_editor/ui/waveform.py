@@ -16,16 +16,23 @@ Times are float seconds inside this module; the ms conversion happens once, in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
 
 from pvc_sample_editor.timecode import format_ms, seconds_to_ms
+from pvc_sample_editor.ui.waveform_items import (
+    BandsItem,
+    Marker,
+    MarkersItem,
+    SpeakerBands,
+    SpeechEdges,
+    TrimShade,
+    skip_hover_while_dragging,
+)
 
 __all__ = ["EnvelopeSource", "SpeakerBands", "WaveformView"]
 
@@ -34,6 +41,8 @@ BACKGROUND = "#161a21"
 ENVELOPE = "#a9c4dc"
 TRIM = "#3fb8af"
 PLAYHEAD = "#ffb347"
+SNAP = "#ffd166"  # a handle sitting on a speech edge
+SNAP_PX = 8  # how near (in pixels) a speech edge pulls a dragged handle
 
 
 class EnvelopeSource(Protocol):
@@ -44,16 +53,6 @@ class EnvelopeSource(Protocol):
 
     def envelope(self, start_frame: int, stop_frame: int, columns: int) -> tuple[Any, Any]:
         """(t_seconds, y) to draw, about two points per column."""
-
-
-@dataclass(frozen=True)
-class SpeakerBands:
-    """One speaker's utterances to shade on the waveform."""
-
-    speaker_id: str
-    color: str
-    spans: tuple[tuple[float, float], ...]  # seconds
-    selected: bool
 
 
 class TimeAxis(pg.AxisItem):
@@ -78,105 +77,6 @@ class _TrimRegion(pg.LinearRegionItem):
 
     def hoverEvent(self, ev: Any) -> None:
         pass
-
-
-class _BandsItem(pg.GraphicsObject):
-    """Coloured spans behind the envelope; paints only what is visible."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._bands: list[SpeakerBands] = []
-        self._duration = 1.0
-        self.setZValue(-20)
-
-    def set_bands(self, bands: Sequence[SpeakerBands], duration: float) -> None:
-        duration = max(duration, 1e-3)
-        if list(bands) == self._bands and duration == self._duration:
-            return  # every edit re-renders; unchanged bands keep their cached picture
-        self.prepareGeometryChange()
-        self._bands = list(bands)
-        self._duration = duration
-        # Hidden when there is nothing to shade: a visible item with a cache costs a
-        # full-width pixmap to clear and blit on every zoom frame, even when empty.
-        self.setVisible(any(band.spans for band in self._bands))
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0.0, -1.0, self._duration, 2.0)
-
-    def paint(self, painter: QPainter, *args: Any) -> None:
-        view = self.getViewBox()
-        if view is None:
-            return
-        (x0, x1), _ = view.viewRange()
-        painter.setPen(Qt.PenStyle.NoPen)
-        for band in self._bands:
-            color = QColor(band.color)
-            color.setAlpha(70 if band.selected else 22)
-            painter.setBrush(QBrush(color))
-            for start, end in band.spans:
-                if end < x0 or start > x1:
-                    continue
-                painter.drawRect(QRectF(start, -1.0, end - start, 2.0))
-
-
-class _TrimShade(pg.GraphicsObject):
-    """Tints the kept region and darkens what the trims cut away.
-
-    Drawn here rather than as the trim region's brush so that a moving handle dirties
-    only the strip it swept: the region item changes its bounding rect on every move,
-    which made Qt repaint the whole kept region (most of the view) each drag frame.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._start = 0.0
-        self._end = 0.0
-        self._duration = 0.0
-        self.setZValue(5)
-
-    def set_spans(self, start: float, end: float, duration: float) -> None:
-        duration = max(duration, 0.0)
-        if duration != self._duration:
-            self.prepareGeometryChange()
-            self._start, self._end, self._duration = start, end, duration
-            self.update()
-            return
-        for old, new in ((self._start, start), (self._end, end)):
-            if old != new:  # only the strip between the old and new edge changes colour
-                self.update(QRectF(min(old, new), -1.1, abs(new - old), 2.2))
-        self._start, self._end = start, end
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0.0, -1.1, max(self._duration, 1e-3), 2.2)
-
-    def paint(self, painter: QPainter, *args: Any) -> None:
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(QColor(0, 0, 0, 120)))
-        if self._start > 0:
-            painter.drawRect(QRectF(0.0, -1.1, self._start, 2.2))
-        if self._end < self._duration:
-            painter.drawRect(QRectF(self._end, -1.1, self._duration - self._end, 2.2))
-        painter.setBrush(QBrush(QColor(63, 184, 175, 38)))
-        painter.drawRect(QRectF(self._start, -1.1, self._end - self._start, 2.2))
-
-
-def _skip_hover_while_dragging(scene: Any) -> None:
-    """Stop pyqtgraph's scene from looking for hover targets on every move of a drag.
-
-    Mid-drag no item may accept a hover (pyqtgraph marks those events unacceptable), yet
-    finding the items near the cursor and sorting them cost ~0.6 ms of every drag
-    frame. The move that starts a drag and the release still send hover events, so
-    what is highlighted after the drag is exactly what it was without this.
-    """
-    send_hover_events = scene.sendHoverEvents
-
-    def send_unless_dragging(event: Any, exitOnly: bool = False) -> None:  # noqa: N803
-        if not exitOnly and scene.dragItem is not None and event.buttons():
-            return
-        send_hover_events(event, exitOnly)
-
-    scene.sendHoverEvents = send_unless_dragging
 
 
 class WaveformView(pg.PlotWidget):
@@ -226,10 +126,17 @@ class WaveformView(pg.PlotWidget):
         # Labelled major ticks and unlabelled minor ones; a third level of ticks cost
         # ~0.4 ms of every zoom frame and said nothing the labels do not.
         axis.setStyle(maxTickLevel=1, maxTextLevel=1)
-        self._bands = _BandsItem()
+        self._bands = BandsItem()
         self._bands.setCacheMode(cache)
         self._bands.hide()  # until there are speakers to shade
         item.addItem(self._bands, ignoreBounds=True)
+        self._marks = MarkersItem()
+        self._marks.setCacheMode(cache)
+        item.addItem(self._marks, ignoreBounds=True)
+        self._edges = SpeechEdges()
+        #: Snap a dragged handle to speech edges (Shift while dragging turns it off).
+        self.snapping = True
+        self.snapped_to: float | None = None  # the edge the dragged handle sits on
         self._curve = pg.PlotCurveItem(pen=pg.mkPen(ENVELOPE, width=1), antialias=False)
         # One drawLines call for the min/max strokes: ~0.3 ms cheaper per frame than
         # stroking the same segments as a path, and the same pixels without antialiasing.
@@ -263,8 +170,10 @@ class WaveformView(pg.PlotWidget):
         self._region.sigRegionChangeFinished.connect(self._on_region_finished)
         for index, line in enumerate(self._region.lines):
             line.sigDragged.connect(lambda *_args, i=index: self._set_active(i))
+            line.mouseDragEvent = self._watching_shift(line.mouseDragEvent)
+        self._shift_held = False  # Shift during the drag: place the handle freely
 
-        self._shade = _TrimShade()
+        self._shade = TrimShade()
         item.addItem(self._shade, ignoreBounds=True)
         self._region.sigRegionChanged.connect(self._update_shade)
 
@@ -285,7 +194,7 @@ class WaveformView(pg.PlotWidget):
         vb.sigXRangeChanged.connect(self._on_range_changed)
         vb.sigResized.connect(self._schedule_redraw)
         self.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        _skip_hover_while_dragging(self.scene())
+        skip_hover_while_dragging(self.scene())
 
     # ---------------------------------------------------------------- content
 
@@ -391,10 +300,65 @@ class WaveformView(pg.PlotWidget):
 
     def _on_region_moving(self) -> None:
         self._cache_envelope(True)  # the envelope stays put while a handle moves
+        self._snap_dragged_line()
         start, end = self.trims_ms()
         self.trims_dragging.emit(start, end)
 
+    def _watching_shift(self, drag: Any) -> Any:
+        """Wrap a handle's drag handler to note whether Shift is held (turns snapping off)."""
+
+        def watched(ev: Any) -> None:
+            self._shift_held = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            drag(ev)
+
+        return watched
+
+    def _snap_dragged_line(self) -> None:
+        """Put the handle being dragged on a speech edge within a few pixels of it."""
+        line = next((ln for ln in self._region.lines if getattr(ln, "moving", False)), None)
+        target = None
+        if line is not None and self.snapping:
+            shift = self._shift_held
+            x0, x1 = self.view_range_secs()
+            tolerance = SNAP_PX * (x1 - x0) / max(self._vb.width(), 1.0)
+            target = None if shift else self._edges.nearest(float(line.value()), tolerance)
+            if target is not None:
+                other = self._region.lines[1 - self._region.lines.index(line)]
+                if (line is self._region.lines[0]) != (target < float(other.value())):
+                    target = None  # never past the other handle
+            if target is not None and float(line.value()) != target:
+                line.blockSignals(True)
+                line.setValue(target)
+                line.blockSignals(False)
+        if target != self.snapped_to:
+            self.snapped_to = target
+            for ln in self._region.lines:
+                snapped = target is not None and ln is line
+                ln.setPen(pg.mkPen(SNAP if snapped else TRIM, width=3 if snapped else 2))
+
+    def set_speech(self, segments_ms: Sequence[tuple[int, int]]) -> None:
+        """The speech a dragged handle snaps to (start and end of each stretch, in ms)."""
+        self._edges = SpeechEdges(segments_ms)
+
+    def set_markers(self, markers: Sequence[Marker]) -> None:
+        """Mark clipped spots, long pauses and silent ends along the foot of the view."""
+        self._marks.set_markers(markers, self._duration)
+
+    @property
+    def markers(self) -> tuple[Marker, ...]:
+        """The markers shown."""
+        return self._marks.markers
+
+    def next_marker_ms(self, from_ms: int, step: int) -> int | None:
+        """The start of the marker after (1) or before (-1) ``from_ms``."""
+        found = self._marks.next_start(from_ms / 1000.0, step)
+        return None if found is None else seconds_to_ms(found)
+
     def _on_region_finished(self) -> None:
+        if self.snapped_to is not None:
+            self.snapped_to = None
+            for index, ln in enumerate(self._region.lines):
+                ln.setPen(pg.mkPen(TRIM, width=3 if index == self._active else 2))
         start, end = self.trims_ms()
         self.trims_changed.emit(start, end)
 

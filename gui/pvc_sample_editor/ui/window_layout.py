@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.edit_panel import EditPanel
+from pvc_sample_editor.ui.report_panel import ReportPanel
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
 from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
@@ -91,6 +92,18 @@ class EditorLayout(QMainWindow):
 
     def step_sample(self, step: int) -> None:
         """Open the sample ``step`` rows away in the workspace list."""
+        raise NotImplementedError
+
+    def suggest_trims(self) -> None:
+        """Put the handles at the first and last speech."""
+        raise NotImplementedError
+
+    def toggle_snapping(self) -> None:
+        """Turn snapping to speech edges on or off."""
+        raise NotImplementedError
+
+    def jump_to_marker(self, step: int) -> None:
+        """Move the cursor to the next (1) or previous (-1) marker."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- layout
@@ -163,6 +176,11 @@ class EditorLayout(QMainWindow):
         speakers_layout.addWidget(self.speakers_panel)
         speakers_layout.addStretch(1)
         lower.addWidget(speakers_box, 1)
+        check_box = QGroupBox("Audio check")
+        check_layout = QVBoxLayout(check_box)
+        self.report_panel = ReportPanel()
+        check_layout.addWidget(self.report_panel)
+        lower.addWidget(check_box, 1)
         page.addLayout(lower)
 
         bar = QHBoxLayout()
@@ -298,6 +316,25 @@ class EditorLayout(QMainWindow):
         select_end = self._action("Select End Handle", lambda: wf.select_handle(1), "]")
         trim_menu.addAction(select_start)
         trim_menu.addAction(select_end)
+        trim_menu.addSeparator()
+        self.suggest_action = self._action("Suggest &Trims", self.suggest_trims, "T")
+        self.snap_action = self._action("Snap to Speech While Dragging", self.toggle_snapping)
+        self.snap_action.setCheckable(True)
+        self.snap_action.setChecked(True)
+        self.snap_action.setToolTip("Hold Shift while dragging to place a handle freely")
+        self.next_marker_action = self._action(
+            "Next Marker", lambda: self.jump_to_marker(1), "N", widget=wf
+        )
+        self.previous_marker_action = self._action(
+            "Previous Marker", lambda: self.jump_to_marker(-1), "Shift+N", widget=wf
+        )
+        for a in (
+            self.suggest_action,
+            self.snap_action,
+            self.next_marker_action,
+            self.previous_marker_action,
+        ):
+            trim_menu.addAction(a)
         trim_menu.addSeparator()
         self.nudge_actions: dict[tuple[int, str], QAction] = {}
 
