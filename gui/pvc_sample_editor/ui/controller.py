@@ -72,6 +72,7 @@ class EditorController(QObject):
     submission_failed = Signal(object)  # ApiError or other exception
     separation_polling = Signal(bool, str)
     draft_restored = Signal(object)  # the Draft now shown ("" → none)
+    session_changed = Signal(object)  # a Change of the session shown (after its autosave)
     voice_loaded = Signal(object)  # the Voice of the sample just opened, all its samples
 
     def __init__(
@@ -182,6 +183,7 @@ class EditorController(QObject):
     def _on_session_change(self, change: Change) -> None:
         if change is Change.EDIT:
             self._save_draft()
+        self.session_changed.emit(change)
 
     def _save_draft(self) -> None:
         """Autosave: every change to the edit reaches the disk atomically, at once."""

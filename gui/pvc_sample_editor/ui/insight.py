@@ -77,9 +77,9 @@ class InsightBinder(QObject):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._check_region)
-        self._unsubscribe: Callable[[], None] | None = None
         controller.audio_loaded.connect(self._on_audio_loaded)
-        controller.session_replaced.connect(self._on_session_replaced)
+        controller.session_replaced.connect(self._settle.start)
+        controller.session_changed.connect(self._on_session_changed)
         panel.suggest_requested.connect(self.suggest_trims)
 
     # ---------------------------------------------------------------- wiring
@@ -87,15 +87,6 @@ class InsightBinder(QObject):
     def _path(self) -> Path | None:
         audio = self._c.audio
         return audio.path if audio is not None else None
-
-    def _on_session_replaced(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        session = self._c.session
-        if session is not None:
-            self._unsubscribe = session.subscribe(self._on_session_changed)
-        self._settle.start()
 
     def _on_session_changed(self, change: Change) -> None:
         if change is Change.EDIT:

@@ -8,14 +8,13 @@ there is opened through the controller, with the local copy last used for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 
 from pvc_sample_editor.api.models import Voice
 from pvc_sample_editor.editing.budget import kept_ms
-from pvc_sample_editor.editing.session import Change, SampleRef
+from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.editing.workflows import SubmitResult
 from pvc_sample_editor.editing.workspace import sample_row, sample_rows
 from pvc_sample_editor.ui.controller import EditorController
@@ -37,9 +36,9 @@ class WorkspaceBinder(QObject):
         # Per sample of the open voice: the local copy last used, why a submission failed.
         self._local_copies: dict[SampleRef, Path] = {}
         self._failures: dict[str, str] = {}
-        self._unsubscribe: Callable[[], None] | None = None
         controller.voice_loaded.connect(self._on_voice_loaded)
         controller.session_replaced.connect(self._on_session_replaced)
+        controller.session_changed.connect(self._refresh_current)
         controller.busy_changed.connect(self._refresh_current)
         controller.submission_finished.connect(self._on_submitted)
         controller.submission_failed.connect(self._on_failed)
@@ -51,18 +50,9 @@ class WorkspaceBinder(QObject):
         return session.ref if session is not None else None
 
     def _on_session_replaced(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
         session = self._c.session
-        if session is None:
-            return
-        self._unsubscribe = session.subscribe(self._on_session_changed)
-        if session.ref is not None and self._c.local_path is not None:
+        if session is not None and session.ref is not None and self._c.local_path is not None:
             self._local_copies[session.ref] = self._c.local_path
-
-    def _on_session_changed(self, _change: Change) -> None:
-        self._refresh_current()
 
     def _on_voice_loaded(self, voice: Voice) -> None:
         c, ref = self._c, self._current_ref()
