@@ -22,7 +22,12 @@ from conftest import (
     two_voice_signal,
 )
 from pvc_sample_editor.emulator.audio import load_mono
-from pvc_sample_editor.emulator.demo import DEMO_SAMPLE_ID, DEMO_VOICE_ID, find_demo_audio
+from pvc_sample_editor.emulator.demo import (
+    DEMO_EXTRA_SAMPLES,
+    DEMO_SAMPLE_ID,
+    DEMO_VOICE_ID,
+    find_demo_audio,
+)
 from pvc_sample_editor.emulator.multipart import MultipartError, parse_multipart
 from pvc_sample_editor.emulator.segmentation import SidecarError, load_sidecar, segment
 
@@ -64,7 +69,7 @@ def test_upload_stores_real_metadata(
     assert (first["trim_start"], first["trim_end"]) == (None, None)
     assert first["speaker_separation"]["status"] == "not_started"
     voice = http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()
-    assert [s["sample_id"] for s in voice["samples"]][1:] == [
+    assert [s["sample_id"] for s in voice["samples"]][1 + len(DEMO_EXTRA_SAMPLES) :] == [
         first["sample_id"],
         second["sample_id"],
     ]
@@ -97,10 +102,13 @@ def test_upload_without_files_is_422(http: EmulatorHttp) -> None:
 
 
 def test_delete_removes_the_sample_and_its_files(http: EmulatorHttp, emulator: Any) -> None:
+    others = {s.sample_id for s in DEMO_EXTRA_SAMPLES}
     assert http.delete(SAMPLE).json() == {"status": "ok"}
-    assert http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()["samples"] == []
+    remaining = http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()["samples"]
+    assert {s["sample_id"] for s in remaining} == others
     assert http.get(f"{SAMPLE}/waveform").status_code == 404
-    assert list((emulator.data_dir / "audio").iterdir()) == []
+    stored = {p.name.split(".")[0] for p in (emulator.data_dir / "audio").iterdir()}
+    assert stored == others, "the sample's audio and its sidecar are gone, the rest stay"
     assert http.delete(SAMPLE).status_code == 404
 
 
