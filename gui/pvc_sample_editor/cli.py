@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         from pvc_sample_editor.emulator.cli import run_cli
 
         return run_cli(args[1:])
+    if args and args[0] == "voice":
+        from pvc_sample_editor.commands.voice import run
+
+        return run(args[1:])
     options = parse_args(args)
     if options.self_test:
         from pvc_sample_editor.ui.selftest import run_self_test

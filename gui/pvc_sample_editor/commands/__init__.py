@@ -1,0 +1,1 @@
+"""Headless verbs: `pvc-sample-editor VERB ARGS [--json]`; none imports Qt."""
