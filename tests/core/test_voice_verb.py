@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 
 from conftest import EmulatorHttp
-from pvc_sample_editor.commands.voice import run
+from pvc_sample_editor.api.models import Sample, Voice
+from pvc_sample_editor.commands.voice import print_table, run, summary_json
 from pvc_sample_editor.editing.budget import budget_sentence
 from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.editing.voice_summary import summarise_voice
 from pvc_sample_editor.emulator.demo import DEMO_EXTRA_SAMPLES, DEMO_SAMPLE_ID, DEMO_VOICE_ID
 from pvc_sample_editor.emulator.demo_audio import render
 from pvc_sample_editor.system.settings_file import settings_path
@@ -293,3 +295,17 @@ def test_as_a_command_it_prints_the_same_json_and_never_imports_qt(
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "QT []"
+
+
+def test_the_table_prints_hostile_names_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    # What a server sends is shown, not obeyed: no terminal escapes, no encoding errors.
+    sample = Sample("s1", "take\x1b[31m red\ud800.wav", duration_secs=2.0, trim_start=500)
+    summary = summarise_voice(Voice("v1", "Évelyne\x07", "professional", samples=(sample,)))
+    print_table(summary, sys.stdout)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    out.encode("utf-8")  # no lone surrogate left
+    assert "Évelyne" in out
+    assert "0:00:01.500" in out
+    assert summary_json(summary)["total_kept_ms"] == 1500

@@ -33,7 +33,7 @@ from pvc_sample_editor.system.credentials import ENV_VAR, KeyStore, KeyStoreErro
 from pvc_sample_editor.system.settings_file import remembered_base_url, settings_path
 from pvc_sample_editor.timecode import format_ms
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "run", "summary_json"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "print_table", "run", "summary_json"]
 
 EXIT_OK = 0
 #: The server or the network failed (5xx, timeout, refused connection): try again later.
@@ -133,7 +133,9 @@ def run(argv: list[str]) -> int:
         return _fail(f"{exc} (server {base_url})", EXIT_FAILED)
     summary = summarise_voice(voice, DraftStore())
     if ns.json:
-        json.dump(summary_json(summary), sys.stdout, ensure_ascii=False)
+        # ASCII: valid JSON on any console encoding, and a lone surrogate a server sent
+        # in a name is escaped rather than failing the write.
+        json.dump(summary_json(summary), sys.stdout, ensure_ascii=True)
         sys.stdout.write("\n")
     else:
         print_table(summary, sys.stdout)
@@ -162,7 +164,10 @@ def summary_json(summary: VoiceSummary) -> dict[str, object]:
 
 
 def _clean(text: str) -> str:
-    """A server's name made safe for one terminal cell: no control characters."""
+    """A server's name made safe for one table cell: no control or escape characters.
+
+    Also no lone surrogates (JSON can carry them), which no console encoding can write.
+    """
     return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text)
 
 
