@@ -49,12 +49,14 @@ _NO_KEY = (
 _EPILOG = f"""\
 exit status:
   0  the voice was read and printed
-  1  the server or the network failed (a 5xx, a timeout, no connection): try again later
-  2  bad input: bad arguments or server address, no API key, a key the server rejects,
-     or a voice id it does not know
+  1  the server or the network failed (a 5xx, a timeout, no connection):
+     try again later
+  2  bad input: bad arguments or server address, no API key, a key the server
+     rejects, or a voice id it does not know
 
-The key comes from {ENV_VAR}, else the system keyring (as the window saves it). The
-server is --api-base, else the one the window last connected to, else {DEFAULT_BASE_URL}.
+The key comes from {ENV_VAR}, else the system keyring (where the window
+keeps it). The server is --api-base, else the one the window last connected to,
+else {DEFAULT_BASE_URL}.
 """
 
 
@@ -62,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pvc-sample-editor voice",
         description=(
-            "List a voice's samples: name, duration, kept time and state (saved, edited, "
-            "submitting), and the voice's total kept minutes against the 30 min it needs."
+            "List a voice's samples: name, duration, kept time and state (saved,\n"
+            "edited, submitting), and the voice's total kept minutes against the\n"
+            "30 minutes it needs."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
