@@ -2,20 +2,28 @@
 
 ``--demo`` starts the offline demo.
 
-Also ``pvc-sample-editor emulator …`` (the local API emulator), ``check FILE…`` (the
-audio checks, see :mod:`pvc_sample_editor.commands.check`) and ``--self-test``. Qt is
-imported only when the window is really started, so ``emulator`` and ``check`` run
-without a display.
+Also ``pvc-sample-editor emulator …`` (the local API emulator), the headless verbs
+``check FILE…`` (the audio checks) and ``voice VOICE_ID`` (a voice's samples and
+minutes), see :mod:`pvc_sample_editor.commands`, and ``--self-test``. Qt is imported
+only when the window is really started, so the emulator and the verbs run without a
+display.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
 from pvc_sample_editor import APP_NAME, __version__
 from pvc_sample_editor.options import AppOptions
+
+#: The headless verbs (no Qt): each module's ``run(argv) -> int`` is the verb.
+HEADLESS_VERBS = {
+    "check": "pvc_sample_editor.commands.check",
+    "voice": "pvc_sample_editor.commands.voice",
+}
 
 __all__ = ["AppOptions", "main", "parse_args"]
 
@@ -25,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pvc-sample-editor",
         description=f"{APP_NAME}: trim, choose speakers, and rename ElevenLabs PVC samples.",
         epilog="Run 'pvc-sample-editor emulator --help' for the local API emulator, "
-        "'pvc-sample-editor check --help' for the audio checks.",
+        "'pvc-sample-editor check --help' for the audio checks, "
+        "'pvc-sample-editor voice --help' for a voice's samples and minutes.",
     )
     p.add_argument("audio", nargs="?", type=Path, help="local copy of the sample's audio")
     p.add_argument("--voice-id", help="the professional voice that holds the sample")
@@ -64,10 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from pvc_sample_editor.emulator.cli import run_cli
 
         return run_cli(args[1:])
-    if args and args[0] == "check":
-        from pvc_sample_editor.commands.check import run
-
-        return run(args[1:])
+    if args and args[0] in HEADLESS_VERBS:
+        verb = importlib.import_module(HEADLESS_VERBS[args[0]])
+        status: int = verb.run(args[1:])
+        return status
     options = parse_args(args)
     if options.self_test:
         from pvc_sample_editor.ui.selftest import run_self_test

@@ -14,6 +14,7 @@ from openapi_check import spec
 
 from conftest import EmulatorHttp
 from pvc_sample_editor.emulator.demo import (
+    DEMO_EXTRA_SAMPLES,
     DEMO_SAMPLE_ID,
     DEMO_VOICE_ID,
     DEMO_VOICE_NAME,
@@ -80,7 +81,9 @@ def test_demo_voice_reads_back_as_seeded(http: EmulatorHttp) -> None:
     voice = http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()
     assert voice["name"] == DEMO_VOICE_NAME
     assert voice["category"] == "professional"
-    [sample] = voice["samples"]
+    # The interview comes first; the generated samples after it (test_demo_voice.py).
+    assert len(voice["samples"]) == 1 + len(DEMO_EXTRA_SAMPLES)
+    sample = voice["samples"][0]
     assert sample["sample_id"] == DEMO_SAMPLE_ID
     assert sample["file_name"] == "demo-interview.flac"
     assert sample["mime_type"] == "audio/flac"

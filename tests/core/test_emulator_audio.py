@@ -21,8 +21,13 @@ from conftest import (
     EmulatorHttp,
     two_voice_signal,
 )
-from pvc_sample_editor.emulator.audio import load_mono
-from pvc_sample_editor.emulator.demo import DEMO_SAMPLE_ID, DEMO_VOICE_ID, find_demo_audio
+from pvc_sample_editor.emulator.audio import load_mono, visual_waveform
+from pvc_sample_editor.emulator.demo import (
+    DEMO_EXTRA_SAMPLES,
+    DEMO_SAMPLE_ID,
+    DEMO_VOICE_ID,
+    find_demo_audio,
+)
 from pvc_sample_editor.emulator.multipart import MultipartError, parse_multipart
 from pvc_sample_editor.emulator.segmentation import SidecarError, load_sidecar, segment
 
@@ -64,7 +69,7 @@ def test_upload_stores_real_metadata(
     assert (first["trim_start"], first["trim_end"]) == (None, None)
     assert first["speaker_separation"]["status"] == "not_started"
     voice = http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()
-    assert [s["sample_id"] for s in voice["samples"]][1:] == [
+    assert [s["sample_id"] for s in voice["samples"]][1 + len(DEMO_EXTRA_SAMPLES) :] == [
         first["sample_id"],
         second["sample_id"],
     ]
@@ -97,10 +102,13 @@ def test_upload_without_files_is_422(http: EmulatorHttp) -> None:
 
 
 def test_delete_removes_the_sample_and_its_files(http: EmulatorHttp, emulator: Any) -> None:
+    others = {s.sample_id for s in DEMO_EXTRA_SAMPLES}
     assert http.delete(SAMPLE).json() == {"status": "ok"}
-    assert http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()["samples"] == []
+    remaining = http.get(f"/v1/voices/{DEMO_VOICE_ID}").json()["samples"]
+    assert {s["sample_id"] for s in remaining} == others
     assert http.get(f"{SAMPLE}/waveform").status_code == 404
-    assert list((emulator.data_dir / "audio").iterdir()) == []
+    stored = {p.name.split(".")[0] for p in (emulator.data_dir / "audio").iterdir()}
+    assert stored == others, "the sample's audio and its sidecar are gone, the rest stay"
     assert http.delete(SAMPLE).status_code == 404
 
 
@@ -144,6 +152,22 @@ def test_waveform_is_the_peak_of_each_100_ms(
     assert body["sample_id"] == sample["sample_id"]
     assert len(body["visual_waveform"]) == math.ceil(1.25 * 10) == 13
     assert body["visual_waveform"] == pytest.approx([k / 20 for k in range(13)], abs=1e-4)
+
+
+def test_waveform_of_a_long_stereo_file_is_each_windows_peak(tmp_path: Path) -> None:
+    # Longer than one read block (256 windows), stereo, a short last window: every
+    # value is the loudest sample of either channel in its 100 ms, as numpy says.
+    rate = 8000
+    data = np.random.default_rng(3).uniform(-1, 1, (int(61.23 * rate), 2)).astype(np.float32)
+    data *= np.linspace(0.05, 0.9, data.shape[0], dtype=np.float32)[:, None]
+    path = tmp_path / "long.wav"
+    sf.write(str(path), data, rate, subtype="FLOAT")
+    window = rate // 10
+    expected = [
+        round(float(np.abs(data[k : k + window]).max()), 4) for k in range(0, len(data), window)
+    ]
+    assert len(expected) == 613
+    assert visual_waveform(path) == expected
 
 
 def test_demo_waveform_length_follows_the_duration(http: EmulatorHttp) -> None:

@@ -20,6 +20,7 @@ import requests
 from conftest import EmulatorHttp, two_voice_signal
 from pvc_sample_editor.emulator.demo import (
     DEMO_API_KEY,
+    DEMO_EXTRA_SAMPLES,
     DEMO_SAMPLE_ID,
     DEMO_VOICE_ID,
     EXTRA_VOICES,
@@ -131,7 +132,9 @@ def test_demo_needs_seeding_and_seeding_is_idempotent(tmp_path: Path) -> None:
             assert server.seed_demo() == ids
             voices = http.get("/v1/voices", params={"show_legacy": "true"}).json()["voices"]
             assert len(voices) == 1 + len(EXTRA_VOICES)
-            [sample] = next(v for v in voices if v["voice_id"] == DEMO_VOICE_ID)["samples"]
+            samples = next(v for v in voices if v["voice_id"] == DEMO_VOICE_ID)["samples"]
+            assert len(samples) == 1 + len(DEMO_EXTRA_SAMPLES), "re-seeding adds nothing"
+            sample = samples[0]
             assert sample["trim_start"] == 1234, "re-seeding keeps the user's edits"
         finally:
             http.close()

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from pvc_sample_editor.api.client import ApiClient, RetryPolicy
 from pvc_sample_editor.api.models import Voice, VoicePage
-from pvc_sample_editor.emulator.demo import DEMO_VOICE_NAME, find_demo_audio
+from pvc_sample_editor.emulator.demo import DEMO_EXTRA_SAMPLES, DEMO_VOICE_NAME, find_demo_audio
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.picker import SamplePickerDialog
 from pvc_sample_editor.ui.tasks import TaskRunner
@@ -166,7 +166,7 @@ def test_choosing_the_demo_voice_and_double_clicking_its_sample(
 
     click_voice(qtbot, dialog, DEMO_VOICE_NAME)
     table = dialog.sample_table
-    qtbot.waitUntil(lambda: table.rowCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: table.rowCount() == 1 + len(DEMO_EXTRA_SAMPLES), timeout=WAIT_MS)
     wait_idle(qtbot, dialog)
     assert dialog.voice_title.text() == DEMO_VOICE_NAME
     file_name, duration, trim_start, trim_end, speakers = row_texts(dialog, 0)
@@ -175,7 +175,7 @@ def test_choosing_the_demo_voice_and_double_clicking_its_sample(
     assert duration.startswith("0:00:3")  # the demo interview is about 39 s long
     assert (trim_start, trim_end) == ("—", "—")  # untrimmed as seeded
     assert speakers
-    assert dialog.open_button.isEnabled()  # the only sample is preselected
+    assert dialog.open_button.isEnabled()  # the first sample, the interview, is preselected
 
     pos = table.visualItemRect(table.item(0, 0)).center()
     with qtbot.waitSignal(dialog.accepted):
@@ -239,7 +239,9 @@ def test_server_error_is_shown_inline_and_retry_recovers(
     qtbot.waitUntil(dialog.error_row.isVisible, timeout=WAIT_MS)
     assert dialog.sample_table.rowCount() == 0
     qtbot.mouseClick(dialog.retry_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.sample_table.rowCount() == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: dialog.sample_table.rowCount() == 1 + len(DEMO_EXTRA_SAMPLES), timeout=WAIT_MS
+    )
     assert dialog.error_row.isHidden()
 
 

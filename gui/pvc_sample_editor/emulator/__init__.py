@@ -8,7 +8,8 @@ Modules: :mod:`.server` (HTTP, auth, faults), :mod:`.handlers` (the operations),
 :mod:`.validation` (422/404 bodies), :mod:`.store` (SQLite + files), :mod:`.audio`
 (waveform, previews), :mod:`.segmentation` (speakers), :mod:`.listing` (``/v2/voices``),
 :mod:`.faults` (fault injection, request log), :mod:`.multipart`, :mod:`.routes`,
-:mod:`.views` (response models), :mod:`.demo` (demo ids and seeding), :mod:`.cli`.
+:mod:`.views` (response models), :mod:`.demo` (demo ids and seeding), :mod:`.demo_audio`
+(the demo's generated recordings), :mod:`.cli`.
 
 Decisions on what the spec leaves open (each one is tested in
 ``tests/core/test_emulator*.py``):
@@ -68,6 +69,9 @@ Voices
 
 - PVC routes (``/v1/voices/pvc/...``) answer 404 ``voice_not_found`` for voices that
   are not ``professional``; ``GET /v1/voices/{id}`` shows any voice.
+- ``GET /v1/voices/{id}`` lists the voice's samples whole, in upload order: the spec
+  has no paging or sorting for samples (only ``/v2/voices`` pages, and it pages voices).
+  Hundreds of samples per voice are fine (an index on the voice; nothing decoded).
 - ``POST /v1/voices/pvc/{id}``: omitted fields unchanged; ``null`` clears the
   description and the labels. ``…/train`` marks the model ``fine_tuning``.
 - ``GET /v2/voices``: see :mod:`.listing`.

@@ -117,10 +117,18 @@ def visual_waveform(path: Path) -> list[float]:
     rate = sf.info(str(path)).samplerate
     window = max(1, round(rate * WAVEFORM_WINDOW_SECS))
     peaks: list[float] = []
-    # Block-wise so an hour-long upload never sits in memory whole.
-    for block in sf.blocks(str(path), blocksize=window, dtype="float32", always_2d=True):
-        peaks.append(round(float(np.max(np.abs(block))), 4) if block.size else 0.0)
-    return peaks
+    # Block-wise so an hour-long upload never sits in memory whole, but 256 windows a
+    # block: one window a block cost 0.9 s for a 14-minute sample. A block is a whole
+    # number of windows, so only the file's last window can be short.
+    blocks = sf.blocks(str(path), blocksize=window * 256, dtype="float32", always_2d=True)
+    for block in blocks:
+        frame_peaks = np.abs(block).max(axis=1) if block.size else np.zeros(1, np.float32)
+        whole = frame_peaks.size // window * window
+        if whole:
+            peaks.extend(frame_peaks[:whole].reshape(-1, window).max(axis=1).tolist())
+        if whole < frame_peaks.size:
+            peaks.append(float(frame_peaks[whole:].max()))
+    return [round(p, 4) for p in peaks]
 
 
 def _encode_wav(data: Float2D, rate: int) -> bytes:

@@ -11,7 +11,7 @@ import base64
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from pvc_sample_editor.emulator.views import (
     voice_json,
 )
 
-__all__ = ["DEFAULT_MODEL_ID", "Api", "Request"]
+__all__ = ["DEFAULT_MODEL_ID", "Api", "Request", "completed_separation"]
 
 log = logging.getLogger(__name__)
 
@@ -410,6 +410,11 @@ def _separate(path: Path) -> dict[str, Any]:
         return {"status": "failed", "reason": str(exc)}
     if not speakers:
         return {"status": "failed", "reason": "no speech found"}
+    return completed_separation(speakers)
+
+
+def completed_separation(speakers: Sequence[Speaker]) -> dict[str, Any]:
+    """The stored outcome of a separation that found ``speakers`` (the demo seeds one)."""
     return {
         "status": "completed",
         "speakers": [

@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS samples (
     separation_result TEXT,
     selected_speaker_ids TEXT
 );
+-- A voice's samples are read on every GET of the voice; a voice may hold hundreds.
+CREATE INDEX IF NOT EXISTS samples_by_voice ON samples(voice_id);
 """
 
 # Columns an update may touch; the SQL is built from these names only.

@@ -1,0 +1,82 @@
+"""A voice's samples as the workspace lists them: each one's state and kept time, and the total.
+
+Qt-free. The headless ``voice`` verb prints it; the window's sample list can show the
+same. A sample's state comes from its local draft (:mod:`.drafts`):
+
+- ``submitting``: the draft has a submission started and not yet confirmed;
+- ``edited``: the draft holds an edit the server does not have;
+- ``saved``: no draft, or one whose edit the server already holds.
+
+An edited or submitting sample counts for its draft's kept time: that is what the voice
+will train on once it is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from pvc_sample_editor.api.models import Sample, Voice
+from pvc_sample_editor.editing.budget import Budget, kept_ms
+from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.session import SampleRef
+
+__all__ = ["SampleState", "SampleSummary", "VoiceSummary", "sample_summary", "summarise_voice"]
+
+
+class SampleState(str, Enum):
+    """Where a sample's edit stands, as a list column shows it."""
+
+    SAVED = "saved"
+    EDITED = "edited"
+    SUBMITTING = "submitting"
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """One sample's row: the server's sample, its state, and the milliseconds it keeps."""
+
+    sample: Sample
+    state: SampleState
+    kept_ms: int
+    #: The draft's edit when the state is not ``saved``.
+    edit: SampleEdit | None = None
+
+
+@dataclass(frozen=True)
+class VoiceSummary:
+    """A voice's rows, in the server's order, and its budget."""
+
+    voice: Voice
+    samples: tuple[SampleSummary, ...]
+
+    @property
+    def budget(self) -> Budget:
+        """The voice's total kept time."""
+        return Budget.of([s.kept_ms for s in self.samples])
+
+
+def sample_summary(sample: Sample, draft: Draft | None) -> SampleSummary:
+    """The row for ``sample`` given its local draft (None when it has none)."""
+    if draft is not None:
+        if draft.submission_pending:
+            state = SampleState.SUBMITTING
+        elif not draft.confirmed_by(edit_from_sample(sample)):
+            state = SampleState.EDITED
+        else:
+            state = SampleState.SAVED
+        if state is not SampleState.SAVED:
+            return SampleSummary(sample, state, kept_ms(sample, draft.edit), draft.edit)
+    return SampleSummary(sample, SampleState.SAVED, kept_ms(sample))
+
+
+def summarise_voice(voice: Voice, drafts: DraftStore | None = None) -> VoiceSummary:
+    """Every sample of ``voice`` with its state from ``drafts`` (None: no drafts read)."""
+    rows = []
+    for sample in voice.samples:
+        draft = None
+        if drafts is not None:
+            draft = drafts.load(DraftKey.for_sample(SampleRef(voice.voice_id, sample.sample_id)))
+        rows.append(sample_summary(sample, draft))
+    return VoiceSummary(voice, tuple(rows))
