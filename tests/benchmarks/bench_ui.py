@@ -216,11 +216,18 @@ def install_painter_standin() -> None:
         spans: tuple[tuple[float, float], ...]
         selected: bool
 
+    @dataclass(frozen=True)
+    class Marker:
+        start_ms: int
+        end_ms: int
+        kind: str
+
     class PainterWaveform(QWidget):
         trims_dragging = Signal(int, int)
         trims_changed = Signal(int, int)
         cursor_moved = Signal(int)
         active_handle_changed = Signal(int)
+        source_failed = Signal(str)
 
         def __init__(self, parent: Any = None) -> None:
             super().__init__(parent)
@@ -263,6 +270,7 @@ def install_painter_standin() -> None:
 
     module = types.ModuleType("pvc_sample_editor.ui.waveform")
     module.SpeakerBands = SpeakerBands  # type: ignore[attr-defined]
+    module.Marker = Marker  # type: ignore[attr-defined]
     module.WaveformView = PainterWaveform  # type: ignore[attr-defined]
     sys.modules[module.__name__] = module
 

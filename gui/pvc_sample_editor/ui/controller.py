@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from pvc_sample_editor.api.models import SpeakerSeparation, Voice
@@ -512,16 +512,7 @@ class EditorController(QObject):
         staying "pending" for ever; one that does not settle in time is cancelled and
         its draft stays pending, which is the truth (it may or may not have landed).
         """
-        if not self.submitting:
-            return
-        loop, timer = QEventLoop(), QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
-        self.submitter.busy_changed.connect(loop.quit)
-        timer.start(round(timeout_s * 1000))
-        loop.exec()
-        timer.stop()
-        self.submitter.busy_changed.disconnect(loop.quit)
+        self.submitter.wait(timeout_s)
 
     def cancel_submit(self) -> None:
         """Stop waiting for the submission (retries stop; a request already sent may land)."""

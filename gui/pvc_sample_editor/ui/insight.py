@@ -14,18 +14,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from pvc_sample_editor.analysis import AnalysisOptions, Report, analyse_file
 from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing.session import Change
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.report_panel import ReportPanel
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
-from pvc_sample_editor.ui.waveform import WaveformView
-from pvc_sample_editor.ui.waveform_items import Marker
+from pvc_sample_editor.ui.waveform import Marker, WaveformView
+
+if TYPE_CHECKING:  # the analysis package loads with the first check, not at start-up
+    from pvc_sample_editor.analysis import Report
 
 __all__ = ["SETTLE_MS", "InsightBinder", "markers_for"]
 
@@ -114,10 +115,12 @@ class InsightBinder(QObject):
             self._file_task.cancel()
         self.whole, self._whole_path = None, path
         self._panel.suggest_button.setEnabled(False)
-        # No padding here: the panel's padding is applied when a suggestion is taken.
-        options = AnalysisOptions(trim_padding_ms=0)
 
         def work(cancel: threading.Event) -> Report:
+            from pvc_sample_editor.analysis import AnalysisOptions, analyse_file
+
+            # No padding here: the panel's padding is applied when a suggestion is taken.
+            options = AnalysisOptions(trim_padding_ms=0)
             return analyse_file(path, options=options, should_stop=cancel.is_set)
 
         def done(report: Report) -> None:
@@ -151,6 +154,8 @@ class InsightBinder(QObject):
         self._panel.show_checking()
 
         def work(cancel: threading.Event) -> Report:
+            from pvc_sample_editor.analysis import analyse_file
+
             def progress(fraction: float, partial: Report) -> None:
                 report_progress((fraction, partial))
 
@@ -203,6 +208,22 @@ class InsightBinder(QObject):
             return
         new = ops.with_trims(edit, session.duration_ms, start, end)
         self._c.change_edit(new, "Suggest trims")
+
+    def jump_to_marker(self, step: int) -> bool:
+        """Put the cursor on the next (1) or previous (-1) marker, in view; False if none."""
+        wf = self._view
+        here = wf.playhead_ms()
+        if here is None:
+            here = round(wf.view_range_secs()[0 if step > 0 else 1] * 1000)
+        target = wf.next_marker_ms(here, step)
+        if target is None:
+            return False
+        wf.set_playhead(target)
+        x0, x1 = wf.view_range_secs()
+        if not x0 <= target / 1000 <= x1:
+            half = (x1 - x0) / 2
+            wf.set_view_range_secs(target / 1000 - half, target / 1000 + half)
+        return True
 
     def shutdown(self) -> None:
         """Stop checking (the window is closing)."""

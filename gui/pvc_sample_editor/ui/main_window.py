@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor import APP_NAME
 from pvc_sample_editor.audio.document import AudioDocument, LoadProgress
-from pvc_sample_editor.audio.output import SpanTimeline
 from pvc_sample_editor.editing.drafts import Draft
 from pvc_sample_editor.editing.messages import (
     close_questions,
@@ -41,6 +40,7 @@ from pvc_sample_editor.editing.workflows import (
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
+from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -67,9 +67,6 @@ class MainWindow(EditorLayout):
     ) -> None:
         super().__init__()
         self.controller = controller
-        self.player = player
-        # Until set_player: the app probes the audio output after a given file is shown.
-        self._no_player_reason = "Playback is available once the audio output has been checked."
         self.settings = settings
         #: How the window asks a yes/no question (title, text) before closing; a modal
         #: box unless the caller (a script, the self-test, a test) answers instead.
@@ -86,10 +83,18 @@ class MainWindow(EditorLayout):
         self.stack.addWidget(self.editor_page)
         self._build_editor(connection_label)
         self._build_actions()
-        if self.player is not None:
-            self.set_player(self.player)
+        self.playback = PlaybackRoutes(
+            controller,
+            self.waveform,
+            self.speakers_panel,
+            (self.play_kept_action, self.play_cursor_action, self.toggle_play_action),
+            self.stop_action,
+            lambda text: self.statusBar().showMessage(text, 5000),
+        )
+        if player is not None:
+            self.set_player(player)
         else:  # the app attaches it once a file given at start-up is on screen
-            self._apply_player_availability()
+            self.playback.refresh()
         self._connect_controller()
         self._update_title()
         self._render_all()
@@ -105,14 +110,12 @@ class MainWindow(EditorLayout):
 
         ``None`` means there is none to be had: the playback module could not be loaded.
         """
-        self.player = player
-        self._no_player_reason = "Playback is not available: its module could not be loaded."
-        if player is not None:
-            player.position_changed.connect(self.waveform.set_playhead)
-            player.failed.connect(self._show_status)
-            player.state_changed.connect(self._apply_player_availability)
-            player.availability_changed.connect(self._apply_player_availability)
-        self._apply_player_availability()
+        self.playback.attach(player)
+
+    @property
+    def player(self) -> Any:
+        """The audio player, or None."""
+        return self.playback.player
 
     # ---------------------------------------------------------------- wiring
 
@@ -130,7 +133,7 @@ class MainWindow(EditorLayout):
         sp.selection_changed.connect(c.set_speakers)
         sp.separate_requested.connect(c.start_separation)
         sp.cancel_requested.connect(c.stop_polling)
-        sp.listen_requested.connect(self.listen_to_speaker)
+        sp.listen_requested.connect(self.playback.listen_to_speaker)
 
         c.session_replaced.connect(self._on_session_replaced)
         c.audio_progress.connect(self._on_audio_progress)
@@ -154,20 +157,6 @@ class MainWindow(EditorLayout):
         self.insight = InsightBinder(c, self.report_panel, wf, lambda t, x: self.confirm(t, x))
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
         wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
-
-    def _apply_player_availability(self, *_args: object) -> None:
-        """Enable playback, or disable it with the reason in every tooltip."""
-        available = bool(self.player is not None and self.player.available)
-        reason = (
-            ""
-            if available
-            else getattr(self.player, "unavailable_reason", "") or self._no_player_reason
-        )
-        for a in (self.play_kept_action, self.play_cursor_action, self.toggle_play_action):
-            a.setEnabled(available)
-            a.setToolTip(reason or a.text().replace("&", ""))
-        self.stop_action.setEnabled(available and bool(self.player and self.player.playing))
-        self.speakers_panel.set_listen_enabled(available, reason)
 
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 5000)
@@ -387,19 +376,8 @@ class MainWindow(EditorLayout):
 
     def jump_to_marker(self, step: int) -> None:
         """Put the cursor on the next (1) or previous (-1) marker and bring it into view."""
-        wf = self.waveform
-        here = wf.playhead_ms()
-        if here is None:
-            here = round(wf.view_range_secs()[0 if step > 0 else 1] * 1000)
-        target = wf.next_marker_ms(here, step)
-        if target is None:
+        if not self.insight.jump_to_marker(step):
             self.statusBar().showMessage("No more markers that way.", 3000)
-            return
-        wf.set_playhead(target)
-        x0, x1 = wf.view_range_secs()
-        if not x0 <= target / 1000 <= x1:
-            half = (x1 - x0) / 2
-            wf.set_view_range_secs(target / 1000 - half, target / 1000 + half)
 
     def step_sample(self, step: int) -> None:
         """Open the sample ``step`` rows away in the workspace list (Ctrl+PgDown/PgUp)."""
@@ -419,50 +397,19 @@ class MainWindow(EditorLayout):
 
     def play_kept(self) -> None:
         """Play the region between the trims."""
-        session, audio = self.controller.session, self.controller.audio
-        if self.player is None or session is None or audio is None:
-            return
-        self.player.play(audio, session.edit.trim_start_ms, session.edit.trim_end_ms)
+        self.playback.play_kept()
 
     def play_from_cursor(self) -> None:
         """Play from the playhead (or the start trim) to the end of the file."""
-        session, audio = self.controller.session, self.controller.audio
-        if self.player is None or session is None or audio is None:
-            return
-        start = self.waveform.playhead_ms()
-        self.player.play(audio, start if start is not None else session.edit.trim_start_ms, None)
+        self.playback.play_from_cursor()
 
     def toggle_play(self) -> None:
         """Space: stop if playing, else play from the cursor."""
-        if self.player is not None and self.player.playing:
-            self.player.stop()
-        else:
-            self.play_from_cursor()
+        self.playback.toggle()
 
     def stop_playback(self) -> None:
         """Stop playback."""
-        if self.player is not None:
-            self.player.stop()
-
-    def listen_to_speaker(self, speaker_id: str) -> None:
-        """Fetch and play the server's separated audio of one speaker."""
-        if self.player is None or not self.player.available:
-            return
-        separation = self.controller.session.separation if self.controller.session else None
-        utterances = [
-            (u.start, u.end)
-            for s in (separation.speakers if separation else ())
-            if s.speaker_id == speaker_id
-            for u in s.utterances
-        ]
-        spans = SpanTimeline.from_seconds(utterances)
-
-        def play(clip: AudioDocument) -> None:
-            if self.player is not None:  # the playhead follows the clip through the recording
-                self.player.play(clip, 0, None, timeline=spans if spans.spans_ms else None)
-                self.statusBar().showMessage(f"Playing {speaker_id}'s audio.", 3000)
-
-        self.controller.fetch_speaker_audio(speaker_id, play)
+        self.playback.stop()
 
     # ---------------------------------------------------------------- closing
 
@@ -492,8 +439,7 @@ class MainWindow(EditorLayout):
         self.controller.finish_submission(_SUBMIT_GRACE_S)
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
-        if self.player is not None:
-            self.player.stop()
+        self.playback.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

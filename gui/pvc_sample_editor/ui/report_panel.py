@@ -6,6 +6,8 @@ user asked for (suggested trims, the padding); the analysis itself runs elsewher
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -21,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pvc_sample_editor.analysis import Report, Verdict
+if TYPE_CHECKING:  # the analysis package loads when the first check runs, not at start-up
+    from pvc_sample_editor.analysis import Report
 
 __all__ = ["CHECK_NAMES", "ReportPanel"]
 
@@ -39,7 +42,7 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "sample_rate": ("Sample rate", "44.1 kHz or more is advised."),
     "bit_depth": ("Bit depth", "16-bit or more is advised."),
 }
-_VERDICT_COLOURS = {Verdict.OK: "#30a46c", Verdict.WARN: "#d9a400", Verdict.FAIL: "#e5484d"}
+_VERDICT_COLOURS = {"ok": "#30a46c", "warn": "#d9a400", "fail": "#e5484d"}
 
 
 _UNITS = {
@@ -132,7 +135,7 @@ class ReportPanel(QWidget):
         for i, finding in enumerate(report.findings):
             name, meaning = CHECK_NAMES.get(finding.check, (finding.check, ""))
             mark = QTableWidgetItem("●")
-            mark.setForeground(QColor(_VERDICT_COLOURS[finding.verdict]))
+            mark.setForeground(QColor(_VERDICT_COLOURS[finding.verdict.value]))
             mark.setToolTip(finding.verdict.value)
             check = QTableWidgetItem(name)
             figure = QTableWidgetItem(_value_text(finding.check, finding.value))
@@ -145,7 +148,7 @@ class ReportPanel(QWidget):
         worst = max(report.findings, key=lambda f: f.verdict.rank, default=None)
         if not report.complete:
             self.summary.setText("Checking the kept region… (first figures)")
-        elif worst is None or worst.verdict is Verdict.OK:
+        elif worst is None or worst.verdict.value == "ok":
             self.summary.setText("The kept region meets ElevenLabs' guidance.")
         else:
             self.summary.setText(worst.message)

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
 
@@ -53,6 +53,19 @@ class Submitter(QObject):
             on_settled=settled,
             name="submit",
         )
+
+    def wait(self, timeout_s: float) -> None:
+        """Process events until the submission in flight settles, or ``timeout_s`` passes."""
+        if not self.busy:
+            return
+        loop, timer = QEventLoop(), QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        self.busy_changed.connect(loop.quit)
+        timer.start(round(timeout_s * 1000))
+        loop.exec()
+        timer.stop()
+        self.busy_changed.disconnect(loop.quit)
 
     def cancel(self) -> None:
         """Stop waiting (retries stop; a request already sent may still land)."""

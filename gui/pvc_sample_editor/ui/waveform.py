@@ -34,7 +34,7 @@ from pvc_sample_editor.ui.waveform_items import (
     skip_hover_while_dragging,
 )
 
-__all__ = ["EnvelopeSource", "SpeakerBands", "WaveformView"]
+__all__ = ["EnvelopeSource", "Marker", "SpeakerBands", "WaveformView"]
 
 MIN_VIEW_SECS = 0.005  # deepest zoom: a few hundred samples across the screen
 BACKGROUND = "#161a21"
