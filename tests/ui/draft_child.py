@@ -84,7 +84,7 @@ def main() -> None:
         QTimer.singleShot(0, broken)
         wait_for(lambda: notifier.count >= 1)
         notifier.uninstall()
-    print(json.dumps({"restored": c.draft_restored_last is not None}), flush=True)
+    print(json.dumps({"restored": c.autosave.restored_last is not None}), flush=True)
     print(edit_json(shell), flush=True)
     shell.window.confirm = lambda _t, _x: True
     shell.window.close()

@@ -21,7 +21,7 @@ from pvc_sample_editor.audio.document import AudioDocument, load_audio_document
 from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing import workflows
 from pvc_sample_editor.editing.autosave import Autosave
-from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import Change, EditSession, SampleRef
 from pvc_sample_editor.editing.workflows import OpenedSample, SubmitResult, describe_error
@@ -107,8 +107,14 @@ class EditorController(QObject):
         self.audio_slot.progressed.connect(self.audio_progress)
         self._open_task: Task[Any] | None = None
         self.poller = SeparationPoller(
-            self._api, current, interval_ms=poll_interval_ms, limit=poll_limit, parent=self
+            self._api,
+            current,
+            self._online_target,
+            interval_ms=poll_interval_ms,
+            limit=poll_limit,
+            parent=self,
         )
+        self.poller.status.connect(self.status)
         self.poller.separation_read.connect(self._apply_separation)
         self.poller.polling.connect(self.separation_polling)
         self.poller.failed.connect(self.error)
@@ -165,16 +171,6 @@ class EditorController(QObject):
             self._restore_draft()
 
     # ---------------------------------------------------------------- drafts
-
-    @property
-    def draft_save_error(self) -> str:
-        """Why the last draft save failed ("" when it worked)."""
-        return self.autosave.save_error
-
-    @property
-    def draft_restored_last(self) -> Draft | None:
-        """The draft last put back on open, if any."""
-        return self.autosave.restored_last
 
     def draft_key(self) -> DraftKey | None:
         """Where this session's draft lives: by sample, or by local file when unattached."""
@@ -394,11 +390,11 @@ class EditorController(QObject):
 
     # ---------------------------------------------------------------- speakers
 
-    def refresh_speakers(self) -> None:
-        """Read the speaker-separation state from the server."""
-        client, session = self.client, self.session
-        if client is not None and session is not None and session.ref is not None:
-            self.poller.refresh(client, session.ref)
+    def _online_target(self) -> tuple[ApiClient, SampleRef] | None:
+        session = self.session
+        if self.client is None or session is None or session.ref is None:
+            return None
+        return self.client, session.ref
 
     def _apply_separation(self, separation: SpeakerSeparation) -> None:
         session = self.session
@@ -406,11 +402,13 @@ class EditorController(QObject):
             return  # the server answered for another sample than the one asked about
         session.set_separation(separation)
 
+    def refresh_speakers(self) -> None:
+        """Read the speaker-separation state from the server."""
+        self.poller.refresh()
+
     def start_separation(self) -> None:
         """Ask the server to separate speakers, then poll until done, failed or cancelled."""
-        client, session = self.client, self.session
-        if client is not None and session is not None and session.ref is not None:
-            self.poller.start(client, session.ref)
+        self.poller.start()
 
     def stop_polling(self) -> None:
         """Cancel the separation poll (the server keeps separating)."""
@@ -419,30 +417,8 @@ class EditorController(QObject):
     def fetch_speaker_audio(
         self, speaker_id: str, deliver: Callable[[AudioDocument], None]
     ) -> None:
-        """Fetch and decode one speaker's separated audio; ``deliver`` it on the GUI thread.
-
-        Decoded off the GUI thread: a speaker of an hour-long interview can have many
-        minutes of audio. A failure (network, undecodable bytes) is reported as an error.
-        """
-        client, session = self.client, self.session
-        if client is None or session is None or session.ref is None:
-            return
-        ref = session.ref
-
-        def work(cancel: threading.Event) -> AudioDocument:
-            return workflows.fetch_speaker_audio(client, ref, speaker_id, cancel)
-
-        self.status.emit(f"Fetching {speaker_id}'s audio…")
-        self._api.submit(
-            work,
-            on_result=deliver,
-            on_error=self._report,
-            name="speaker audio",
-            generation=self.generation,
-        )
-
-    def _report(self, exc: BaseException) -> None:
-        self.error.emit(str(exc) or type(exc).__name__)
+        """Fetch and decode one speaker's audio off the GUI thread; ``deliver`` it there."""
+        self.poller.fetch_audio(speaker_id, deliver)
 
     # ---------------------------------------------------------------- submit
 

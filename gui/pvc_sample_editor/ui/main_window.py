@@ -429,7 +429,7 @@ class MainWindow(EditorLayout):
         questions = close_questions(
             submitting=self.controller.submitting,
             unsaved=session is not None and session.dirty,
-            draft_save_error=self.controller.draft_save_error,
+            draft_save_error=self.controller.autosave.save_error,
         )
         if not all(self.confirm(q.title, q.text) for q in questions):
             event.ignore()

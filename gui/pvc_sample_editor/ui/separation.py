@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from pvc_sample_editor.api.models import SpeakerSeparation
+from pvc_sample_editor.audio.document import AudioDocument
 from pvc_sample_editor.editing.session import SampleRef
-from pvc_sample_editor.editing.workflows import read_speakers, start_separation
+from pvc_sample_editor.editing.workflows import (
+    fetch_speaker_audio,
+    read_speakers,
+    start_separation,
+)
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
 
 if TYPE_CHECKING:
@@ -30,6 +35,7 @@ class SeparationPoller(QObject):
     """Reads and polls one sample's speaker separation at a time."""
 
     separation_read = Signal(object)  # SpeakerSeparation
+    status = Signal(str)  # a transient status line
     polling = Signal(bool, str)  # still checking?, what to show meanwhile
     failed = Signal(str)  # a sentence for the user
 
@@ -37,6 +43,7 @@ class SeparationPoller(QObject):
         self,
         runner: TaskRunner,
         generation: Callable[[], int],
+        target: Callable[[], tuple[ApiClient, SampleRef] | None],
         *,
         interval_ms: int,
         limit: int,
@@ -45,6 +52,7 @@ class SeparationPoller(QObject):
         super().__init__(parent)
         self._runner = runner
         self._generation = generation
+        self._shown = target  # the client and the sample shown, when online
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(interval_ms)
@@ -54,13 +62,37 @@ class SeparationPoller(QObject):
         self._task: Task[Any] | None = None
         self._target: tuple[ApiClient, SampleRef] | None = None
 
-    def refresh(self, client: ApiClient, ref: SampleRef) -> None:
-        """Read the separation state once."""
-        self._run(client, ref, read_speakers, "speakers", self.separation_read.emit)
+    def refresh(self) -> None:
+        """Read the shown sample's separation state once."""
+        target = self._shown()
+        if target is not None:
+            self._run(*target, read_speakers, "speakers", self.separation_read.emit)
 
-    def start(self, client: ApiClient, ref: SampleRef) -> None:
+    def fetch_audio(self, speaker_id: str, deliver: Callable[[AudioDocument], None]) -> None:
+        """Fetch and decode one speaker's separated audio; ``deliver`` it on the GUI thread.
+
+        Decoded off the GUI thread: a speaker of an hour-long interview can have many
+        minutes of audio. A failure (network, undecodable bytes) is reported.
+        """
+        target = self._shown()
+        if target is None:
+            return
+        client, ref = target
+        self.status.emit(f"Fetching {speaker_id}'s audio…")
+        self._runner.submit(
+            lambda cancel: fetch_speaker_audio(client, ref, speaker_id, cancel),
+            on_result=deliver,
+            on_error=lambda exc: self.failed.emit(str(exc) or type(exc).__name__),
+            name="speaker audio",
+            generation=self._generation(),
+        )
+
+    def start(self) -> None:
         """Ask the server to separate, then poll until done, failed or stopped."""
-        self._target = (client, ref)
+        target = self._shown()
+        if target is None:
+            return
+        client, ref = self._target = target
 
         def started(separation: SpeakerSeparation) -> None:
             self.separation_read.emit(separation)
