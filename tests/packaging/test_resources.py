@@ -52,7 +52,7 @@ def test_resources_found_from_an_installed_wheel(tmp_path: Path) -> None:
     wheel = next(dist.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "pvc_sample_editor/assets/demo/demo-interview.flac" in names
-    assert "pvc_sample_editor/resources.py" in names
+    assert "pvc_sample_editor/system/resources.py" in names
     assert not any(n.startswith(("tests/", "resources/")) for n in names)
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, system_site_packages=False).create(env_dir)

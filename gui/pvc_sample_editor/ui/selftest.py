@@ -53,6 +53,9 @@ def run_self_test(timeout: float = 60.0) -> int:
 
         step = "load the audio-output library"  # a bundle without it would only say so
         load_audio_library()  # in a tooltip; playing itself needs a sound server
+        step = "load the speech detector"  # a bundle without it could not check audio
+        import webrtcvad  # noqa: F401
+
         app = create_application()
         with tempfile.TemporaryDirectory(prefix="pvc-self-test-") as tmp:
             step = "1/5 start the emulator with the demo voice"
