@@ -12,6 +12,7 @@ thread, both dropped when they go stale:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ __all__ = ["SETTLE_MS", "InsightBinder", "markers_for"]
 
 #: How long the trims must rest before the kept region is measured again.
 SETTLE_MS = 400
+#: After a drag or zoom frame, the check waits this long before its next block: it
+#: shares the interpreter with the GUI, and a frame must not wait for it.
+HOLD_S = 0.3
 #: Non-speech at an end shorter than this is not worth a marker.
 _MIN_EDGE_MS = 300
 
@@ -78,12 +82,30 @@ class InsightBinder(QObject):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._check_region)
+        self._hold_until = 0.0  # read by the worker between blocks
         controller.audio_loaded.connect(self._on_audio_loaded)
+        # A load needs both cores and the view its frames: the check steps aside.
+        controller.audio_progress.connect(self._hold)
+        waveform.interacted.connect(self._hold)
         controller.session_replaced.connect(self._settle.start)
         controller.session_changed.connect(self._on_session_changed)
         panel.suggest_requested.connect(self.suggest_trims)
 
     # ---------------------------------------------------------------- wiring
+
+    def _hold(self, *_args: object) -> None:
+        self._hold_until = time.monotonic() + HOLD_S
+
+    def _should_stop(self, cancel: threading.Event) -> Callable[[], bool]:
+        """What the analysis polls between blocks: wait while the user drags, zooms or a
+        file loads; then say whether the task was cancelled."""
+
+        def should_stop() -> bool:
+            while not cancel.is_set() and time.monotonic() < self._hold_until:
+                cancel.wait(0.02)
+            return cancel.is_set()
+
+        return should_stop
 
     def _path(self) -> Path | None:
         audio = self._c.audio
@@ -121,7 +143,7 @@ class InsightBinder(QObject):
 
             # No padding here: the panel's padding is applied when a suggestion is taken.
             options = AnalysisOptions(trim_padding_ms=0)
-            return analyse_file(path, options=options, should_stop=cancel.is_set)
+            return analyse_file(path, options=options, should_stop=self._should_stop(cancel))
 
         def done(report: Report) -> None:
             self._file_task = None
@@ -159,7 +181,9 @@ class InsightBinder(QObject):
             def progress(fraction: float, partial: Report) -> None:
                 report_progress((fraction, partial))
 
-            return analyse_file(path, start, end, should_stop=cancel.is_set, on_progress=progress)
+            return analyse_file(
+                path, start, end, should_stop=self._should_stop(cancel), on_progress=progress
+            )
 
         def partial(value: object) -> None:
             if isinstance(value, tuple) and len(value) == 2:

@@ -93,6 +93,7 @@ class WaveformView(pg.PlotWidget):
     cursor_moved = Signal(int)
     active_handle_changed = Signal(int)  # 0 = start, 1 = end
     source_failed = Signal(str)  # the shown audio can no longer be read (said once)
+    interacted = Signal()  # a handle moved or the view zoomed or panned: a frame is due
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -262,6 +263,7 @@ class WaveformView(pg.PlotWidget):
             self._curve.setCacheMode(mode)
 
     def _on_range_changed(self, *_args: object) -> None:
+        self.interacted.emit()
         if not self._fitting:
             self.redraw()
 
@@ -300,6 +302,7 @@ class WaveformView(pg.PlotWidget):
 
     def _on_region_moving(self) -> None:
         self._cache_envelope(True)  # the envelope stays put while a handle moves
+        self.interacted.emit()
         self._snap_dragged_line()
         start, end = self.trims_ms()
         self.trims_dragging.emit(start, end)
