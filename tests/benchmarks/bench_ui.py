@@ -228,6 +228,7 @@ def install_painter_standin() -> None:
         cursor_moved = Signal(int)
         active_handle_changed = Signal(int)
         source_failed = Signal(str)
+        interacted = Signal()
 
         def __init__(self, parent: Any = None) -> None:
             super().__init__(parent)
