@@ -180,7 +180,9 @@ class EditorLayout(QMainWindow):
         check_layout = QVBoxLayout(check_box)
         self.report_panel = ReportPanel()
         check_layout.addWidget(self.report_panel)
-        lower.addWidget(check_box, 1)
+        # Its figures are short; the edit fields and the speaker rows need the width.
+        check_box.setMaximumWidth(330)
+        lower.addWidget(check_box, 0)
         page.addLayout(lower)
 
         bar = QHBoxLayout()
