@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
 
-from bench_audio_load import emit, proc_status_mb, reset_peak_rss
+from bench_audio_load import emit, proc_status_mb, reset_peak_rss, run_audio_child
 
 RATE = 48_000
 RATIO_TARGET = 1.5
@@ -120,14 +119,7 @@ def _child(kind: str, path: Path) -> dict[str, Any]:
 
 def run_child(kind: str, path: Path) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter and return its JSON result."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--path", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return run_audio_child(kind, path, script=__file__)
 
 
 # --------------------------------------------------------------------------- main

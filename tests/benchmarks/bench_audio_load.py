@@ -211,9 +211,10 @@ def proc_status_mb(field: str) -> float | None:
     return None
 
 
-def run_audio_child(kind: str, path: Path) -> dict[str, Any]:
+def run_audio_child(kind: str, path: Path, script: str = __file__) -> dict[str, Any]:
+    """Run ``script --child kind --path path`` in a fresh interpreter; its last JSON line."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--path", str(path)],
+        [sys.executable, script, "--child", kind, "--path", str(path)],
         capture_output=True,
         text=True,
         check=True,

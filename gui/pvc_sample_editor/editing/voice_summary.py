@@ -1,11 +1,8 @@
 """A voice's samples as the workspace lists them: each one's state and kept time, and the total.
 
 Qt-free. The headless ``voice`` verb prints it; the window's sample list can show the
-same. A sample's state comes from its local draft (:mod:`.drafts`):
-
-- ``submitting``: the draft has a submission started and not yet confirmed;
-- ``edited``: the draft holds an edit the server does not have;
-- ``saved``: no draft, or one whose edit the server already holds.
+same. A sample's state comes from its local draft, by the rule the window's list uses
+(:func:`pvc_sample_editor.editing.workspace.draft_state`).
 
 An edited or submitting sample counts for its draft's kept time: that is what the voice
 will train on once it is sent.
@@ -14,23 +11,15 @@ will train on once it is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from pvc_sample_editor.api.models import Sample, Voice
 from pvc_sample_editor.editing.budget import Budget, kept_ms
 from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
-from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.editing.workspace import SampleState, draft_state
 
 __all__ = ["SampleState", "SampleSummary", "VoiceSummary", "sample_summary", "summarise_voice"]
-
-
-class SampleState(str, Enum):
-    """Where a sample's edit stands, as a list column shows it."""
-
-    SAVED = "saved"
-    EDITED = "edited"
-    SUBMITTING = "submitting"
 
 
 @dataclass(frozen=True)
@@ -59,15 +48,9 @@ class VoiceSummary:
 
 def sample_summary(sample: Sample, draft: Draft | None) -> SampleSummary:
     """The row for ``sample`` given its local draft (None when it has none)."""
-    if draft is not None:
-        if draft.submission_pending:
-            state = SampleState.SUBMITTING
-        elif not draft.confirmed_by(edit_from_sample(sample)):
-            state = SampleState.EDITED
-        else:
-            state = SampleState.SAVED
-        if state is not SampleState.SAVED:
-            return SampleSummary(sample, state, kept_ms(sample, draft.edit), draft.edit)
+    state = draft_state(sample, draft)
+    if draft is not None and state is not SampleState.SAVED:
+        return SampleSummary(sample, state, kept_ms(sample, draft.edit), draft.edit)
     return SampleSummary(sample, SampleState.SAVED, kept_ms(sample))
 
 

@@ -18,7 +18,7 @@ from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
 from pvc_sample_editor.editing.session import SampleRef
 
-__all__ = ["SampleRow", "SampleState", "sample_row", "sample_rows"]
+__all__ = ["SampleRow", "SampleState", "draft_state", "sample_row", "sample_rows"]
 
 
 class SampleState(str, enum.Enum):
@@ -28,6 +28,21 @@ class SampleState(str, enum.Enum):
     EDITED = "edited"  # an unsent edit (a draft on disk, or open in the window)
     SUBMITTING = "submitting"
     FAILED = "failed"
+
+
+def draft_state(sample: Sample, draft: Draft | None) -> SampleState:
+    """What a sample's local draft says of it: the one rule the list and ``voice`` share.
+
+    ``submitting`` while a submission started from it is not confirmed, ``edited`` while
+    it holds what the server does not (speakers compared as a set), else ``saved``.
+    """
+    if draft is None:
+        return SampleState.SAVED
+    if draft.submission_pending:
+        return SampleState.SUBMITTING
+    if draft.confirmed_by(edit_from_sample(sample)):
+        return SampleState.SAVED
+    return SampleState.EDITED
 
 
 @dataclass(frozen=True)
@@ -69,20 +84,24 @@ def sample_row(
     failure: str = "",
     draft: Draft | None = None,
 ) -> SampleRow:
-    """The row of ``sample`` with ``edit`` (None: the server's state)."""
+    """The row of ``sample`` with the ``edit`` open in the window, else its ``draft``, else
+    the server's state."""
     server = edit_from_sample(sample)
-    shown = edit if edit is not None else server
+    shown = edit if edit is not None else draft.edit if draft is not None else server
     reason = ""
     if submitting:
         state = SampleState.SUBMITTING
     elif failure:
         state, reason = SampleState.FAILED, failure
-    elif shown != server:
+    elif edit is not None:  # open in the window: compared as the session compares it
+        state = SampleState.EDITED if edit != server else SampleState.SAVED
+    elif draft_state(sample, draft) is SampleState.SAVED:
+        state = SampleState.SAVED
+    else:
+        # The window knows nothing is being sent: a pending draft is an interrupted send.
         state = SampleState.EDITED
         if draft is not None and draft.submission_pending:
             reason = "Its submission was interrupted: open it and press Submit to send it again."
-    else:
-        state = SampleState.SAVED
     return SampleRow(
         sample_id=sample.sample_id,
         file_name=shown.file_name,
@@ -109,11 +128,10 @@ def sample_rows(
     rows = []
     for sample in voice.samples:
         draft = drafts.load(DraftKey.for_sample(SampleRef(voice.voice_id, sample.sample_id)))
-        edit = live.get(sample.sample_id, draft.edit if draft is not None else None)
         rows.append(
             sample_row(
                 sample,
-                edit,
+                live.get(sample.sample_id),
                 submitting=sample.sample_id in submitting,
                 failure=failed.get(sample.sample_id, ""),
                 draft=draft,
