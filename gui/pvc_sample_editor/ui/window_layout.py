@@ -169,19 +169,21 @@ class EditorLayout(QMainWindow):
         edit_layout = QVBoxLayout(edit_box)
         self.edit_panel = EditPanel()
         edit_layout.addWidget(self.edit_panel)
-        lower.addWidget(edit_box, 1)
+        # Edit over Speakers, the audio check beside them: three boxes side by side left
+        # a laptop-wide window too narrow for a speaker's row or the noise switch.
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        left.addWidget(edit_box)
         speakers_box = QGroupBox("Speakers")
         speakers_layout = QVBoxLayout(speakers_box)
         self.speakers_panel = SpeakersPanel()
         speakers_layout.addWidget(self.speakers_panel)
-        speakers_layout.addStretch(1)
-        lower.addWidget(speakers_box, 1)
+        left.addWidget(speakers_box, 1)
+        lower.addLayout(left, 1)
         check_box = QGroupBox("Audio check")
         check_layout = QVBoxLayout(check_box)
         self.report_panel = ReportPanel()
         check_layout.addWidget(self.report_panel)
-        # Its figures are short; the edit fields and the speaker rows need the width.
-        check_box.setMaximumWidth(330)
         lower.addWidget(check_box, 0)
         page.addLayout(lower)
 
