@@ -33,6 +33,7 @@ from pvc_sample_editor.audio.pcm import PcmLayout, find_pcm_layout
 from pvc_sample_editor.timecode import frames_to_ms
 
 __all__ = [
+    "AUDIO_SUFFIXES",
     "SUPPORTED_FORMATS_TEXT",
     "AudioInfo",
     "FileStamp",
@@ -45,7 +46,8 @@ __all__ = [
 
 SUPPORTED_FORMATS_TEXT = "WAV, FLAC, MP3, OGG Vorbis, Opus or AIFF"
 _CHOOSE_SUPPORTED = f"Choose a {SUPPORTED_FORMATS_TEXT} file."
-_AUDIO_SUFFIXES = frozenset(
+#: The file name endings of audio the editor opens.
+AUDIO_SUFFIXES = frozenset(
     {".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".aifc"}
 )
 
@@ -281,7 +283,7 @@ def _unreadable_message(p: Path) -> str:
     kind = _sniff(head)
     if kind is not None:
         return f"“{p.name}” is {kind}, not audio this editor can open. {_CHOOSE_SUPPORTED}"
-    if p.suffix.lower() in _AUDIO_SUFFIXES:
+    if p.suffix.lower() in AUDIO_SUFFIXES:
         claimed = p.suffix.lstrip(".").upper() or "audio"
         return (
             f"“{p.name}” cannot be read as audio: it is damaged, cut short, or not really "

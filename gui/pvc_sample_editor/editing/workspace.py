@@ -11,14 +11,24 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from pathlib import Path
 
 from pvc_sample_editor.api.models import Sample, SeparationStatus, Voice
 from pvc_sample_editor.editing.budget import kept_ms
 from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.recordings import LocalCopy
 from pvc_sample_editor.editing.session import SampleRef
 
-__all__ = ["SampleRow", "SampleState", "draft_state", "sample_row", "sample_rows"]
+__all__ = [
+    "LocalState",
+    "SampleRow",
+    "SampleState",
+    "draft_state",
+    "local_state",
+    "sample_row",
+    "sample_rows",
+]
 
 
 class SampleState(str, enum.Enum):
@@ -45,6 +55,38 @@ def draft_state(sample: Sample, draft: Draft | None) -> SampleState:
     return SampleState.EDITED
 
 
+class LocalState(str, enum.Enum):
+    """What the editor opens for a sample: its local copy, or the server's preview."""
+
+    UNKNOWN = "—"  # no recordings folder chosen (a copy opened by hand still counts)
+    FILE = "file"
+    PREVIEW = "preview"  # nothing found in the folder
+    DIFFERS = "differs"  # a file matched by name or size lasts another time: not used
+
+
+def local_state(
+    copy: LocalCopy | None, *, opened_by_hand: Path | None = None
+) -> tuple[LocalState, str]:
+    """A sample's local-copy state and the sentence its tooltip gives.
+
+    ``copy`` is what the recordings folder holds for it (None: no folder); a file the
+    user opened for the sample by hand wins over the folder.
+    """
+    if opened_by_hand is not None:
+        return LocalState.FILE, f"Opens {opened_by_hand} (chosen by hand)."
+    if copy is None:
+        return LocalState.UNKNOWN, ""
+    if copy.usable and copy.path is not None:
+        how = copy.how.value if copy.how is not None else "name"
+        return LocalState.FILE, f"Opens {copy.path} (found by its {how})."
+    if copy.problem:
+        return LocalState.DIFFERS, copy.problem
+    return LocalState.PREVIEW, (
+        "No file in the recordings folder has this sample's name, size or length: it "
+        "opens the server's 30-second preview."
+    )
+
+
 @dataclass(frozen=True)
 class SampleRow:
     """One sample as the workspace shows it."""
@@ -57,6 +99,9 @@ class SampleRow:
     noise: bool
     state: SampleState
     reason: str = ""  # why it failed, or what an interrupted submission means
+    local: LocalState = LocalState.UNKNOWN
+    local_note: str = ""  # the local copy's path and how it was found, or why none is used
+    verdict: str = ""  # the audio check's verdict of its kept region ("" until checked)
 
     @property
     def label(self) -> str:

@@ -41,6 +41,7 @@ from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
+from pvc_sample_editor.ui.settings import Settings
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -153,8 +154,15 @@ class MainWindow(EditorLayout):
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_group.cleanChanged.connect(self._on_clean_changed)
-        self.workspace_binder = WorkspaceBinder(c, self.workspace, wf)
+        self.workspace_binder = WorkspaceBinder(
+            c,
+            self.workspace,
+            wf,
+            settings=Settings(self.settings) if self.settings is not None else None,
+        )
+        self.workspace_binder.message.connect(self._show_local_notice)
         self.insight = InsightBinder(c, self.report_panel, wf, lambda t, x: self.confirm(t, x))
+        self.insight.region_checked.connect(self.workspace_binder.set_verdict)
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
         wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
 
@@ -291,6 +299,13 @@ class MainWindow(EditorLayout):
     def _show_banner(self, text: str) -> None:
         self.banner_label.setText(text)
         self.banner.setVisible(bool(text))
+
+    def _show_local_notice(self, text: str) -> None:
+        """Why the sample on screen is not its recordings-folder file: before the preview's
+        own warning, on the banner, and on the status line."""
+        shown = self.banner_label.text() if self.banner.isVisibleTo(self) else ""
+        self._show_banner(f"{text}\n{shown}" if shown and text not in shown else text)
+        self.statusBar().showMessage(text, 10000)
 
     def _show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
@@ -444,6 +459,7 @@ class MainWindow(EditorLayout):
             self._unsubscribe()
             self._unsubscribe = None
         self.insight.shutdown()
+        self.workspace_binder.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.controller.shutdown()
         self.closed.emit()

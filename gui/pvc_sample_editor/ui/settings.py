@@ -85,3 +85,22 @@ class Settings:
         ]
         items.insert(0, recent)
         self.q.setValue("recent/samples", json.dumps([asdict(r) for r in items[:MAX_RECENT]]))
+
+    def recordings_folder(self, voice_id: str) -> Path | None:
+        """The recordings folder chosen for ``voice_id``, if any (it may be gone since)."""
+        folder = self._recordings_folders().get(voice_id)
+        return Path(folder) if isinstance(folder, str) and folder else None
+
+    def set_recordings_folder(self, voice_id: str, folder: Path) -> None:
+        """Remember ``folder`` as ``voice_id``'s recordings folder."""
+        folders = self._recordings_folders()
+        folders[voice_id] = str(folder)
+        self.q.setValue("recordings/folders", json.dumps(folders))
+
+    def _recordings_folders(self) -> dict[str, object]:
+        raw = str(self.q.value("recordings/folders", "{}", type=str))
+        try:
+            folders = json.loads(raw)
+        except ValueError:
+            return {}
+        return folders if isinstance(folders, dict) else {}

@@ -21,9 +21,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QTableView,
     QVBoxLayout,
@@ -37,16 +39,19 @@ from pvc_sample_editor.editing.budget import (
     RECOMMENDED_MS,
     budget_sentence,
 )
-from pvc_sample_editor.editing.workspace import SampleRow, SampleState
+from pvc_sample_editor.editing.workspace import LocalState, SampleRow, SampleState
 
 __all__ = ["BudgetGauge", "SampleListModel", "WorkspacePanel"]
 
-COLUMNS = ("Name", "Length", "Kept", "Speakers", "Noise", "State")
+COLUMNS = ("Name", "Length", "Kept", "Speakers", "Noise", "Quality", "Local", "State")
+_QUALITY, _LOCAL, _STATE = 5, 6, 7
 _STATE_COLOURS = {
     SampleState.EDITED: "#d9a400",
     SampleState.SUBMITTING: "#3e8ed0",
     SampleState.FAILED: "#e5484d",
 }
+_VERDICT_COLOURS = {"ok": "#30a46c", "warn": "#d9a400", "fail": "#e5484d"}
+_LOCAL_COLOURS = {LocalState.DIFFERS: "#e5484d", LocalState.PREVIEW: "#8a8a8a"}
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -114,14 +119,36 @@ class SampleListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:  # what sorting compares
             return self._sort_key(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.reason or (row.file_name if column == 0 else None)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 5:
-            colour = _STATE_COLOURS.get(row.state)
+            return self._tooltip(row, column)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = self._colour(row, column)
             return QColor(colour) if colour else None
         if role == Qt.ItemDataRole.FontRole and row.sample_id == self._current:
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _tooltip(row: SampleRow, column: int) -> str | None:
+        if column == _LOCAL:
+            return row.local_note or "Choose the voice's recordings folder to use local copies."
+        if column == _QUALITY:
+            return (
+                "The audio check of the kept region, from when the sample was last open."
+                if row.verdict
+                else "Not checked yet: open the sample to check its kept region."
+            )
+        return row.reason or (row.file_name if column == 0 else None)
+
+    @staticmethod
+    def _colour(row: SampleRow, column: int) -> str | None:
+        if column == _STATE:
+            return _STATE_COLOURS.get(row.state)
+        if column == _QUALITY:
+            return _VERDICT_COLOURS.get(row.verdict)
+        if column == _LOCAL:
+            return _LOCAL_COLOURS.get(row.local)
         return None
 
     @staticmethod
@@ -136,6 +163,10 @@ class SampleListModel(QAbstractTableModel):
             return row.speakers
         if column == 4:
             return "on" if row.noise else "off"
+        if column == _QUALITY:
+            return row.verdict or "—"
+        if column == _LOCAL:
+            return row.local.value
         return row.label + (" *" if row.state is SampleState.EDITED else "")
 
     @staticmethod
@@ -146,6 +177,8 @@ class SampleListModel(QAbstractTableModel):
             row.kept_ms,
             row.speakers,
             row.noise,
+            ("fail", "warn", "ok", "").index(row.verdict) if row.verdict in _VERDICT_COLOURS else 3,
+            row.local.value,
             row.state.value,
         )
         return keys[column]
@@ -204,6 +237,7 @@ class WorkspacePanel(QWidget):
     """The open voice's samples and its budget; emits the sample the user picks."""
 
     sample_chosen = Signal(str)  # sample id
+    folder_requested = Signal()  # the user wants to choose the recordings folder
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -216,6 +250,17 @@ class WorkspacePanel(QWidget):
         self.title = QLabel("Samples")
         self.title.setObjectName("title")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.folder_button = QPushButton("Recordings Folder…")
+        self.folder_button.setToolTip(
+            "The folder holding this voice's original recordings: each sample opens its own "
+            "file from there (found by name, size, then length) instead of the preview."
+        )
+        self.folder_label = QLabel("No recordings folder: samples open the server's preview.")
+        self.folder_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_button)
+        folder_row.addWidget(self.folder_label, 1)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter by name")
         self.filter.setClearButtonEnabled(True)
@@ -245,6 +290,7 @@ class WorkspacePanel(QWidget):
         self.budget_label.setWordWrap(True)
         self.budget_label.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.title)
+        layout.addLayout(folder_row)
         layout.addWidget(self.filter)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.gauge)
@@ -252,6 +298,7 @@ class WorkspacePanel(QWidget):
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.table.clicked.connect(self._on_clicked)
         self.table.activated.connect(self._on_clicked)
+        self.folder_button.clicked.connect(self.folder_requested)
         self._live_total_base = 0  # the other samples' kept time, while one is edited
 
     def show_voice(self, name: str, rows: tuple[SampleRow, ...], current: str) -> None:
@@ -260,6 +307,12 @@ class WorkspacePanel(QWidget):
         self.model.set_rows(rows, current)
         self._select(current)
         self._show_total()
+
+    def show_folder(self, text: str, *, problem: bool = False, tooltip: str = "") -> None:
+        """Say which recordings folder the voice uses and what it held (or why it cannot)."""
+        self.folder_label.setText(text)
+        self.folder_label.setToolTip(tooltip or text)
+        self.folder_label.setStyleSheet("color: #e5484d;" if problem else "")
 
     def update_row(self, row: SampleRow) -> None:
         """A sample's row changed (its edit moved, or its state)."""
