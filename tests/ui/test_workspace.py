@@ -141,6 +141,13 @@ def test_moving_between_samples_keeps_every_unsent_edit(
         timeout=10000,
     )
     assert editor.controller.session.edit.trim_end_ms == 5678
+    bold = {
+        r.sample_id
+        for i, r in enumerate(panel.model.rows)
+        if (font := panel.model.index(i, 0).data(Qt.ItemDataRole.FontRole)) is not None
+        and font.bold()
+    }
+    assert bold == {demo_id}  # the open sample alone, after three moves
 
 
 def test_the_filter_and_the_headers_narrow_and_order_the_list(

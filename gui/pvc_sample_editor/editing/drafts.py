@@ -42,6 +42,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -386,6 +387,21 @@ class DraftStore:
         because of a file's content.
         """
         return self._read(self.path_for(key))
+
+    def load_many(self, keys: Iterable[DraftKey]) -> dict[DraftKey, Draft]:
+        """The drafts of ``keys`` that exist: one listing of the folder, then only those
+        files read (a voice of 200 samples with 3 drafts opens 3 files, not 200)."""
+        try:
+            present = set(os.listdir(self._root))
+        except OSError:
+            return {}
+        found = {}
+        for key in keys:
+            if key.file_name in present:
+                draft = self.load(key)
+                if draft is not None:
+                    found[key] = draft
+        return found
 
     def discard(self, key: DraftKey) -> bool:
         """Delete the draft for ``key`` (after the server confirmed it); True if one existed."""

@@ -170,9 +170,14 @@ def sample_rows(
     """Every sample of ``voice``: ``live`` edits (open in the window) first, then drafts."""
     live = live or {}
     failed = failed or {}
+    keys = {
+        s.sample_id: DraftKey.for_sample(SampleRef(voice.voice_id, s.sample_id))
+        for s in voice.samples
+    }
+    saved = drafts.load_many(keys.values())
     rows = []
     for sample in voice.samples:
-        draft = drafts.load(DraftKey.for_sample(SampleRef(voice.voice_id, sample.sample_id)))
+        draft = saved.get(keys[sample.sample_id])
         rows.append(
             sample_row(
                 sample,

@@ -206,8 +206,8 @@ class WorkspaceBinder(QObject):
         self._copies = copies
         found = sum(c.usable for c in copies.values())
         differs = sum(bool(c.problem) for c in copies.values())
-        text = f"{folder.name}: {found} of {len(copies)} samples have their file here"
-        text += f"; {differs} file{'s' if differs != 1 else ''} differ" if differs else "."
+        text = f"{found} of {len(copies)} samples have their file in “{folder.name}”"
+        text += f"; {differs} differ{'s' if differs == 1 else ''}" if differs else "."
         self._panel.show_folder(text, problem=bool(differs), tooltip=str(folder))
         self._render_rows()
         if self._finish_reopen(""):

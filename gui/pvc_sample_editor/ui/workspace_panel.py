@@ -10,15 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QRectF,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -43,8 +49,18 @@ from pvc_sample_editor.editing.workspace import LocalState, SampleRow, SampleSta
 
 __all__ = ["BudgetGauge", "SampleListModel", "WorkspacePanel"]
 
-COLUMNS = ("Name", "Length", "Kept", "Speakers", "Noise", "Quality", "Local", "State")
+COLUMNS = ("Name", "Length", "Kept", "Spk.", "Noise", "Check", "Local", "State")
 _QUALITY, _LOCAL, _STATE = 5, 6, 7
+_HEADER_TIPS = (
+    "The sample's file name",
+    "The whole recording",
+    "What counts toward the voice: the trims, or the selected speakers' speech in them",
+    "Speakers found by separation (— not separated)",
+    "Background-noise removal",
+    "The audio check of the kept region: ok, warn or fail",
+    "What opens: its file from the recordings folder, or the server's preview",
+    "Saved, edited (an unsent draft), submitting or failed",
+)
 _STATE_COLOURS = {
     SampleState.EDITED: "#d9a400",
     SampleState.SUBMITTING: "#3e8ed0",
@@ -52,7 +68,6 @@ _STATE_COLOURS = {
 }
 _VERDICT_COLOURS = {"ok": "#30a46c", "warn": "#d9a400", "fail": "#e5484d"}
 _LOCAL_COLOURS = {LocalState.DIFFERS: "#e5484d", LocalState.PREVIEW: "#8a8a8a"}
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def _minutes_text(ms: int) -> str:
@@ -62,11 +77,19 @@ def _minutes_text(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-class SampleListModel(QAbstractTableModel):
-    """The rows of the open voice; one row changes alone while its sample is edited."""
+class SampleListModel(QStandardItemModel):
+    """The rows of the open voice; one row changes alone while its sample is edited.
+
+    The cells are Qt items, filled once per row change: painting and scrolling then
+    never call into Python (a Python ``data()`` is asked ~2,000 times a frame, which
+    cost ~10 ms a frame with 200 samples).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        for column, tip in enumerate(_HEADER_TIPS):
+            self.setHeaderData(column, Qt.Orientation.Horizontal, tip, Qt.ItemDataRole.ToolTipRole)
         self._rows: list[SampleRow] = []
         self._current = ""
         self._bold = QFont()
@@ -77,57 +100,73 @@ class SampleListModel(QAbstractTableModel):
         """The rows, in the voice's order."""
         return tuple(self._rows)
 
-    def set_rows(self, rows: tuple[SampleRow, ...], current: str) -> None:
-        """Show ``rows``; ``current`` (a sample id) is the one open in the editor."""
+    def set_rows(self, rows: tuple[SampleRow, ...], current: str) -> bool:
+        """Show ``rows``; ``current`` (a sample id) is the one open in the editor.
+
+        The same samples in the same order (moving to another sample of the voice) only
+        change the rows that differ; anything else rebuilds the list (True).
+        """
+        if [r.sample_id for r in rows] == [r.sample_id for r in self._rows]:
+            was, self._current = self._current, current
+            for i, row in enumerate(rows):
+                if row != self._rows[i] or row.sample_id in (was, current):
+                    self._apply(i, row, was)
+            return False
         self.beginResetModel()
-        self._rows = list(rows)
-        self._current = current
+        # One reset for the proxy and the view, not a signal per cell.
+        self.blockSignals(True)
+        try:
+            self.setRowCount(0)
+            self._rows = list(rows)
+            self._current = current
+            for row in rows:
+                self.appendRow([self._item(row, column) for column in range(len(COLUMNS))])
+        finally:
+            self.blockSignals(False)
         self.endResetModel()
+        return True
 
     def update_row(self, row: SampleRow) -> None:
         """Replace the row of ``row.sample_id`` (a live edit); nothing else repaints."""
-        for i, old in enumerate(self._rows):
-            if old.sample_id == row.sample_id:
-                if old != row:
-                    self._rows[i] = row
-                    self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
-                return
+        i = self.row_of(row.sample_id)
+        if i >= 0 and self._rows[i] != row:
+            self._apply(i, row, self._current)
+
+    def _apply(self, i: int, row: SampleRow, was_current: str) -> None:
+        """Show ``row`` at ``i``, replacing only the cells that look different."""
+        old, self._rows[i] = self._rows[i], row
+        for column in range(len(COLUMNS)):
+            if self._cell(old, column, was_current) != self._cell(row, column, self._current):
+                self.setItem(i, column, self._item(row, column))
 
     def row_of(self, sample_id: str) -> int:
         """The model row of ``sample_id``, or -1."""
         return next((i for i, r in enumerate(self._rows) if r.sample_id == sample_id), -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+    def _cell(self, row: SampleRow, column: int, current: str) -> tuple[Any, ...]:
+        """What a cell shows: its text, sort key, tooltip, colour and boldness."""
+        return (
+            self._text(row, column),
+            self._sort_key(row, column),
+            self._tooltip(row, column),
+            self._colour(row, column),
+            row.sample_id == current,
+        )
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, column = self._rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, column)
-        if role == Qt.ItemDataRole.UserRole:  # what sorting compares
-            return self._sort_key(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, column)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            colour = self._colour(row, column)
-            return QColor(colour) if colour else None
-        if role == Qt.ItemDataRole.FontRole and row.sample_id == self._current:
-            return self._bold
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+    def _item(self, row: SampleRow, column: int) -> QStandardItem:
+        text, key, tooltip, colour, current = self._cell(row, column, self._current)
+        item = QStandardItem(text)
+        item.setEditable(False)
+        item.setData(key, Qt.ItemDataRole.UserRole)  # what sorting compares
+        if tooltip:
+            item.setToolTip(tooltip)
+        if colour:
+            item.setForeground(QColor(colour))
+        if current:
+            item.setFont(self._bold)
+        if column in (1, 2):
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return item
 
     @staticmethod
     def _tooltip(row: SampleRow, column: int) -> str | None:
@@ -138,6 +177,12 @@ class SampleListModel(QAbstractTableModel):
                 "The audio check of the kept region, from when the sample was last open."
                 if row.verdict
                 else "Not checked yet: open the sample to check its kept region."
+            )
+        if column == 3:
+            return (
+                f"Speaker separation: {row.speakers}"
+                if row.speakers != "—"
+                else ("Speakers not separated")
             )
         return row.reason or (row.file_name if column == 0 else None)
 
@@ -159,8 +204,11 @@ class SampleListModel(QAbstractTableModel):
             return _minutes_text(row.duration_ms) if row.duration_ms is not None else "—"
         if column == 2:
             return _minutes_text(row.kept_ms)
-        if column == 3:
-            return row.speakers
+        if column == 3:  # the count alone; the tooltip says it in words
+            count = row.speakers.split(" ", 1)[0]
+            return (
+                count if count.isdigit() else "…" if row.speakers == "separating" else row.speakers
+            )
         if column == 4:
             return "on" if row.noise else "off"
         if column == _QUALITY:
@@ -201,24 +249,43 @@ class BudgetGauge(QWidget):
         )
 
     def set_total(self, total_ms: int) -> None:
-        """Show ``total_ms``; repaints only when the drawn bar would change."""
-        if total_ms != self.total_ms:
-            self.total_ms = total_ms
+        """Show ``total_ms``; repaints only when the drawn bar would change.
+
+        While a handle is dragged the total moves by milliseconds each frame, and a pixel
+        of the bar is tens of seconds: most frames then cost the gauge nothing.
+        """
+        if total_ms == self.total_ms:
+            return
+        before = self._drawn(self.total_ms)
+        self.total_ms = total_ms
+        if self._drawn(total_ms) != before:
             self.update()
+
+    def _full_ms(self, total_ms: int) -> float:
+        return max(BEST_MAX_MS * 1.1, total_ms)
+
+    def _drawn(self, total_ms: int) -> tuple[int, str]:
+        """What the bar shows of ``total_ms``: its filled width in pixels and its colour."""
+        width = (self.width() - 2) * min(total_ms / self._full_ms(total_ms), 1.0)
+        return round(width), self._colour(total_ms)
+
+    @staticmethod
+    def _colour(total_ms: int) -> str:
+        if total_ms < MINIMUM_MS:
+            return "#e5484d"
+        return "#d9a400" if total_ms < RECOMMENDED_MS else "#30a46c"
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
-        full = max(BEST_MAX_MS * 1.1, self.total_ms)
+        full = self._full_ms(self.total_ms)
         bar = QRectF(1, 2, self.width() - 2, 12)
         painter.setPen(pal.color(QPalette.ColorRole.Mid))
         painter.setBrush(pal.color(QPalette.ColorRole.Base))
         painter.drawRoundedRect(bar, 3, 3)
         total = self.total_ms
-        colour = (
-            "#e5484d" if total < MINIMUM_MS else "#d9a400" if total < RECOMMENDED_MS else "#30a46c"
-        )
+        colour = self._colour(total)
         filled = QRectF(bar.left(), bar.top(), bar.width() * min(total / full, 1.0), bar.height())
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(colour))
@@ -246,7 +313,7 @@ class WorkspacePanel(QWidget):
         layout.setSpacing(6)
         # Wide enough for a readable name beside the five short columns: without it the
         # splitter gave the list what the editor's panels left, and names read "…".
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(580)
         self.title = QLabel("Samples")
         self.title.setObjectName("title")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -280,11 +347,14 @@ class WorkspacePanel(QWidget):
         self.table.verticalHeader().hide()
         # Takes keep their distinguishing ends ("…take 2.flac"); the tooltip has it all.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)  # wrapped, a name was elided twice ("podcast ...- host ...")
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            # Fitted when the list is rebuilt, not on every layout: ResizeToContents measured
+            # all 200 rows' cells each time a row changed (~8 ms a sample switch).
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         self.gauge = BudgetGauge()
         self.budget_label = QLabel()
         self.budget_label.setWordWrap(True)
@@ -304,9 +374,23 @@ class WorkspacePanel(QWidget):
     def show_voice(self, name: str, rows: tuple[SampleRow, ...], current: str) -> None:
         """List ``rows`` of the voice ``name``; ``current`` is the sample being edited."""
         self.title.setText(f"{name}: {len(rows)} sample{'s' if len(rows) != 1 else ''}")
-        self.model.set_rows(rows, current)
+        if self.model.set_rows(rows, current):
+            self._fit_columns()
         self._select(current)
         self._show_total()
+
+    def _fit_columns(self) -> None:
+        """Each short column as wide as its widest text (or the widest word it can show),
+        so the name column keeps the rest: Qt's own fitting pads each by ~30 px."""
+        cells, heads = self.table.fontMetrics(), self.table.horizontalHeader().fontMetrics()
+        widest = {_STATE: "submitting", _LOCAL: "preview", _QUALITY: "warn"}
+        for column in range(1, len(COLUMNS)):
+            texts = {self.model.item(r, column).text() for r in range(self.model.rowCount())}
+            width = max(
+                heads.horizontalAdvance(COLUMNS[column]) + 4,
+                *(cells.horizontalAdvance(t) for t in texts | {widest.get(column, "")}),
+            )
+            self.table.setColumnWidth(column, width + 12)
 
     def show_folder(self, text: str, *, problem: bool = False, tooltip: str = "") -> None:
         """Say which recordings folder the voice uses and what it held (or why it cannot)."""
@@ -335,7 +419,8 @@ class WorkspacePanel(QWidget):
             self.table.clearSelection()
             return
         index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if index.isValid():
+        selected = self.table.selectionModel().selectedRows()
+        if index.isValid() and [i.row() for i in selected] != [index.row()]:
             self.table.selectRow(index.row())
             self.table.scrollTo(index)
 
