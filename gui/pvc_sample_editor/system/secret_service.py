@@ -12,7 +12,9 @@ key stored by earlier versions of the app is found, replaced and deleted as befo
 Where unlocking needs the user (a password prompt), this module does not show the prompt
 and wait for an answer: the key store runs on the GUI thread, which must not hang on a
 dialog the user may never see. It raises :class:`KeyringLockedError` at once instead. Every
-D-Bus call has a timeout, so a service that hangs costs seconds, not the app.
+D-Bus call has a timeout, so a service that hangs costs seconds, not the app. (One
+exception: jeepney sends the bus's ``Hello`` without one. The bus daemon itself answers
+it, right after the authentication, which is timed.)
 
 One connection per operation, closed after it: the session bus is cheap to reach, and no
 connection or secret session outlives the call that needed it.
