@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,27 +121,31 @@ def private_bus() -> Iterator[PrivateBus]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def gnome_keyring(private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateBus]:
-    """GNOME Keyring's Secret Service on the private bus, its login keyring unlocked, and
-    the session bus of this test pointed at it."""
+@contextmanager
+def _gnome_keyring(bus: PrivateBus, unlock: bool) -> Iterator[PrivateBus]:
+    """gnome-keyring-daemon's Secret Service on ``bus``; with ``unlock``, a login keyring."""
     _need("gnome-keyring-daemon")
-    root = private_bus.root
+    root = bus.root
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(root / "home"),
         "XDG_DATA_HOME": str(root / "data"),
         "XDG_CONFIG_HOME": str(root / "config"),
         "XDG_RUNTIME_DIR": str(root / "run"),
-        "DBUS_SESSION_BUS_ADDRESS": private_bus.address,
+        "DBUS_SESSION_BUS_ADDRESS": bus.address,
     }
     for folder in ("home", "data", "config", "run"):
         (root / folder).mkdir(mode=0o700)
     log = (root / "gnome-keyring.log").open("wb")
     # --unlock reads the password from stdin and creates the "login" keyring with it,
-    # which becomes the default collection.
+    # which becomes the default collection. Without it there is no keyring at all.
     proc = subprocess.Popen(
-        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        [
+            "gnome-keyring-daemon",
+            "--foreground",
+            "--components=secrets",
+            *(["--unlock"] if unlock else []),
+        ],
         stdin=subprocess.PIPE,
         stdout=log,
         stderr=log,
@@ -148,18 +153,26 @@ def gnome_keyring(private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch) -> I
     )
     try:
         assert proc.stdin is not None
-        proc.stdin.write(PASSWORD.encode())
+        if unlock:
+            proc.stdin.write(PASSWORD.encode())
         proc.stdin.close()
         deadline = time.monotonic() + 15
-        while not private_bus.has_owner(SECRETS):
+        while not bus.has_owner(SECRETS):
             assert proc.poll() is None, (root / "gnome-keyring.log").read_text()
             assert time.monotonic() < deadline, "gnome-keyring-daemon did not take its name"
             time.sleep(0.02)
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
-        yield private_bus
+        yield bus
     finally:
         _stop(proc)
         log.close()
+
+
+@pytest.fixture
+def gnome_keyring(private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateBus]:
+    """GNOME Keyring with its login keyring unlocked, this test's session bus pointed at it."""
+    with _gnome_keyring(private_bus, unlock=True) as bus:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+        yield bus
 
 
 def _default_collection(bus: PrivateBus) -> str:
@@ -255,6 +268,27 @@ def test_a_locked_keyring_says_so_at_once(gnome_keyring: PrivateBus) -> None:
     with pytest.raises(KeyStoreError, match=r"^Could not remove .*: the keyring is locked\.$"):
         store.delete()
     assert len(_our_items(gnome_keyring)) == 1  # still there for when it is unlocked
+
+
+def test_no_default_keyring_loads_none_and_says_so_on_save(
+    private_bus: PrivateBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service with no keyring yet (no login keyring): making one needs a password, so
+    nothing is stored and the message says what to do."""
+    with _gnome_keyring(private_bus, unlock=False) as bus:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+        (path,) = bus.call(SERVICE, "ReadAlias", "s", "default")
+        assert path == "/"
+        store = KeyStore()
+        assert store.load() is None
+        with pytest.raises(KeyStoreError) as info:
+            store.save(SECRET)
+        assert str(info.value) == (
+            "Could not save the key in the system keyring: it has no default keyring yet "
+            "(create one in your desktop's password manager); the key will be used for "
+            "this session only."
+        )
+        store.delete()
 
 
 def test_a_bus_without_a_secret_service_has_no_keyring(

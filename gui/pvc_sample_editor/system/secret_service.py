@@ -195,9 +195,8 @@ class _Session:
         label = {"org.freedesktop.Secret.Collection.Label": ("s", "Login")}
         path, prompt = self.call(_SERVICE, "CreateCollection", "a{sv}s", (label, "default"))
         if prompt != _NO_OBJECT or path == _NO_OBJECT:
-            raise KeyringLockedError(
-                "it has no default keyring, and making one needs a password: create one "
-                "in your desktop's password manager"
+            raise KeyringError(
+                "it has no default keyring yet (create one in your desktop's password manager)"
             )
         return str(path)
 
