@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-keyring_errors = pytest.importorskip("keyring.errors", reason="keyring is a test dependency")
+keyring_errors = pytest.importorskip(
+    "keyring.errors", reason='needs keyring (a test dependency: pip install -e ".[test]")'
+)
 
 from memory_keyring import FailingKeyring, MemoryKeyring  # noqa: E402 - after the skip
 from pvc_sample_editor.system.credentials import (  # noqa: E402
