@@ -13,9 +13,14 @@ import pytest
 # Must happen before anything creates a QApplication: with no display and no platform
 # plugin chosen, Qt aborts the whole pytest process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# Keep the user's real keyring out of the test run (keyring's own switch: every
-# operation of the default backend then fails); settings, drafts and logs go to a
+# Keep the user's real keyring out of the test run. On Linux the key store talks to the
+# Secret Service on the D-Bus session bus: this address leads nowhere, so the default key
+# store finds no keyring (tests/core/test_secret_service.py starts a private bus and
+# keyring daemon and points the store at those). On Windows and macOS, keyring's own switch
+# makes every operation of its default backend fail. Settings, drafts and logs go to a
 # fresh folder per test (below).
+NO_SESSION_BUS = "unix:path=/nonexistent/pvc-sample-editor-tests/no-session-bus"
+os.environ["DBUS_SESSION_BUS_ADDRESS"] = NO_SESSION_BUS
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("ELEVENLABS_API_KEY", None)
 

@@ -1,21 +1,15 @@
-"""An in-memory keyring backend for tests that must never touch the real keyring."""
+"""Keyring backends for tests that must never touch the real keyring."""
 
 from __future__ import annotations
 
-import keyring.errors
-from keyring.backend import KeyringBackend
 
+class MemoryKeyring:
+    """An in-memory :class:`~pvc_sample_editor.system.keyring_backend.KeyringBackend`.
 
-class MemoryKeyring(KeyringBackend):
-    """An in-memory keyring; never chosen by keyring itself (it is not viable)."""
-
-    # Defining a backend registers it with keyring; "not viable" keeps it out of
-    # keyring's automatic choice, so only the tests that inject it ever use it.
-    priority = 1
-    viable = False
+    Only the tests that inject it into a ``KeyStore`` ever use it.
+    """
 
     def __init__(self) -> None:
-        super().__init__()
         self.store: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -25,5 +19,20 @@ class MemoryKeyring(KeyringBackend):
         self.store[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("not found")
+        self.store.pop((service, username), None)
+
+
+class FailingKeyring:
+    """A keyring backend whose every operation raises the given exception."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise self.exc
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise self.exc
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise self.exc

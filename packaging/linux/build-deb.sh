@@ -155,11 +155,11 @@ License: various
  their own licences: Qt and Qt for Python (PySide6, shiboken6: LGPL-3.0-only),
  sounddevice (MIT) with PortAudio (MIT), cffi (MIT), NumPy and its OpenBLAS
  (BSD-3-Clause), pyqtgraph (MIT), soundfile (BSD-3-Clause) with libsndfile
- (LGPL-2.1-or-later), requests
- and cryptography (Apache-2.0), keyring and platformdirs (MIT), and the system libraries
- copied from the build machine (see /usr/share/doc of their Debian packages). The texts of
- the LGPL and Apache licences are in /usr/share/common-licenses; the Python packages' own
- licence files are in their *.dist-info folders inside the bundle.
+ (LGPL-2.1-or-later), requests (Apache-2.0), jeepney and platformdirs (MIT), and the
+ system libraries copied from the build machine (see /usr/share/doc of their Debian
+ packages). The texts of the LGPL and Apache licences are in /usr/share/common-licenses;
+ the Python packages' own licence files are in their *.dist-info folders inside the
+ bundle.
 
 License: MIT
 EOF

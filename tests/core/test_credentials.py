@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 
-import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 
-from memory_keyring import MemoryKeyring
+from memory_keyring import FailingKeyring, MemoryKeyring
 from pvc_sample_editor.system.credentials import (
     ENV_VAR,
     KEYRING_SERVICE,
@@ -16,29 +15,15 @@ from pvc_sample_editor.system.credentials import (
     KeyStore,
     KeyStoreError,
     LoadedKey,
+    system_keyring,
+)
+from pvc_sample_editor.system.keyring_backend import (
+    KeyringError,
+    KeyringLockedError,
+    NoKeyringError,
 )
 
 SECRET = "sk_live_do-not-leak-0123456789"
-
-
-class BrokenKeyring(KeyringBackend):
-    """A keyring whose every operation fails with a given exception."""
-
-    priority = 1
-    viable = False
-
-    def __init__(self, exc: Exception) -> None:
-        super().__init__()
-        self.exc = exc
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise self.exc
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise self.exc
-
-    def delete_password(self, service: str, username: str) -> None:
-        raise self.exc
 
 
 @pytest.fixture
@@ -86,7 +71,7 @@ def test_blank_environment_falls_back_to_keyring(
 
 def test_environment_works_even_when_keyring_is_broken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VAR, "env-key")
-    store = KeyStore(BrokenKeyring(keyring.errors.KeyringLocked("locked")))
+    store = KeyStore(FailingKeyring(KeyringLockedError()))
     assert store.load() == LoadedKey("env-key", "environment")
 
 
@@ -99,12 +84,12 @@ def test_repr_and_str_hide_the_key() -> None:
 
 
 def test_no_keyring_available_means_no_stored_key() -> None:
-    store = KeyStore(BrokenKeyring(keyring.errors.NoKeyringError("long packaging advice")))
+    store = KeyStore(FailingKeyring(NoKeyringError("there is no D-Bus session bus")))
     assert store.load() is None
 
 
 def test_save_without_keyring_says_session_only() -> None:
-    store = KeyStore(BrokenKeyring(keyring.errors.NoKeyringError("long packaging advice")))
+    store = KeyStore(FailingKeyring(NoKeyringError("there is no D-Bus session bus")))
     with pytest.raises(KeyStoreError) as info:
         store.save(SECRET)
     message = str(info.value)
@@ -118,19 +103,19 @@ def test_save_without_keyring_says_session_only() -> None:
 @pytest.mark.parametrize(
     ("exc", "reason"),
     [
-        (keyring.errors.KeyringLocked("whatever"), "the keyring is locked"),
-        (keyring.errors.PasswordSetError("backend refused."), "backend refused"),
+        (KeyringLockedError(), "the keyring is locked"),
+        (KeyringError("it did not answer within 5 seconds"), "it did not answer within 5 seconds"),
         (OSError("D-Bus went away"), "D-Bus went away"),
         (RuntimeError(), "RuntimeError"),
     ],
 )
 def test_save_failures_become_clear_key_store_errors(exc: Exception, reason: str) -> None:
     with pytest.raises(KeyStoreError, match=f"system keyring: {reason}; the key will be used"):
-        KeyStore(BrokenKeyring(exc)).save(SECRET)
+        KeyStore(FailingKeyring(exc)).save(SECRET)
 
 
 def test_load_and_delete_failures_become_key_store_errors() -> None:
-    store = KeyStore(BrokenKeyring(keyring.errors.KeyringLocked("x")))
+    store = KeyStore(FailingKeyring(KeyringLockedError()))
     with pytest.raises(
         KeyStoreError, match=r"^Could not read the key .*: the keyring is locked\.$"
     ):
@@ -143,7 +128,7 @@ def test_load_and_delete_failures_become_key_store_errors() -> None:
 
 def test_backend_echoing_the_key_is_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    store = KeyStore(BrokenKeyring(ValueError(f"cannot store {SECRET!r}")))
+    store = KeyStore(FailingKeyring(ValueError(f"cannot store {SECRET!r}")))
     with pytest.raises(KeyStoreError) as info:
         store.save(SECRET)
     assert SECRET not in str(info.value)
@@ -157,15 +142,24 @@ def test_empty_key_is_refused(memory: MemoryKeyring) -> None:
     assert memory.store == {}
 
 
-def test_test_backends_are_never_chosen_automatically() -> None:
-    assert not MemoryKeyring.viable
-    assert not BrokenKeyring.viable
+def test_delete_without_any_keyring_is_not_an_error() -> None:
+    KeyStore(FailingKeyring(NoKeyringError("there is no D-Bus session bus"))).delete()
 
 
 def test_default_backend_under_tests_never_touches_the_real_keyring() -> None:
-    """conftest sets PYTHON_KEYRING_BACKEND to keyring's fail backend: the default store
-    refuses to store anything, so no test reaches the user's keyring."""
+    """conftest points the session bus nowhere (Linux) and keyring at its fail backend
+    (Windows, macOS): the default store finds no keyring, so no test reaches the user's."""
     store = KeyStore()
     assert store.load() is None
     with pytest.raises(KeyStoreError, match="no system keyring is available"):
         store.save(SECRET)
+    store.delete()
+
+
+def test_the_system_keyring_follows_the_platform() -> None:
+    """The backend matches the dependency pyproject.toml installs on this OS."""
+    if sys.platform in ("win32", "darwin"):
+        from pvc_sample_editor.system.keyring_package import KeyringPackage as Expected
+    else:
+        from pvc_sample_editor.system.secret_service import SecretService as Expected
+    assert isinstance(system_keyring(), Expected)

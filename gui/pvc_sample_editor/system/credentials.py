@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from .keyring_backend import KeyringBackend, NoKeyringError
 
 __all__ = [
     "ENV_VAR",
@@ -25,6 +28,7 @@ __all__ = [
     "KeyStore",
     "KeyStoreError",
     "LoadedKey",
+    "system_keyring",
 ]
 
 log = logging.getLogger(__name__)
@@ -54,21 +58,20 @@ class LoadedKey:
 class KeyStore:
     """Reads, stores and forgets the API key.
 
-    ``backend`` is a ``keyring.backend.KeyringBackend`` instance (tests inject an
-    in-memory one); None means keyring's default for this system, resolved on first
-    use because probing backends can talk to D-Bus and be slow. keyring's own
-    ``PYTHON_KEYRING_BACKEND`` chooses that default (the test suite sets it to a backend
-    that refuses everything, so no test can touch the user's real keyring).
+    ``backend`` is any :class:`~.keyring_backend.KeyringBackend` (tests inject an
+    in-memory one); None means the system's keyring, resolved on first use because
+    reaching it can import a lot and talk to D-Bus: the Secret Service on Linux and other
+    freedesktop systems (:mod:`.secret_service`), keyring's default on Windows and macOS
+    (:mod:`.keyring_package`). The test suite points both away from the user's keyring
+    (tests/conftest.py).
     """
 
-    def __init__(self, backend: Any = None) -> None:
+    def __init__(self, backend: KeyringBackend | None = None) -> None:
         self._backend = backend
 
-    def _keyring(self) -> Any:
+    def _keyring(self) -> KeyringBackend:
         if self._backend is None:
-            import keyring  # ~50 ms of imports: paid when a key is needed, not at start-up
-
-            self._backend = keyring.get_keyring()
+            self._backend = system_keyring()
         return self._backend
 
     def load(self) -> LoadedKey | None:
@@ -80,11 +83,9 @@ class KeyStore:
         env_key = os.environ.get(ENV_VAR, "").strip()
         if env_key:
             return LoadedKey(env_key, "environment")
-        import keyring.errors
-
         try:
             stored = self._keyring().get_password(KEYRING_SERVICE, KEYRING_USERNAME)
-        except keyring.errors.NoKeyringError:
+        except NoKeyringError:
             return None
         except Exception as exc:  # backends raise D-Bus, OS and their own errors alike
             raise KeyStoreError(
@@ -115,13 +116,12 @@ class KeyStore:
         """Forget the stored key. Nothing stored is not an error.
 
         The environment variable, if set, is outside the app's control and stays.
+        A system without any keyring has nothing stored, so that is not an error either.
         """
-        import keyring.errors
-
         try:
             self._keyring().delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
-        except keyring.errors.PasswordDeleteError:
-            return  # nothing was stored
+        except NoKeyringError:
+            return
         except Exception as exc:  # see load()
             raise KeyStoreError(
                 f"Could not remove the key from the system keyring: {_reason(exc)}."
@@ -129,15 +129,25 @@ class KeyStore:
         log.info("API key removed from the system keyring")
 
 
+def system_keyring() -> KeyringBackend:
+    """This system's keyring: the Secret Service on D-Bus, or keyring's on Windows and macOS.
+
+    The choice follows the dependencies pyproject.toml installs on each OS.
+    """
+    if sys.platform in ("win32", "darwin"):
+        from .keyring_package import KeyringPackage
+
+        return KeyringPackage()
+    from .secret_service import SecretService
+
+    return SecretService()
+
+
 def _reason(exc: BaseException, secret: str | None = None) -> str:
     """A short, key-free description of a keyring failure."""
-    import keyring.errors
-
-    if isinstance(exc, keyring.errors.NoKeyringError):
-        # keyring's own text is a paragraph of packaging advice; users need the gist.
+    if isinstance(exc, NoKeyringError):
+        # The backend's detail (which bus, which socket) does not help users; the gist does.
         return "no system keyring is available"
-    if isinstance(exc, keyring.errors.KeyringLocked):
-        return "the keyring is locked"
     text = str(exc).strip().rstrip(".") or type(exc).__name__
     if secret:
         # A backend could echo its input in an error; the key must never reach the UI or log.
