@@ -19,6 +19,7 @@ __all__ = [
     "NO_VALUE",
     "CloseQuestion",
     "close_questions",
+    "left_sample_failed_message",
     "ms_or_dash",
     "restored_draft_message",
     "speakers_summary",
@@ -142,3 +143,11 @@ def close_questions(
             )
         )
     return questions
+
+
+def left_sample_failed_message(sample_id: str, exc: BaseException) -> str:
+    """What is said when the submission of a sample the user has left fails."""
+    return (
+        f"The edit of the sample you left ({sample_id}) was not saved: "
+        f"{describe_error(exc)[0]} It is kept as a draft; open that sample again to submit it."
+    )

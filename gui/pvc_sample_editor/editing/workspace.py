@@ -18,7 +18,14 @@ from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
 from pvc_sample_editor.editing.session import SampleRef
 
-__all__ = ["SampleRow", "SampleState", "draft_state", "sample_row", "sample_rows"]
+__all__ = [
+    "SampleRow",
+    "SampleState",
+    "draft_state",
+    "needs_separation",
+    "sample_row",
+    "sample_rows",
+]
 
 
 class SampleState(str, enum.Enum):
@@ -26,6 +33,7 @@ class SampleState(str, enum.Enum):
 
     SAVED = "saved"
     EDITED = "edited"  # an unsent edit (a draft on disk, or open in the window)
+    QUEUED = "queued"  # waiting its turn in Submit all
     SUBMITTING = "submitting"
     FAILED = "failed"
 
@@ -45,6 +53,12 @@ def draft_state(sample: Sample, draft: Draft | None) -> SampleState:
     return SampleState.EDITED
 
 
+def needs_separation(sample: Sample) -> bool:
+    """True when the sample's speakers were never separated, or separating them failed."""
+    sep = sample.speaker_separation
+    return sep is None or sep.status in ("not_started", "failed")
+
+
 @dataclass(frozen=True)
 class SampleRow:
     """One sample as the workspace shows it."""
@@ -57,6 +71,7 @@ class SampleRow:
     noise: bool
     state: SampleState
     reason: str = ""  # why it failed, or what an interrupted submission means
+    separable: bool = False  # its speakers were never separated (or that failed)
 
     @property
     def label(self) -> str:
@@ -83,6 +98,7 @@ def sample_row(
     submitting: bool = False,
     failure: str = "",
     draft: Draft | None = None,
+    queued: bool = False,
 ) -> SampleRow:
     """The row of ``sample`` with the ``edit`` open in the window, else its ``draft``, else
     the server's state."""
@@ -91,6 +107,8 @@ def sample_row(
     reason = ""
     if submitting:
         state = SampleState.SUBMITTING
+    elif queued:
+        state = SampleState.QUEUED
     elif failure:
         state, reason = SampleState.FAILED, failure
     elif edit is not None:  # open in the window: compared as the session compares it
@@ -111,6 +129,7 @@ def sample_row(
         noise=shown.remove_background_noise,
         state=state,
         reason=reason,
+        separable=needs_separation(sample),
     )
 
 
@@ -121,6 +140,7 @@ def sample_rows(
     live: Mapping[str, SampleEdit] | None = None,
     submitting: Set[str] = frozenset(),
     failed: Mapping[str, str] | None = None,
+    queued: Set[str] = frozenset(),
 ) -> tuple[SampleRow, ...]:
     """Every sample of ``voice``: ``live`` edits (open in the window) first, then drafts."""
     live = live or {}
@@ -135,6 +155,7 @@ def sample_rows(
                 submitting=sample.sample_id in submitting,
                 failure=failed.get(sample.sample_id, ""),
                 draft=draft,
+                queued=sample.sample_id in queued,
             )
         )
     return tuple(rows)

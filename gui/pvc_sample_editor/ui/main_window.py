@@ -38,9 +38,11 @@ from pvc_sample_editor.editing.workflows import (
     SubmitResult,
 )
 from pvc_sample_editor.timecode import format_ms
+from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
+from pvc_sample_editor.ui.queue_binder import QueueBinder
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -153,7 +155,17 @@ class MainWindow(EditorLayout):
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_group.cleanChanged.connect(self._on_clean_changed)
-        self.workspace_binder = WorkspaceBinder(c, self.workspace, wf)
+        self.batch = BatchQueue(c, parent=self)
+        self.workspace_binder = WorkspaceBinder(c, self.workspace, wf, self.batch)
+        self.queue = QueueBinder(
+            c,
+            self.workspace,
+            self.batch,
+            confirm=lambda t, x: self.confirm(t, x),
+            say=self._show_status,
+            before_submit=self.edit_panel.commit_typing,
+        )
+        self.menuBar().addMenu("&Voice").addActions(list(self.queue.actions))
         self.insight = InsightBinder(c, self.report_panel, wf, lambda t, x: self.confirm(t, x))
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
         wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
@@ -427,7 +439,7 @@ class MainWindow(EditorLayout):
         self.edit_panel.commit_typing()  # a half-typed value is an edit: drafted, asked about
         session = self.controller.session
         questions = close_questions(
-            submitting=self.controller.submitting,
+            submitting=self.controller.submitting or self.batch.busy,
             unsaved=session is not None and session.dirty,
             draft_save_error=self.controller.autosave.save_error,
         )
@@ -436,7 +448,8 @@ class MainWindow(EditorLayout):
             return
         # Closing anyway during a submission: give it a moment to land, so its draft
         # ends up true (removed once confirmed), then cancel what remains.
-        self.controller.finish_submission(_SUBMIT_GRACE_S)
+        # An edit the server applied then has its draft removed instead of staying pending.
+        self.controller.submitter.wait(_SUBMIT_GRACE_S)
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
         self.playback.stop()
@@ -445,6 +458,7 @@ class MainWindow(EditorLayout):
             self._unsubscribe = None
         self.insight.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
+        self.batch.shutdown()  # what it had still to send stays in its journal
         self.controller.shutdown()
         self.closed.emit()
         event.accept()

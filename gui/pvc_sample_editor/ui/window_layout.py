@@ -428,4 +428,4 @@ class EditorLayout(QMainWindow):
             toolbar.addAction(button)
 
         self.submit_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(c.cancel_submit)
+        self.cancel_button.clicked.connect(c.submitter.cancel)

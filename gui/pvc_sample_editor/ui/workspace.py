@@ -14,9 +14,11 @@ from PySide6.QtCore import QObject
 
 from pvc_sample_editor.api.models import Voice
 from pvc_sample_editor.editing.budget import kept_ms
+from pvc_sample_editor.editing.drafts import DraftKey
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.editing.workflows import SubmitResult
 from pvc_sample_editor.editing.workspace import sample_row, sample_rows
+from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.waveform import WaveformView
 from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
@@ -28,11 +30,16 @@ class WorkspaceBinder(QObject):
     """Connects the controller and the waveform to the workspace panel."""
 
     def __init__(
-        self, controller: EditorController, panel: WorkspacePanel, waveform: WaveformView
+        self,
+        controller: EditorController,
+        panel: WorkspacePanel,
+        waveform: WaveformView,
+        batch: BatchQueue,
     ) -> None:
         super().__init__(panel)
         self._c = controller
         self._panel = panel
+        self._batch = batch
         # Per sample of the open voice: the local copy last used, why a submission failed.
         self._local_copies: dict[SampleRef, Path] = {}
         self._failures: dict[str, str] = {}
@@ -44,6 +51,7 @@ class WorkspaceBinder(QObject):
         controller.submission_failed.connect(self._on_failed)
         waveform.trims_dragging.connect(self._show_live_budget)
         panel.sample_chosen.connect(self.open_sample)
+        batch.rows_changed.connect(self.refresh_rows)
 
     def _current_ref(self) -> SampleRef | None:
         session = self._c.session
@@ -58,8 +66,13 @@ class WorkspaceBinder(QObject):
         c, ref = self._c, self._current_ref()
         current = ref.sample_id if ref is not None else ""
         live = {current: c.session.edit} if c.session is not None and current else {}
-        submitting = {current} if c.submitting and current else set()
-        rows = sample_rows(voice, c.drafts, live=live, submitting=submitting, failed=self._failures)
+        b = self._batch
+        b.samples.clear()  # this read of the voice is newer than the queue's read-backs
+        submitting = ({current} if c.submitting and current else set()) | b.sending
+        failed = {**self._failures, **b.failures}
+        rows = sample_rows(
+            voice, c.drafts, live=live, submitting=submitting, failed=failed, queued=b.queued
+        )
         self._panel.show_voice(voice.name, rows, current)
         self._panel.show()
 
@@ -68,13 +81,38 @@ class WorkspaceBinder(QObject):
         if session is None or session.ref is None or session.sample is None:
             return
         sample_id = session.ref.sample_id
+        b = self._batch
         row = sample_row(
             session.sample,
             session.edit,
-            submitting=self._c.submitting,
-            failure=self._failures.get(sample_id, ""),
+            submitting=self._c.submitting or sample_id in b.sending,
+            failure=b.failures.get(sample_id) or self._failures.get(sample_id, ""),
+            queued=sample_id in b.queued,
         )
         self._panel.update_row(row)
+
+    def refresh_rows(self, sample_ids: tuple[str, ...]) -> None:
+        """Redraw the rows of ``sample_ids`` from the queue's state and their drafts."""
+        current = self._current_ref()
+        b = self._batch
+        for sample_id in sample_ids:
+            if current is not None and current.sample_id == sample_id:
+                self._refresh_current()
+                continue
+            sample = b.sample(sample_id)
+            if sample is None or current is None:
+                continue
+            ref = SampleRef(current.voice_id, sample_id)
+            parked = self._c.histories.parked(ref)
+            row = sample_row(
+                sample,
+                parked[0].edit if parked is not None else None,
+                submitting=sample_id in b.sending,
+                failure=b.failures.get(sample_id) or self._failures.get(sample_id, ""),
+                draft=self._c.drafts.load(DraftKey.for_sample(ref)),
+                queued=sample_id in b.queued,
+            )
+            self._panel.update_row(row)
 
     def _on_submitted(self, result: SubmitResult) -> None:
         self._failures.pop(result.sample.sample_id, None)

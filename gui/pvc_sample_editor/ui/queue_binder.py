@@ -1,0 +1,104 @@
+"""Wires the background queue to the window: the panel's buttons and bar, the Voice menu,
+the status line, and the question to resume a queue an earlier run left unfinished."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+
+from pvc_sample_editor.api.models import Voice
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.ui.batch import BatchQueue
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
+
+__all__ = ["QueueBinder", "resume_question"]
+
+
+def resume_question(count: int) -> tuple[str, str]:
+    """The title and text of the question asked when a queue was left unfinished."""
+    samples = f"{count} sample{'s' if count != 1 else ''}"
+    return (
+        "Resume the unfinished queue?",
+        f"Submit all was still sending {samples} of this voice when the editor stopped. "
+        "Send them now? Each is read from the server first, so an edit that already "
+        "landed is not sent again. No keeps their edits as drafts, to send later.",
+    )
+
+
+class QueueBinder(QObject):
+    """Connects the panel's queue buttons and the menu's actions to the queue."""
+
+    def __init__(
+        self,
+        controller: EditorController,
+        panel: WorkspacePanel,
+        batch: BatchQueue,
+        *,
+        confirm: Callable[[str, str], bool],
+        say: Callable[[str], None],
+        before_submit: Callable[[], None],
+    ) -> None:
+        super().__init__(panel)
+        self._c = controller
+        self._panel = panel
+        self._batch = batch
+        self._confirm = confirm
+        self._say = say
+        self._before_submit = before_submit
+        self._asked: set[str] = set()  # voices whose unfinished queue was asked about
+        self.submit_all_action = QAction("Submit &All Edited", self)
+        self.submit_all_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.retry_action = QAction("&Retry Failed", self)
+        self.actions = (self.submit_all_action, self.retry_action)
+        self.submit_all_action.triggered.connect(self.submit_all)
+        self.retry_action.triggered.connect(self.retry_failed)
+        panel.submit_all_requested.connect(self.submit_all)
+        panel.retry_requested.connect(self.retry_failed)
+        panel.queue_counts_changed.connect(self._enable_actions)
+        panel.separate_all_button.hide()  # until separating on the queue is wired
+        batch.progressed.connect(panel.show_progress)
+        batch.status.connect(say)
+        controller.voice_loaded.connect(self._offer_resume)
+        self._enable_actions(0, 0, 0)
+
+    def _enable_actions(self, edited: int, failed: int, _unseparated: int) -> None:
+        self.submit_all_action.setEnabled(edited > 0)
+        self.retry_action.setEnabled(failed > 0)
+
+    def submit_all(self) -> None:
+        """Send every edited sample of the open voice on the queue (the shown one as is)."""
+        self._before_submit()  # a half-typed value is part of the edit being sent
+        count = self._batch.submit_all()
+        self._say(
+            f"Submitting {count} edited sample{'s' if count != 1 else ''}…"
+            if count
+            else "No unsent edits to submit."
+        )
+
+    def retry_failed(self) -> None:
+        """Send again the samples whose submission failed."""
+        self._before_submit()
+        count = self._batch.retry_failed()
+        if count:
+            self._say(f"Retrying {count} sample{'s' if count != 1 else ''}…")
+
+    def _offer_resume(self, voice: Voice) -> None:
+        if voice.voice_id in self._asked or not self._batch.unfinished(voice.voice_id):
+            return
+        self._asked.add(voice.voice_id)
+        # From the event loop: the answer is a modal box, not to be run inside this signal.
+        QTimer.singleShot(0, self, lambda: self._ask_resume(voice.voice_id))
+
+    def _ask_resume(self, voice_id: str) -> None:
+        refs: tuple[SampleRef, ...] = self._batch.unfinished(voice_id)
+        if not refs:
+            return
+        if self._confirm(*resume_question(len(refs))):
+            self._batch.submit(list(refs))
+            self._say(f"Resuming the queue: {len(refs)} sample{'s' if len(refs) != 1 else ''}…")
+        else:
+            self._batch.drop_unfinished(refs)
+            self._say("The unfinished queue was dropped; its edits stay as drafts.")

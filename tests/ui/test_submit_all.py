@@ -1,0 +1,312 @@
+"""Submit all edited: the background queue, two requests at a time, each confirmed by
+read-back, failures kept as drafts and retried on demand; driven with the mouse."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from ui_driver import Editor, drag_handle_to
+
+from pvc_sample_editor.api.client import ApiClient
+from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
+from pvc_sample_editor.editing.queue import QueueJournal
+from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.editing.workspace import SampleState
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
+
+HERE = Path(__file__).parent
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+EDIT_ROUTE = "edit_pvc_voice_sample"
+
+
+def row_of(editor: Editor, sample_id: str) -> Any:
+    model = editor.window.workspace.model
+    return model.rows[model.row_of(sample_id)]
+
+
+def click_row(qtbot: QtBot, editor: Editor, sample_id: str) -> None:
+    panel = editor.window.workspace
+    source = panel.model.index(panel.model.row_of(sample_id), 0)
+    rect = panel.table.visualRect(panel.proxy.mapFromSource(source))
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def open_row(qtbot: QtBot, editor: Editor, sample_id: str) -> None:
+    """Click a sample's row and wait until it is open, its audio drawn."""
+    c = editor.controller
+    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
+        click_row(qtbot, editor, sample_id)
+    qtbot.waitUntil(
+        lambda: (
+            c.session is not None
+            and c.session.ref is not None
+            and c.session.ref.sample_id == sample_id
+            and not c._api.busy
+        ),
+        timeout=15000,
+    )
+    qtbot.wait(50)  # layout settles, so the handles are where the drag aims
+
+
+def edit_three(qtbot: QtBot, editor: Editor) -> dict[str, SampleEdit]:
+    """Drag a handle in the demo sample and two more of its voice; the last stays open."""
+    voice = editor.check.get_voice(editor.server.demo.voice_id)
+    demo_id = editor.server.demo.sample_id
+    ids = [demo_id, *[s.sample_id for s in voice.samples if s.sample_id != demo_id][:2]]
+    edits = {}
+    for n, sample_id in enumerate(ids):
+        if n:
+            open_row(qtbot, editor, sample_id)
+        # Shift: placed freely, not snapped to the nearest speech edge.
+        drag_handle_to(editor.window.waveform, 0, 5.0 + 1.5 * n, modifiers=SHIFT)
+        session = editor.controller.session
+        assert session is not None
+        assert session.dirty, (n, session.edit, session.baseline)
+        edits[sample_id] = session.edit
+    return edits
+
+
+def held(editor: Editor, sample_id: str) -> tuple[int | None, int | None]:
+    sample = editor.check.get_sample(editor.server.demo.voice_id, sample_id)
+    return sample.trim_start, sample.trim_end
+
+
+class Concurrency:
+    """How many requests the emulator handled at once, at most (measured in its latency)."""
+
+    def __init__(self, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+        wait: Callable[[float], None] = server.wait_unless_stopping
+
+        def counted(seconds: float) -> None:
+            with self._lock:
+                self.now += 1
+                self.peak = max(self.peak, self.now)
+            try:
+                wait(seconds)
+            finally:
+                with self._lock:
+                    self.now -= 1
+
+        monkeypatch.setattr(server, "wait_unless_stopping", counted)
+
+
+def test_submit_all_sends_every_edited_sample_two_at_a_time_and_confirms_each(
+    qtbot: QtBot, editor: Editor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edits = edit_three(qtbot, editor)
+    panel = editor.window.workspace
+    assert panel.submit_all_button.isEnabled()
+    assert "(3)" in panel.submit_all_button.text()
+    assert {r.sample_id for r in panel.model.rows if r.state is SampleState.EDITED} == set(edits)
+    concurrency = Concurrency(editor.server, monkeypatch)
+    editor.server.faults.inject("*", latency=0.3, count=100)  # every request takes a while
+    seen: dict[str, set[str]] = {s: set() for s in edits}
+    bars: list[tuple[int, int]] = []
+    editor.window.batch.progressed.connect(lambda done, total: bars.append((done, total)))
+    editor.window.batch.rows_changed.connect(
+        lambda ids: [seen[i].add(row_of(editor, i).state.value) for i in ids if i in seen]
+    )
+    qtbot.mouseClick(panel.submit_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.queue_progress.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=30000)
+    editor.server.faults.clear()
+    assert concurrency.peak == 2  # in parallel, never past the free tier's limit
+    for sample_id, edit in edits.items():
+        assert held(editor, sample_id) == (edit.trim_start_ms, edit.trim_end_ms)
+        assert row_of(editor, sample_id).state is SampleState.SAVED
+        assert "submitting" in seen[sample_id]
+        voice_id = editor.server.demo.voice_id
+        assert DraftStore().load(DraftKey.for_sample(SampleRef(voice_id, sample_id))) is None
+    assert "queued" in set().union(*seen.values())  # the third waited its turn
+    assert (0, 3) in bars
+    assert bars[-1] == (0, 0)  # and the bar went away
+    assert not panel.queue_progress.isVisible()
+    session = editor.controller.session
+    assert session is not None
+    assert not session.dirty  # the open one settled like a single Submit
+    assert not panel.submit_all_button.isEnabled()
+    assert "3 of 3 saved" in editor.window.statusBar().currentMessage()
+
+
+def test_a_failed_submission_stays_drafted_with_its_reason_and_retry_sends_it(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    edits = edit_three(qtbot, editor)
+    panel = editor.window.workspace
+    first = next(iter(edits))
+    editor.server.faults.inject("edit_pvc_voice_sample", status=400, count=1)
+    before = held(editor, first)
+    qtbot.mouseClick(panel.submit_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=30000)
+    failed = [r for r in panel.model.rows if r.state is SampleState.FAILED]
+    assert len(failed) == 1
+    loser = failed[0].sample_id
+    assert failed[0].reason  # said on hover
+    source = panel.model.index(panel.model.row_of(loser), 5)
+    assert panel.model.data(source, Qt.ItemDataRole.ToolTipRole) == failed[0].reason
+    ref = SampleRef(editor.server.demo.voice_id, loser)
+    draft = DraftStore().load(DraftKey.for_sample(ref))
+    if loser != editor.controller.session.ref.sample_id:  # type: ignore[union-attr]
+        assert draft is not None
+        assert draft.edit == edits[loser]
+        assert not draft.submission_pending  # not sent: plainly unsent
+    if loser == first:
+        assert held(editor, first) == before
+    assert panel.retry_button.isEnabled()
+    assert "1 failed" in editor.window.statusBar().currentMessage()
+    qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=30000)
+    assert row_of(editor, loser).state is SampleState.SAVED
+    edit = edits[loser]
+    assert held(editor, loser) == (edit.trim_start_ms, edit.trim_end_ms)
+    assert DraftStore().load(DraftKey.for_sample(ref)) is None
+    assert not panel.retry_button.isEnabled()
+
+
+def _child(mode: str, *extra: str, env: dict[str, str], emulator: Any) -> list[str]:
+    demo = emulator.demo
+    return [
+        sys.executable, str(HERE / "queue_child.py"), mode, *extra,
+        "--api-base", emulator.base_url, "--voice-id", demo.voice_id,
+        "--sample-id", demo.sample_id, str(demo.audio_path),
+    ]  # fmt: skip
+
+
+def test_a_queue_killed_mid_way_resumes_on_restart_without_sending_twice(
+    emulator: Any, tmp_path: Path
+) -> None:
+    """Edit three samples, Submit all, kill -9 mid-queue, restart, resume: the emulator
+    holds all three edits, and the one that landed after the kill was not sent again."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        ELEVENLABS_API_KEY=emulator.api_key,
+        PVC_SAMPLE_EDITOR_HOME=str(tmp_path / "home"),
+    )
+    # The first edit to arrive lands at once; the second only after the kill (the server
+    # applies it late, as a slow real one can); the third never lands.
+    emulator.faults.inject(EDIT_ROUTE, latency=0.001)
+    emulator.faults.inject(EDIT_ROUTE, latency=4.0)
+    emulator.faults.inject(EDIT_ROUTE, latency=60.0, drop=True)
+    child = subprocess.Popen(
+        _child("queue", env=env, emulator=emulator),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    states = []
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line, child.stderr.read() if child.stderr else ""
+        edits = {k: tuple(v) for k, v in json.loads(line).items()}
+        for line in child.stdout:
+            states.append(json.loads(line))
+            if len(states[-1]["saved"]) == 1 and len(states[-1]["sending"]) == 2:
+                break  # one saved, the other two in flight: kill it now
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        for stream in (child.stdout, child.stderr):
+            if stream:
+                stream.close()
+    assert child.returncode == -signal.SIGKILL
+    assert len(edits) == 3
+    assert states
+    assert len(states[-1]["saved"]) == 1, states
+    check = ApiClient(emulator.base_url, emulator.api_key)
+    voice_id = emulator.demo.voice_id
+
+    def holding() -> set[str]:
+        return {
+            s.sample_id
+            for s in check.get_voice(voice_id).samples
+            if s.sample_id in edits and (s.trim_start, s.trim_end) == edits[s.sample_id]
+        }
+
+    deadline = time.monotonic() + 20
+    while len(holding()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the late edit lands in the emulator, the app long dead
+    landed = holding()
+    assert len(landed) == 2
+    emulator.faults.clear()  # the third's fault may not have been used: no more faults
+    emulator.requests_log.clear()
+    again = subprocess.run(
+        _child("resume", "yes", env=env, emulator=emulator),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    report = json.loads(again.stdout.strip().splitlines()[-1])
+    assert report == {"asked": ["Resume the unfinished queue?"], "failures": {}}
+    assert holding() == set(edits)  # all three, exactly as edited
+    posted = [r.path for r in emulator.requests_log.for_operation(EDIT_ROUTE)]
+    (never_landed,) = set(edits) - landed
+    assert len(posted) == 1  # only the one that never landed was sent again
+    assert posted[0].endswith(never_landed)
+    drafts = DraftStore(tmp_path / "home" / "data" / "drafts")
+    for sample_id in edits:
+        assert drafts.load(DraftKey.for_sample(SampleRef(voice_id, sample_id))) is None
+    assert not (tmp_path / "home" / "data" / "queue.json").exists()
+    check.close()
+
+
+def test_answering_no_to_resume_keeps_the_drafts_and_sends_nothing(
+    qtbot: QtBot, emulator: Any
+) -> None:
+    """A queue an earlier run left: the app asks once; No drops the queue, not the edits."""
+    demo = emulator.demo
+    check = ApiClient(emulator.base_url, emulator.api_key)
+    other = next(s for s in check.get_voice(demo.voice_id).samples if s.sample_id != demo.sample_id)
+    ref = SampleRef(demo.voice_id, other.sample_id)
+    edit = edit_from_sample(other).with_trims(4000, 9000)
+    draft = Draft(DraftKey.for_sample(ref), edit, baseline=edit_from_sample(other))
+    DraftStore().save(draft.with_submission_pending())  # it was being sent when killed
+    journal = QueueJournal()
+    journal.save([ref])
+    asked: list[str] = []
+
+    def confirm(title: str, _text: str) -> bool:
+        asked.append(title)
+        return False
+
+    client = ApiClient(emulator.base_url, emulator.api_key)
+    window = MainWindow(EditorController(client), player=None, confirm=confirm)
+    qtbot.addWidget(window)
+    window.show()
+    emulator.requests_log.clear()
+    window.controller.open_sample(SampleRef(demo.voice_id, demo.sample_id), None)
+    qtbot.waitUntil(lambda: bool(asked), timeout=10000)
+    assert asked == ["Resume the unfinished queue?"]
+    assert journal.load() == ()
+    assert not window.batch.busy
+    kept = DraftStore().load(DraftKey.for_sample(ref))
+    assert kept is not None
+    assert kept.edit == edit
+    row = row_of(Editor(window, window.controller, emulator, check), other.sample_id)
+    assert row.state is SampleState.EDITED
+    assert "interrupted" in row.reason
+    assert emulator.requests_log.for_operation(EDIT_ROUTE) == []
+    qtbot.waitUntil(lambda: not window.controller._api.busy, timeout=10000)
+    window.close()
+    client.close()
+    check.close()
