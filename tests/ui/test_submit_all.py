@@ -8,15 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from queue_driver import Concurrency, open_row, row_of
 from ui_driver import Editor, drag_handle_to
 
 from pvc_sample_editor.api.client import ApiClient
@@ -31,35 +30,6 @@ from pvc_sample_editor.ui.main_window import MainWindow
 HERE = Path(__file__).parent
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 EDIT_ROUTE = "edit_pvc_voice_sample"
-
-
-def row_of(editor: Editor, sample_id: str) -> Any:
-    model = editor.window.workspace.model
-    return model.rows[model.row_of(sample_id)]
-
-
-def click_row(qtbot: QtBot, editor: Editor, sample_id: str) -> None:
-    panel = editor.window.workspace
-    source = panel.model.index(panel.model.row_of(sample_id), 0)
-    rect = panel.table.visualRect(panel.proxy.mapFromSource(source))
-    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-
-
-def open_row(qtbot: QtBot, editor: Editor, sample_id: str) -> None:
-    """Click a sample's row and wait until it is open, its audio drawn."""
-    c = editor.controller
-    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
-        click_row(qtbot, editor, sample_id)
-    qtbot.waitUntil(
-        lambda: (
-            c.session is not None
-            and c.session.ref is not None
-            and c.session.ref.sample_id == sample_id
-            and not c._api.busy
-        ),
-        timeout=15000,
-    )
-    qtbot.wait(50)  # layout settles, so the handles are where the drag aims
 
 
 def edit_three(qtbot: QtBot, editor: Editor) -> dict[str, SampleEdit]:
@@ -83,27 +53,6 @@ def edit_three(qtbot: QtBot, editor: Editor) -> dict[str, SampleEdit]:
 def held(editor: Editor, sample_id: str) -> tuple[int | None, int | None]:
     sample = editor.check.get_sample(editor.server.demo.voice_id, sample_id)
     return sample.trim_start, sample.trim_end
-
-
-class Concurrency:
-    """How many requests the emulator handled at once, at most (measured in its latency)."""
-
-    def __init__(self, server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = self.peak = 0
-        self._lock = threading.Lock()
-        wait: Callable[[float], None] = server.wait_unless_stopping
-
-        def counted(seconds: float) -> None:
-            with self._lock:
-                self.now += 1
-                self.peak = max(self.peak, self.now)
-            try:
-                wait(seconds)
-            finally:
-                with self._lock:
-                    self.now -= 1
-
-        monkeypatch.setattr(server, "wait_unless_stopping", counted)
 
 
 def test_submit_all_sends_every_edited_sample_two_at_a_time_and_confirms_each(
@@ -141,7 +90,7 @@ def test_submit_all_sends_every_edited_sample_two_at_a_time_and_confirms_each(
     assert session is not None
     assert not session.dirty  # the open one settled like a single Submit
     assert not panel.submit_all_button.isEnabled()
-    assert "3 of 3 saved" in editor.window.statusBar().currentMessage()
+    assert "Submit all done: 3 of 3 saved" in editor.window.statusBar().currentMessage()
 
 
 def test_a_failed_submission_stays_drafted_with_its_reason_and_retry_sends_it(

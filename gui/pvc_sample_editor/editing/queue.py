@@ -41,6 +41,7 @@ __all__ = [
     "context_of",
     "edited_sample_ids",
     "poll_delay_ms",
+    "poll_separations",
     "send_queued",
 ]
 
@@ -96,17 +97,41 @@ def send_queued(
     """
     on_progress("Reading the sample…")
     sample = client.get_sample(ref.voice_id, ref.sample_id, cancel=cancel)
-    sep = sample.speaker_separation
-    if sep is not None and sep.completed and not sep.speakers:
-        # The voice's copy may leave the speakers out; the selection is checked against them.
-        sample = replace(
-            sample,
-            speaker_separation=client.get_speakers(ref.voice_id, ref.sample_id, cancel=cancel),
-        )
+    # The selection is checked against the speakers, which the voice's copy may leave out.
+    sample = _with_speakers(client, ref.voice_id, sample, cancel)
     ctx = context_of(sample)
     if not confirm_differences(edit, sample, ctx):
         return SubmitResult(edit, sample, confirmed=True, differences=())
     return submit_and_confirm(client, ref, edit, ctx, cancel, on_progress)
+
+
+def poll_separations(
+    client: ApiClient, voice_id: str, sample_ids: Iterable[str], cancel: threading.Event
+) -> dict[str, Sample]:
+    """One round of polling every pending separation of a voice: one request for all.
+
+    The voice is read once (each sample carries its separation's status); only a
+    separation that has just completed without its speakers costs one more read. A
+    sample missing from the result is no longer on the server.
+    """
+    voice = client.get_voice(voice_id, cancel=cancel)
+    found = {}
+    for sample_id in sample_ids:
+        sample = voice.sample(sample_id)
+        if sample is not None:
+            found[sample_id] = _with_speakers(client, voice_id, sample, cancel)
+    return found
+
+
+def _with_speakers(
+    client: ApiClient, voice_id: str, sample: Sample, cancel: threading.Event
+) -> Sample:
+    """``sample`` with its speakers read, if its separation completed without them."""
+    sep = sample.speaker_separation
+    if sep is None or not sep.completed or sep.speakers:
+        return sample
+    speakers = client.get_speakers(voice_id, sample.sample_id, cancel=cancel)
+    return replace(sample, speaker_separation=speakers)
 
 
 def poll_delay_ms(first_ms: int, rounds: int) -> int:

@@ -57,6 +57,7 @@ class _Job:
 
     sample_id: str
     track: bool  # a submission: its row says queued, then submitting
+    counted: bool  # on the progress bar (a poll of the separations is not)
     # Given the callback to pass as on_settled; None when there is nothing to do after all.
     start: Callable[[Callable[[], None]], Task[Any] | None]
 
@@ -88,8 +89,10 @@ class BatchQueue(QObject):
         self.samples: dict[str, Sample] = {}
         # What the journal holds: a queue left by an earlier run stays until it is answered.
         self._journalled: list[SampleRef] = list(self.journal.load())
+        # The progress bar's run: counted jobs settled and queued, submissions settled.
         self._done = 0
         self._total = 0
+        self._sends = 0
         self._closed = False
 
     # ---------------------------------------------------------------- state
@@ -271,13 +274,14 @@ class BatchQueue(QObject):
         start: Callable[[Callable[[], None]], Task[Any] | None],
         *,
         track: bool = False,
+        counted: bool = True,
     ) -> None:
         """Run ``start(on_settled)`` when a slot is free: it submits to :attr:`runner` with
         that ``on_settled``, or returns None when there is nothing to do after all."""
         if self._closed:
             return
-        self._waiting.append(_Job(sample_id, track, start))
-        self._total += 1
+        self._waiting.append(_Job(sample_id, track, counted, start))
+        self._total += counted
         self._pump()
 
     def _slots(self) -> int:
@@ -301,23 +305,24 @@ class BatchQueue(QObject):
     def _settled(self, job: _Job, slot: object | None) -> None:
         if slot is not None:
             self._running.pop(id(slot), None)
-        self._done += 1
+        self._done += job.counted
+        self._sends += job.track
         if job.track:
             self.sending.discard(job.sample_id)
             self.rows_changed.emit((job.sample_id,))
         self._pump()
 
     def _report(self) -> None:
-        if self.busy:
-            self.progressed.emit(self._done, max(self._total, self._done))
+        if self._done < self._total:
+            self.progressed.emit(self._done, self._total)
             return
-        if self._total:
+        if self._sends:
             failed = len(self.failures)
             self.status.emit(
-                f"Queue done: {self._done - failed} of {self._done} saved"
-                + (f", {failed} failed (Retry failed sends them again)." if failed else ".")
+                f"Submit all done: {self._sends - failed} of {self._sends} saved"
+                + (f", {failed} failed (Retry Failed sends them again)." if failed else ".")
             )
-        self._done = self._total = 0
+        self._done = self._total = self._sends = 0
         self.progressed.emit(0, 0)
 
     # ---------------------------------------------------------------- closing

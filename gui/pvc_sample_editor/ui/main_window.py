@@ -458,7 +458,7 @@ class MainWindow(EditorLayout):
             self._unsubscribe = None
         self.insight.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
-        self.batch.shutdown()  # what it had still to send stays in its journal
+        self.queue.shutdown()  # what it had still to send stays in its journal
         self.controller.shutdown()
         self.closed.emit()
         event.accept()

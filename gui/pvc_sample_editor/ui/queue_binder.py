@@ -12,6 +12,7 @@ from pvc_sample_editor.api.models import Voice
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.separations import SeparationBatch
 from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
 
 __all__ = ["QueueBinder", "resume_question"]
@@ -52,21 +53,27 @@ class QueueBinder(QObject):
         self.submit_all_action = QAction("Submit &All Edited", self)
         self.submit_all_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.retry_action = QAction("&Retry Failed", self)
-        self.actions = (self.submit_all_action, self.retry_action)
+        self.separate_all_action = QAction("&Separate Speakers in All Samples", self)
+        self.actions = (self.submit_all_action, self.retry_action, self.separate_all_action)
+        self.separations = SeparationBatch(
+            controller, batch, first_delay_ms=controller.poller.timer.interval(), parent=self
+        )
         self.submit_all_action.triggered.connect(self.submit_all)
         self.retry_action.triggered.connect(self.retry_failed)
+        self.separate_all_action.triggered.connect(self.separate_all)
         panel.submit_all_requested.connect(self.submit_all)
         panel.retry_requested.connect(self.retry_failed)
+        panel.separate_all_requested.connect(self.separate_all)
         panel.queue_counts_changed.connect(self._enable_actions)
-        panel.separate_all_button.hide()  # until separating on the queue is wired
         batch.progressed.connect(panel.show_progress)
         batch.status.connect(say)
         controller.voice_loaded.connect(self._offer_resume)
         self._enable_actions(0, 0, 0)
 
-    def _enable_actions(self, edited: int, failed: int, _unseparated: int) -> None:
+    def _enable_actions(self, edited: int, failed: int, unseparated: int) -> None:
         self.submit_all_action.setEnabled(edited > 0)
         self.retry_action.setEnabled(failed > 0)
+        self.separate_all_action.setEnabled(unseparated > 0)
 
     def submit_all(self) -> None:
         """Send every edited sample of the open voice on the queue (the shown one as is)."""
@@ -84,6 +91,20 @@ class QueueBinder(QObject):
         count = self._batch.retry_failed()
         if count:
             self._say(f"Retrying {count} sample{'s' if count != 1 else ''}…")
+
+    def separate_all(self) -> None:
+        """Separate the speakers of every sample of the voice not separated yet."""
+        count = self.separations.separate_all()
+        self._say(
+            f"Separating the speakers of {count} sample{'s' if count != 1 else ''}…"
+            if count
+            else "Every sample's speakers are separated or being separated."
+        )
+
+    def shutdown(self) -> None:
+        """Stop the queue and the separation loop; the journal keeps what was not sent."""
+        self.separations.shutdown()
+        self._batch.shutdown()
 
     def _offer_resume(self, voice: Voice) -> None:
         if voice.voice_id in self._asked or not self._batch.unfinished(voice.voice_id):

@@ -8,6 +8,7 @@ there is opened through the controller, with the local copy last used for it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -82,8 +83,11 @@ class WorkspaceBinder(QObject):
             return
         sample_id = session.ref.sample_id
         b = self._batch
+        sample = session.sample
+        if session.separation is not None:  # read since the sample was (polled, or Refresh)
+            sample = replace(sample, speaker_separation=session.separation)
         row = sample_row(
-            session.sample,
+            sample,
             session.edit,
             submitting=self._c.submitting or sample_id in b.sending,
             failure=b.failures.get(sample_id) or self._failures.get(sample_id, ""),
