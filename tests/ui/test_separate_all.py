@@ -76,3 +76,20 @@ def test_polling_stops_after_its_bound_and_says_so(
     assert "Stopped checking" in editor.window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=5000)
     assert not separations.timer.isActive()
+
+
+def test_a_sample_removed_on_the_server_is_said_on_its_row_and_the_rest_separate(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    voice = editor.check.get_voice(editor.server.demo.voice_id)
+    shown = editor.server.demo.sample_id
+    todo = [s.sample_id for s in voice.samples if needs_separation(s) and s.sample_id != shown]
+    gone = todo[0]
+    editor.check.delete_sample(voice.voice_id, gone)
+    separations = editor.window.queue.separations
+    qtbot.mouseClick(editor.window.workspace.separate_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not separations.pending and not editor.window.batch.busy, timeout=20000)
+    row = row_of(editor, gone)
+    assert "was removed on the server" in row.reason
+    for sample_id in todo[1:]:
+        assert row_of(editor, sample_id).speakers.endswith(("speaker", "speakers"))

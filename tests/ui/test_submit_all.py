@@ -128,6 +128,39 @@ def test_a_failed_submission_stays_drafted_with_its_reason_and_retry_sends_it(
     assert not panel.retry_button.isEnabled()
 
 
+def test_a_sample_removed_on_the_server_meanwhile_is_said_and_its_draft_kept(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """The queue meets a 404: its row and the status line say so, its draft stays, and
+    the other samples are sent as if nothing happened."""
+    edits = edit_three(qtbot, editor)
+    voice_id = editor.server.demo.voice_id
+    gone = list(edits)[1]  # edited, then left for the third sample
+    editor.check.delete_sample(voice_id, gone)
+    panel = editor.window.workspace
+    messages: list[str] = []
+    editor.window.statusBar().messageChanged.connect(messages.append)
+    qtbot.mouseClick(panel.submit_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=30000)
+    row = row_of(editor, gone)
+    assert row.state is SampleState.FAILED
+    assert "was removed on the server" in row.reason
+    assert "kept as a draft" in row.reason
+    source = panel.model.index(panel.model.row_of(gone), 0)
+    assert panel.model.data(source, Qt.ItemDataRole.ToolTipRole) == row.reason
+    assert any("was removed on the server" in m for m in messages)
+    final = editor.window.statusBar().currentMessage()
+    assert "2 of 3 saved" in final
+    assert "1 removed on the server" in final
+    draft = DraftStore().load(DraftKey.for_sample(SampleRef(voice_id, gone)))
+    assert draft is not None
+    assert draft.edit == edits[gone]
+    for sample_id, edit in edits.items():
+        if sample_id != gone:
+            assert held(editor, sample_id) == (edit.trim_start_ms, edit.trim_end_ms)
+            assert row_of(editor, sample_id).state is SampleState.SAVED
+
+
 def _child(mode: str, *extra: str, env: dict[str, str], emulator: Any) -> list[str]:
     demo = emulator.demo
     return [

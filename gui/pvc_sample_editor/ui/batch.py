@@ -35,7 +35,7 @@ from pvc_sample_editor.editing.workflows import (
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
-__all__ = ["MAX_REQUESTS", "BatchQueue", "removed_message"]
+__all__ = ["MAX_REQUESTS", "BatchQueue"]
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,11 @@ log = logging.getLogger(__name__)
 MAX_REQUESTS = 2
 
 
-def removed_message(name: str) -> str:
+def _removed_message(name: str) -> str:
     """What a row and the status line say of a sample the server no longer has."""
     return (
-        f"{name} was removed on the server: nothing was sent. Its edit is kept as a draft; "
-        "reopen the voice to see its samples as they are now."
+        f"{name} was removed on the server: nothing was sent. Its edit, if any, is kept as "
+        "a draft; reopen the voice to see its samples as they are now."
     )
 
 
@@ -83,6 +83,7 @@ class BatchQueue(QObject):
         self._running: dict[int, object] = {}
         #: Per sample id: why its last submission failed; the samples waiting, in flight.
         self.failures: dict[str, str] = {}
+        self.removed: set[str] = set()  # found gone from the server (a kind of failure)
         self.queued: set[str] = set()
         self.sending: set[str] = set()
         #: The newest state of each sample the queue has read from the server.
@@ -153,6 +154,7 @@ class BatchQueue(QObject):
             return 0
         for ref in added:
             self.failures.pop(ref.sample_id, None)
+            self.removed.discard(ref.sample_id)
             self.queued.add(ref.sample_id)
         self._journalled.extend(r for r in added if r not in self._journalled)
         self._write_journal()
@@ -223,16 +225,22 @@ class BatchQueue(QObject):
         self._forget(ref)
 
     def _submit_failed(self, ref: SampleRef, exc: BaseException) -> None:
-        if isinstance(exc, NotFoundError):
-            sample = self.sample(ref.sample_id)
-            name = sample.file_name if sample is not None else f"Sample {ref.sample_id}"
-            reason = removed_message(name)
-            self.status.emit(reason)
-        else:
-            reason = describe_error(exc)[0]
         if not isinstance(exc, ReadBackFailedError):
             self._unmark_pending(ref)  # not sent: the draft is plainly unsent again
-        self._fail(ref, reason)
+        if isinstance(exc, NotFoundError):
+            self.mark_removed(ref.sample_id)
+            self._forget(ref)
+        else:
+            self._fail(ref, describe_error(exc)[0])
+
+    def mark_removed(self, sample_id: str) -> None:
+        """``sample_id`` is gone from the server: said on its row and the status line."""
+        sample = self.sample(sample_id)
+        reason = _removed_message(sample.file_name if sample else f"Sample {sample_id}")
+        self.removed.add(sample_id)
+        self.failures[sample_id] = reason
+        self.status.emit(reason)
+        self.rows_changed.emit((sample_id,))
 
     def _unmark_pending(self, ref: SampleRef) -> None:
         c = self._c
@@ -317,13 +325,22 @@ class BatchQueue(QObject):
             self.progressed.emit(self._done, self._total)
             return
         if self._sends:
-            failed = len(self.failures)
-            self.status.emit(
-                f"Submit all done: {self._sends - failed} of {self._sends} saved"
-                + (f", {failed} failed (Retry Failed sends them again)." if failed else ".")
-            )
+            self.status.emit(self._summary())
         self._done = self._total = self._sends = 0
         self.progressed.emit(0, 0)
+
+    def _summary(self) -> str:
+        gone = len(self.removed)
+        failed = len(self.failures) - gone
+        text = f"Submit all done: {self._sends - failed - gone} of {self._sends} saved"
+        if failed:
+            text += f", {failed} failed (Retry Failed sends them again)"
+        if gone:
+            text += (
+                f"; {gone} removed on the server meanwhile, "
+                f"{'its edit' if gone == 1 else 'their edits'} kept as drafts"
+            )
+        return text + "."
 
     # ---------------------------------------------------------------- closing
 

@@ -24,7 +24,7 @@ from pvc_sample_editor.editing.queue import poll_delay_ms, poll_separations
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.editing.workflows import describe_error, start_separation
 from pvc_sample_editor.editing.workspace import needs_separation
-from pvc_sample_editor.ui.batch import BatchQueue, removed_message
+from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.tasks import Task
 
@@ -99,13 +99,14 @@ class SeparationBatch(QObject):
 
     def _failed(self, ref: SampleRef, exc: BaseException) -> None:
         self.pending.pop(ref.sample_id, None)
-        sample = self._batch.sample(ref.sample_id)
-        name = sample.file_name if sample is not None else f"Sample {ref.sample_id}"
         if isinstance(exc, NotFoundError):
-            reason = removed_message(name)
+            self._batch.mark_removed(ref.sample_id)
         else:
-            reason = f"Could not separate the speakers of {name}: {describe_error(exc)[0]}"
-        self._batch.status.emit(reason)
+            sample = self._batch.sample(ref.sample_id)
+            name = sample.file_name if sample is not None else f"Sample {ref.sample_id}"
+            self._batch.status.emit(
+                f"Could not separate the speakers of {name}: {describe_error(exc)[0]}"
+            )
         self._schedule()
 
     def _show(self, sample: Sample) -> None:
@@ -178,11 +179,7 @@ class SeparationBatch(QObject):
             if sample is not None:
                 self._show(sample)
             elif self.pending.pop(sample_id, None) is not None:
-                known = self._batch.sample(sample_id)
-                name = known.file_name if known is not None else f"Sample {sample_id}"
-                self._batch.failures.setdefault(sample_id, removed_message(name))
-                self._batch.status.emit(removed_message(name))
-                self._batch.rows_changed.emit((sample_id,))
+                self._batch.mark_removed(sample_id)
 
     def shutdown(self) -> None:
         """Stop the loop (the server keeps separating)."""
