@@ -48,10 +48,11 @@ def main() -> None:
     c = shell.controller
     loads = [0]
     c.audio_loaded.connect(lambda: loads.__setitem__(0, loads[0] + 1))
-    wait_for(lambda: c.audio is not None and c.session is not None and c.session.local_duration_ms)
+    wait_for(lambda: c.audio is not None and c.session is not None)
     wait_for(lambda: not c._api.busy and window.workspace.model.rowCount() > 3)
     batch = window.batch
     if mode == "queue":
+        wait_for(lambda: bool(c.session and c.session.local_duration_ms))
         edits = {}
         for n in range(3):
             if n:

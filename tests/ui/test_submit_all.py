@@ -71,8 +71,10 @@ def test_submit_all_sends_every_edited_sample_two_at_a_time_and_confirms_each(
     editor.window.batch.rows_changed.connect(
         lambda ids: [seen[i].add(row_of(editor, i).state.value) for i in ids if i in seen]
     )
+    assert editor.window.submit_button.isEnabled()
     qtbot.mouseClick(panel.submit_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.queue_progress.isVisible(), timeout=5000)
+    assert not editor.window.submit_button.isEnabled()  # the queue holds the sample shown
     qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=30000)
     editor.server.faults.clear()
     assert concurrency.peak == 2  # in parallel, never past the free tier's limit
@@ -161,12 +163,14 @@ def test_a_sample_removed_on_the_server_meanwhile_is_said_and_its_draft_kept(
             assert row_of(editor, sample_id).state is SampleState.SAVED
 
 
-def _child(mode: str, *extra: str, env: dict[str, str], emulator: Any) -> list[str]:
+def _child(mode: str, *extra: str, emulator: Any, sample_id: str = "") -> list[str]:
     demo = emulator.demo
+    opened = ["--sample-id", sample_id] if sample_id else [
+        "--sample-id", demo.sample_id, str(demo.audio_path),
+    ]  # fmt: skip
     return [
         sys.executable, str(HERE / "queue_child.py"), mode, *extra,
-        "--api-base", emulator.base_url, "--voice-id", demo.voice_id,
-        "--sample-id", demo.sample_id, str(demo.audio_path),
+        "--api-base", emulator.base_url, "--voice-id", demo.voice_id, *opened,
     ]  # fmt: skip
 
 
@@ -174,7 +178,8 @@ def test_a_queue_killed_mid_way_resumes_on_restart_without_sending_twice(
     emulator: Any, tmp_path: Path
 ) -> None:
     """Edit three samples, Submit all, kill -9 mid-queue, restart, resume: the emulator
-    holds all three edits, and the one that landed after the kill was not sent again."""
+    holds all three edits, and the one that landed after the kill was not sent again
+    (restarted on that one, whose draft the window finds already on the server)."""
     env = dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
@@ -187,7 +192,7 @@ def test_a_queue_killed_mid_way_resumes_on_restart_without_sending_twice(
     emulator.faults.inject(EDIT_ROUTE, latency=4.0)
     emulator.faults.inject(EDIT_ROUTE, latency=60.0, drop=True)
     child = subprocess.Popen(
-        _child("queue", env=env, emulator=emulator),
+        _child("queue", emulator=emulator),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -230,8 +235,10 @@ def test_a_queue_killed_mid_way_resumes_on_restart_without_sending_twice(
     assert len(landed) == 2
     emulator.faults.clear()  # the third's fault may not have been used: no more faults
     emulator.requests_log.clear()
+    # Restart on the sample whose edit landed after the kill (its draft says pending).
+    (late,) = landed - set(states[-1]["saved"])
     again = subprocess.run(
-        _child("resume", "yes", env=env, emulator=emulator),
+        _child("resume", "yes", emulator=emulator, sample_id=late),
         capture_output=True,
         text=True,
         env=env,

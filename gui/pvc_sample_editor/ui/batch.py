@@ -109,6 +109,10 @@ class BatchQueue(QObject):
         voice = self._c.voice
         return known if known is not None or voice is None else voice.sample(sample_id)
 
+    def holds(self, ref: SampleRef | None) -> bool:
+        """True while ``ref`` waits or is being sent on the queue."""
+        return ref is not None and ref.sample_id in self.queued | self.sending
+
     def _voice_id(self) -> str | None:
         session = self._c.session
         return session.ref.voice_id if session is not None and session.ref is not None else None
@@ -174,13 +178,22 @@ class BatchQueue(QObject):
             self.status.emit(f"Could not record the queue ({exc}): a crash would lose its list.")
 
     def _edit_to_send(self, ref: SampleRef) -> SampleEdit | None:
-        """The edit to send for ``ref``: open in the window, else its draft; marked pending."""
+        """The edit to send for ``ref``: open in the window and unsent, else its draft
+        (marked pending); None when there is neither.
+
+        An open edit the server already holds still has its draft sent if one is left:
+        after a kill, the draft of an edit that landed late is confirmed by the read
+        that precedes any send, and removed.
+        """
         c = self._c
         store = c.drafts
         draft = store.load(DraftKey.for_sample(ref))
         opened = self._open_edits().get(ref)
-        edit = opened[0] if opened is not None else draft.edit if draft is not None else None
-        if edit is None or (opened is not None and not opened[1]):
+        if opened is not None and opened[1]:
+            edit: SampleEdit | None = opened[0]
+        else:
+            edit = draft.edit if draft is not None else None
+        if edit is None:
             return None  # nothing unsent (saved meanwhile, or the draft was discarded)
         if c.session is not None and c.session.ref == ref:
             c.autosave.pending = True  # later autosaves of the shown edit keep the mark
@@ -192,9 +205,11 @@ class BatchQueue(QObject):
         return edit
 
     def _start_submit(self, ref: SampleRef, settled: Callable[[], None]) -> Task[Any] | None:
-        client = self._c.client
+        client, session = self._c.client, self._c.session
+        if client is None or (self._c.submitting and session is not None and session.ref == ref):
+            return None  # the single Submit is sending it already
         edit = self._edit_to_send(ref)
-        if client is None or edit is None:
+        if edit is None:
             return None
         sent = edit
 

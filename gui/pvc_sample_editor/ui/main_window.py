@@ -38,7 +38,6 @@ from pvc_sample_editor.editing.workflows import (
     SubmitResult,
 )
 from pvc_sample_editor.timecode import format_ms
-from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
@@ -155,17 +154,10 @@ class MainWindow(EditorLayout):
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_group.cleanChanged.connect(self._on_clean_changed)
-        self.batch = BatchQueue(c, parent=self)
+        self.queue = QueueBinder(c, self)  # Submit all, Separate all: the panel, the menu
+        self.batch = self.queue.batch
+        self.batch.rows_changed.connect(self._render_submit_state)
         self.workspace_binder = WorkspaceBinder(c, self.workspace, wf, self.batch)
-        self.queue = QueueBinder(
-            c,
-            self.workspace,
-            self.batch,
-            confirm=lambda t, x: self.confirm(t, x),
-            say=self._show_status,
-            before_submit=self.edit_panel.commit_typing,
-        )
-        self.menuBar().addMenu("&Voice").addActions(list(self.queue.actions))
         self.insight = InsightBinder(c, self.report_panel, wf, lambda t, x: self.confirm(t, x))
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
         wf.source_failed.connect(self._on_audio_gone, Qt.ConnectionType.QueuedConnection)
@@ -249,10 +241,10 @@ class MainWindow(EditorLayout):
         self._render_submit_state()
         self._update_title()
 
-    def _render_submit_state(self) -> None:
+    def _render_submit_state(self, *_changed: object) -> None:
         session = self.controller.session
         reason = "Open a sample first." if session is None else session.submit_block_reason()
-        busy = self.controller.submitting
+        busy = self.controller.submitting or self.batch.holds(session.ref if session else None)
         self.submit_button.setEnabled(reason is None and not busy)
         self.submit_action.setEnabled(reason is None and not busy)
         self.reason_label.setText(reason or "")

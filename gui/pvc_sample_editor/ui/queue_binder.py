@@ -1,5 +1,9 @@
 """Wires the background queue to the window: the panel's buttons and bar, the Voice menu,
-the status line, and the question to resume a queue an earlier run left unfinished."""
+the status line, and the question to resume a queue an earlier run left unfinished.
+
+While the queue holds the sample shown (waiting or sending it), the window's own Submit
+waits: the window reads :meth:`BatchQueue.holds` when it renders its Submit button.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.separations import SeparationBatch
-from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
+from pvc_sample_editor.ui.window_layout import EditorLayout
 
 __all__ = ["QueueBinder", "resume_question"]
 
@@ -32,23 +36,17 @@ def resume_question(count: int) -> tuple[str, str]:
 class QueueBinder(QObject):
     """Connects the panel's queue buttons and the menu's actions to the queue."""
 
-    def __init__(
-        self,
-        controller: EditorController,
-        panel: WorkspacePanel,
-        batch: BatchQueue,
-        *,
-        confirm: Callable[[str, str], bool],
-        say: Callable[[str], None],
-        before_submit: Callable[[], None],
-    ) -> None:
-        super().__init__(panel)
+    def __init__(self, controller: EditorController, window: EditorLayout) -> None:
+        super().__init__(window)
+        panel = window.workspace
         self._c = controller
         self._panel = panel
+        self.batch = batch = BatchQueue(controller, parent=self)
         self._batch = batch
-        self._confirm = confirm
-        self._say = say
-        self._before_submit = before_submit
+        self._confirm: Callable[[str, str], bool] = lambda t, x: window.confirm(t, x)
+        self._say: Callable[[str], None] = lambda text: window.statusBar().showMessage(text, 5000)
+        # A half-typed value is part of the edit being sent.
+        self._before_submit = window.edit_panel.commit_typing
         self._asked: set[str] = set()  # voices whose unfinished queue was asked about
         self.submit_all_action = QAction("Submit &All Edited", self)
         self.submit_all_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
@@ -66,9 +64,10 @@ class QueueBinder(QObject):
         panel.separate_all_requested.connect(self.separate_all)
         panel.queue_counts_changed.connect(self._enable_actions)
         batch.progressed.connect(panel.show_progress)
-        batch.status.connect(say)
+        batch.status.connect(self._say)
         controller.voice_loaded.connect(self._offer_resume)
         self._enable_actions(0, 0, 0)
+        window.menuBar().addMenu("&Voice").addActions(list(self.actions))
 
     def _enable_actions(self, edited: int, failed: int, unseparated: int) -> None:
         self.submit_all_action.setEnabled(edited > 0)
@@ -77,7 +76,7 @@ class QueueBinder(QObject):
 
     def submit_all(self) -> None:
         """Send every edited sample of the open voice on the queue (the shown one as is)."""
-        self._before_submit()  # a half-typed value is part of the edit being sent
+        self._before_submit()
         count = self._batch.submit_all()
         self._say(
             f"Submitting {count} edited sample{'s' if count != 1 else ''}…"

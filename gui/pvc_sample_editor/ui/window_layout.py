@@ -59,6 +59,7 @@ class EditorLayout(QMainWindow):
 
     controller: EditorController
     editor_page: QWidget
+    confirm: Callable[[str, str], bool]  # asks a yes/no question (title, text)
 
     # ---------------------------------------------------------------- slots (subclass)
 
