@@ -163,6 +163,26 @@ def test_a_sample_removed_on_the_server_meanwhile_is_said_and_its_draft_kept(
             assert row_of(editor, sample_id).state is SampleState.SAVED
 
 
+def test_closing_mid_queue_asks_and_leaves_the_rest_to_the_next_start(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    edits = edit_three(qtbot, editor)
+    asked: list[str] = []
+    editor.window.confirm = lambda title, _text: asked.append(title) is None
+    editor.server.faults.inject(EDIT_ROUTE, latency=30.0, count=3)  # none lands before close
+    qtbot.mouseClick(editor.window.workspace.submit_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(editor.window.batch.sending) == 2, timeout=5000)
+    editor.window.close()
+    assert asked == ["Submit all in progress"]
+    left = QueueJournal().load()
+    assert {r.sample_id for r in left} == set(edits)
+    voice_id = editor.server.demo.voice_id
+    for sample_id, edit in edits.items():
+        draft = DraftStore().load(DraftKey.for_sample(SampleRef(voice_id, sample_id)))
+        assert draft is not None
+        assert draft.edit == edit
+
+
 def _child(mode: str, *extra: str, emulator: Any, sample_id: str = "") -> list[str]:
     demo = emulator.demo
     opened = ["--sample-id", sample_id] if sample_id else [

@@ -119,11 +119,23 @@ class CloseQuestion:
 
 
 def close_questions(
-    *, submitting: bool, unsaved: bool, draft_save_error: str
+    *, submitting: bool, unsaved: bool, draft_save_error: str, queue_left: int = 0
 ) -> list[CloseQuestion]:
-    """The questions to ask, in order, before closing; closing goes on only if each is a yes."""
+    """The questions to ask, in order, before closing; closing goes on only if each is a yes.
+
+    ``queue_left``: how many samples Submit all has still to send.
+    """
     questions = []
-    if submitting:
+    if queue_left:
+        samples = f"{queue_left} sample{'s' if queue_left != 1 else ''}"
+        questions.append(
+            CloseQuestion(
+                "Submit all in progress",
+                f"Submit all has {samples} still to send. Close anyway? Their edits stay "
+                "as drafts, and the next start offers to send them.",
+            )
+        )
+    elif submitting:
         questions.append(
             CloseQuestion(
                 "Submission in progress",

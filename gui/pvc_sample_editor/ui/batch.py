@@ -109,6 +109,10 @@ class BatchQueue(QObject):
         voice = self._c.voice
         return known if known is not None or voice is None else voice.sample(sample_id)
 
+    def left(self) -> int:
+        """How many samples this run of Submit all has still to send (waiting or in flight)."""
+        return len(self.queued | self.sending)
+
     def holds(self, ref: SampleRef | None) -> bool:
         """True while ``ref`` waits or is being sent on the queue."""
         return ref is not None and ref.sample_id in self.queued | self.sending

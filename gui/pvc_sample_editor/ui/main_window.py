@@ -431,7 +431,8 @@ class MainWindow(EditorLayout):
         self.edit_panel.commit_typing()  # a half-typed value is an edit: drafted, asked about
         session = self.controller.session
         questions = close_questions(
-            submitting=self.controller.submitting or self.batch.busy,
+            submitting=self.controller.submitting,
+            queue_left=self.batch.left(),
             unsaved=session is not None and session.dirty,
             draft_save_error=self.controller.autosave.save_error,
         )
