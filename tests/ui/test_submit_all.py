@@ -29,6 +29,7 @@ from pvc_sample_editor.ui.main_window import MainWindow
 
 HERE = Path(__file__).parent
 SHIFT = Qt.KeyboardModifier.ShiftModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
 EDIT_ROUTE = "edit_pvc_voice_sample"
 
 
@@ -103,7 +104,9 @@ def test_a_failed_submission_stays_drafted_with_its_reason_and_retry_sends_it(
     first = next(iter(edits))
     editor.server.faults.inject("edit_pvc_voice_sample", status=400, count=1)
     before = held(editor, first)
-    qtbot.mouseClick(panel.submit_all_button, Qt.MouseButton.LeftButton)
+    editor.window.activateWindow()
+    qtbot.keyClick(editor.window, Qt.Key.Key_S, CTRL | SHIFT)  # Voice → Submit All Edited
+    assert editor.window.batch.busy
     qtbot.waitUntil(lambda: not editor.window.batch.busy, timeout=30000)
     failed = [r for r in panel.model.rows if r.state is SampleState.FAILED]
     assert len(failed) == 1
