@@ -63,16 +63,18 @@ def _isolated_user_dirs(
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[object]:
+def emulator(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
     """A running emulator on an ephemeral loopback port with the demo voice seeded.
 
     Yields the ``EmulatorServer``; ``.base_url``, ``.api_key``, ``.faults`` and
-    ``.demo`` (ids of the seeded demo voice and sample) are what tests use.
+    ``.demo`` (ids of the seeded demo voice and sample) are what tests use. A test
+    module's ``EMULATOR_SEPARATION_DELAY`` sets how long separations stay pending.
     """
     from pvc_sample_editor.emulator.server import EmulatorServer
 
+    delay = getattr(request.module, "EMULATOR_SEPARATION_DELAY", 0.2)
     server = EmulatorServer(
-        data_dir=tmp_path / "emulator", api_key=TEST_API_KEY, separation_delay=0.2
+        data_dir=tmp_path / "emulator", api_key=TEST_API_KEY, separation_delay=delay
     )
     server.start()
     try:

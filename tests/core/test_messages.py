@@ -48,3 +48,6 @@ def test_closing_asks_about_a_submission_in_flight_else_about_unsaved_work() -> 
     assert "kept as a draft" in unsaved.text
     (lost,) = close_questions(submitting=False, unsaved=True, draft_save_error="disk full")
     assert "could not be saved (disk full), so the edit will be lost" in lost.text
+    (queue,) = close_questions(submitting=True, unsaved=True, draft_save_error="", queue_left=2)
+    assert queue.title == "Submit all in progress"
+    assert "2 samples still to send" in queue.text

@@ -52,7 +52,15 @@ from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.system.paths import user_data_dir
 
-__all__ = ["SCHEMA_VERSION", "Draft", "DraftKey", "DraftStore", "decode_draft", "encode_draft"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Draft",
+    "DraftKey",
+    "DraftStore",
+    "decode_draft",
+    "encode_draft",
+    "write_durably",
+]
 
 SCHEMA_VERSION = 1
 
@@ -323,6 +331,30 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def write_durably(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` atomically and durably (its folder is made).
+
+    After it returns the file survives a kill or a power cut; an interrupted write
+    leaves the previous file intact. Raises OSError when it cannot be written.
+    """
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    # Same folder as the target: os.replace is atomic only within one filesystem.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            # Without fsync a power cut after the rename can leave an empty file.
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
 class DraftStore:
     """The folder of drafts: atomic saves, tolerant loads, newest-first listing."""
 
@@ -361,23 +393,8 @@ class DraftStore:
 
         Raises OSError when it cannot be written; the previous draft is then unchanged.
         """
-        data = encode_draft(draft)
-        self._root.mkdir(parents=True, exist_ok=True)
         target = self.path_for(draft.key)
-        # Same folder as the target: os.replace is atomic only within one filesystem.
-        fd, tmp = tempfile.mkstemp(dir=self._root, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                # Without fsync a power cut after the rename can leave an empty file.
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(self._root)
+        write_durably(target, encode_draft(draft))
         return target
 
     def load(self, key: DraftKey) -> Draft | None:

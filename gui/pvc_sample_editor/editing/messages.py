@@ -19,6 +19,7 @@ __all__ = [
     "NO_VALUE",
     "CloseQuestion",
     "close_questions",
+    "left_sample_failed_message",
     "ms_or_dash",
     "restored_draft_message",
     "speakers_summary",
@@ -118,11 +119,23 @@ class CloseQuestion:
 
 
 def close_questions(
-    *, submitting: bool, unsaved: bool, draft_save_error: str
+    *, submitting: bool, unsaved: bool, draft_save_error: str, queue_left: int = 0
 ) -> list[CloseQuestion]:
-    """The questions to ask, in order, before closing; closing goes on only if each is a yes."""
+    """The questions to ask, in order, before closing; closing goes on only if each is a yes.
+
+    ``queue_left``: how many samples Submit all has still to send.
+    """
     questions = []
-    if submitting:
+    if queue_left:
+        samples = f"{queue_left} sample{'s' if queue_left != 1 else ''}"
+        questions.append(
+            CloseQuestion(
+                "Submit all in progress",
+                f"Submit all has {samples} still to send. Close anyway? Their edits stay "
+                "as drafts, and the next start offers to send them.",
+            )
+        )
+    elif submitting:
         questions.append(
             CloseQuestion(
                 "Submission in progress",
@@ -142,3 +155,11 @@ def close_questions(
             )
         )
     return questions
+
+
+def left_sample_failed_message(sample_id: str, exc: BaseException) -> str:
+    """What is said when the submission of a sample the user has left fails."""
+    return (
+        f"The edit of the sample you left ({sample_id}) was not saved: "
+        f"{describe_error(exc)[0]} It is kept as a draft; open that sample again to submit it."
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "SampleState",
     "draft_state",
     "local_state",
+    "needs_separation",
     "sample_row",
     "sample_rows",
 ]
@@ -36,6 +37,7 @@ class SampleState(str, enum.Enum):
 
     SAVED = "saved"
     EDITED = "edited"  # an unsent edit (a draft on disk, or open in the window)
+    QUEUED = "queued"  # waiting its turn in Submit all
     SUBMITTING = "submitting"
     FAILED = "failed"
 
@@ -87,6 +89,12 @@ def local_state(
     )
 
 
+def needs_separation(sample: Sample) -> bool:
+    """True when the sample's speakers were never separated, or separating them failed."""
+    sep = sample.speaker_separation
+    return sep is None or sep.status in ("not_started", "failed")
+
+
 @dataclass(frozen=True)
 class SampleRow:
     """One sample as the workspace shows it."""
@@ -102,6 +110,7 @@ class SampleRow:
     local: LocalState = LocalState.UNKNOWN
     local_note: str = ""  # the local copy's path and how it was found, or why none is used
     verdict: str = ""  # the audio check's verdict of its kept region ("" until checked)
+    separable: bool = False  # its speakers were never separated (or that failed)
 
     @property
     def label(self) -> str:
@@ -128,6 +137,7 @@ def sample_row(
     submitting: bool = False,
     failure: str = "",
     draft: Draft | None = None,
+    queued: bool = False,
 ) -> SampleRow:
     """The row of ``sample`` with the ``edit`` open in the window, else its ``draft``, else
     the server's state."""
@@ -136,6 +146,8 @@ def sample_row(
     reason = ""
     if submitting:
         state = SampleState.SUBMITTING
+    elif queued:
+        state = SampleState.QUEUED
     elif failure:
         state, reason = SampleState.FAILED, failure
     elif edit is not None:  # open in the window: compared as the session compares it
@@ -156,6 +168,7 @@ def sample_row(
         noise=shown.remove_background_noise,
         state=state,
         reason=reason,
+        separable=needs_separation(sample),
     )
 
 
@@ -166,6 +179,7 @@ def sample_rows(
     live: Mapping[str, SampleEdit] | None = None,
     submitting: Set[str] = frozenset(),
     failed: Mapping[str, str] | None = None,
+    queued: Set[str] = frozenset(),
 ) -> tuple[SampleRow, ...]:
     """Every sample of ``voice``: ``live`` edits (open in the window) first, then drafts."""
     live = live or {}
@@ -185,6 +199,7 @@ def sample_rows(
                 submitting=sample.sample_id in submitting,
                 failure=failed.get(sample.sample_id, ""),
                 draft=draft,
+                queued=sample.sample_id in queued,
             )
         )
     return tuple(rows)

@@ -14,21 +14,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 
-from pvc_sample_editor.api.models import SpeakerSeparation, Voice
+from pvc_sample_editor.api.models import Voice
 from pvc_sample_editor.audio.document import AudioDocument, load_audio_document
 from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing import workflows
 from pvc_sample_editor.editing.autosave import Autosave
 from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit
+from pvc_sample_editor.editing.messages import left_sample_failed_message
 from pvc_sample_editor.editing.session import Change, EditSession, SampleRef
-from pvc_sample_editor.editing.workflows import OpenedSample, SubmitResult, describe_error
+from pvc_sample_editor.editing.workflows import OpenedSample, SubmitResult
 from pvc_sample_editor.ui.audio_slot import AudioSlot
-from pvc_sample_editor.ui.histories import Histories
+from pvc_sample_editor.ui.histories import EditCommand, Histories
 from pvc_sample_editor.ui.separation import SeparationPoller
-from pvc_sample_editor.ui.submission import Submitter
+from pvc_sample_editor.ui.submission import Submitter, adopt_read_back
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 
 if TYPE_CHECKING:  # the client (and requests) load only when a connection is made
@@ -37,22 +38,6 @@ if TYPE_CHECKING:  # the client (and requests) load only when a connection is ma
 __all__ = ["EditorController"]
 
 log = logging.getLogger(__name__)
-
-
-class _EditCommand(QUndoCommand):
-    """Replace the edit; undo puts the previous one back."""
-
-    def __init__(self, session: EditSession, old: SampleEdit, new: SampleEdit, text: str) -> None:
-        super().__init__(text)
-        self._session = session
-        self._old = old
-        self._new = new
-
-    def redo(self) -> None:
-        self._session.set_edit(self._new)
-
-    def undo(self) -> None:
-        self._session.set_edit(self._old)
 
 
 class EditorController(QObject):
@@ -98,7 +83,7 @@ class EditorController(QObject):
         # Bumped whenever the window moves to another session: the runners drop any
         # outcome of a task started for an earlier one (see ui.tasks).
         self.generation = 0
-        current = self._current_generation
+        current = self.generation_now
         self._api = TaskRunner("api", max_threads=2, parent=self, current_generation=current)
         self.submitter = Submitter(self)
         self.submitter.busy_changed.connect(self.busy_changed)
@@ -109,13 +94,13 @@ class EditorController(QObject):
         self.poller = SeparationPoller(
             self._api,
             current,
-            self._online_target,
+            lambda: self.session,
+            lambda: self.client,
             interval_ms=poll_interval_ms,
             limit=poll_limit,
             parent=self,
         )
         self.poller.status.connect(self.status)
-        self.poller.separation_read.connect(self._apply_separation)
         self.poller.polling.connect(self.separation_polling)
         self.poller.failed.connect(self.error)
         self._unsubscribe: Callable[[], None] | None = None
@@ -136,9 +121,6 @@ class EditorController(QObject):
     def audio(self) -> AudioDocument | None:
         """The audio the window shows (a local copy or the server's preview)."""
         return self.audio_slot.document
-
-    def _current_generation(self) -> int:
-        return self.generation
 
     def generation_now(self) -> int:
         """The current session's generation (for a runner that drops stale results)."""
@@ -197,7 +179,7 @@ class EditorController(QObject):
         session = self.session
         draft = self.autosave.restorable(session, self.local_path) if session else None
         if session is not None and draft is not None:
-            self.undo_stack.push(_EditCommand(session, session.edit, draft.edit, "Restore draft"))
+            self.undo_stack.push(EditCommand(session, session.edit, draft.edit, "Restore draft"))
             self.draft_restored.emit(draft)
 
     def discard_draft(self) -> None:
@@ -206,13 +188,9 @@ class EditorController(QObject):
         if session is None or self.draft_key() is None:
             return
         self.change_edit(session.baseline, "Discard draft")
-        self._remove_draft()
+        self._say(self.autosave.remove(session, self.local_path))
         self.autosave.pending = False
         self.draft_restored.emit(None)
-
-    def _remove_draft(self) -> None:
-        """Delete this session's draft file; a failure is said, never raised."""
-        self._say(self.autosave.remove(self.session, self.local_path))
 
     # ---------------------------------------------------------------- opening
 
@@ -350,7 +328,7 @@ class EditorController(QObject):
         session = self.session
         if session is None or new == session.edit:
             return
-        self.undo_stack.push(_EditCommand(session, session.edit, new, text))
+        self.undo_stack.push(EditCommand(session, session.edit, new, text))
 
     def _change(self, make: Callable[[EditSession], SampleEdit], text: str) -> None:
         if self.session is not None:
@@ -390,18 +368,6 @@ class EditorController(QObject):
 
     # ---------------------------------------------------------------- speakers
 
-    def _online_target(self) -> tuple[ApiClient, SampleRef] | None:
-        session = self.session
-        if self.client is None or session is None or session.ref is None:
-            return None
-        return self.client, session.ref
-
-    def _apply_separation(self, separation: SpeakerSeparation) -> None:
-        session = self.session
-        if session is None or session.ref is None or separation.sample_id != session.ref.sample_id:
-            return  # the server answered for another sample than the one asked about
-        session.set_separation(separation)
-
     def refresh_speakers(self) -> None:
         """Read the speaker-separation state from the server."""
         self.poller.refresh()
@@ -437,22 +403,14 @@ class EditorController(QObject):
             return workflows.submit_and_confirm(client, ref, sent, ctx, cancel, report_progress)
 
         def done(result: SubmitResult) -> None:
-            current = self.session
-            if current is not None and current.ref == ref:
-                self._settle(current, self.undo_stack, result, shown=True)
+            if self.settle(ref, result):
                 self.submission_finished.emit(result)
-            elif (parked := self.histories.parked(ref)) is not None:  # the user moved on
-                self._settle(*parked, result, shown=False)
 
         def failed(exc: BaseException) -> None:
             current = self.session
             if current is None or current.ref != ref:
                 # The user moved on: this failure is not about what the window shows.
-                self.error.emit(
-                    f"The edit of the sample you left ({ref.sample_id}) was not saved: "
-                    f"{describe_error(exc)[0]} It is kept as a draft; open that sample "
-                    "again to submit it."
-                )
+                self.error.emit(left_sample_failed_message(ref.sample_id, exc))
                 return
             # The edit is left exactly as it was, ready to resubmit.
             self.submission_failed.emit(exc)
@@ -462,37 +420,24 @@ class EditorController(QObject):
         self.submitter.start(work, done, failed)
         return True
 
-    def _settle(
-        self, session: EditSession, history: QUndoStack, result: SubmitResult, *, shown: bool
-    ) -> None:
-        """Adopt a submission's read-back in ``session`` (the one shown, or one left)."""
-        session.apply_server_sample(result.sample, keep_edit=True)
-        if not result.confirmed:
-            return
-        if shown:
+    def settle(self, ref: SampleRef, result: SubmitResult) -> bool:
+        """Adopt a submission's read-back in ``ref``'s session if it is open in the window
+        (shown, or left with its history); True when it is the one shown."""
+        current = self.session
+        shown = current is not None and current.ref == ref
+        found = (current, self.undo_stack) if current is not None and shown else None
+        found = found or self.histories.parked(ref)  # or the user moved on
+        if found is None:
+            return False
+        cleared, problem = adopt_read_back(*found, result, self.autosave)
+        self._say(problem)
+        if shown and result.confirmed:
             self.autosave.pending = False
-        if session.edit == result.sent:
-            # Only a confirmed read-back may remove the draft.
-            session.baseline = session.edit
-            history.setClean()
-            self._say(self.autosave.remove(session, None))
-            if shown:
+            if cleared:
                 self.draft_restored.emit(None)
-        elif shown:
-            self._save_draft()  # the user edited on while it was in flight
-
-    def finish_submission(self, timeout_s: float) -> None:
-        """Wait up to ``timeout_s`` for a submission in flight to settle, handling its result.
-
-        Used when closing: an edit the server applied has its draft removed, instead of
-        staying "pending" for ever; one that does not settle in time is cancelled and
-        its draft stays pending, which is the truth (it may or may not have landed).
-        """
-        self.submitter.wait(timeout_s)
-
-    def cancel_submit(self) -> None:
-        """Stop waiting for the submission (retries stop; a request already sent may land)."""
-        self.submitter.cancel()
+            else:
+                self._save_draft()  # the user edited on while it was in flight
+        return shown
 
     # ---------------------------------------------------------------- closing
 

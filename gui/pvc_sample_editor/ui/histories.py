@@ -11,14 +11,31 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QUndoGroup, QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
+from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import EditSession, SampleRef
 
-__all__ = ["KEPT", "Histories"]
+__all__ = ["KEPT", "EditCommand", "Histories"]
 
 #: How many samples left behind keep their session and undo history.
 KEPT = 50
+
+
+class EditCommand(QUndoCommand):
+    """Replace a session's edit; undo puts the previous one back."""
+
+    def __init__(self, session: EditSession, old: SampleEdit, new: SampleEdit, text: str) -> None:
+        super().__init__(text)
+        self._session = session
+        self._old = old
+        self._new = new
+
+    def redo(self) -> None:
+        self._session.set_edit(self._new)
+
+    def undo(self) -> None:
+        self._session.set_edit(self._old)
 
 
 class Histories(QObject):
@@ -64,3 +81,7 @@ class Histories(QObject):
     def parked(self, ref: SampleRef) -> tuple[EditSession, QUndoStack] | None:
         """The parked session and stack of ``ref``, left parked; None if none."""
         return self._parked.get(ref)
+
+    def items(self) -> list[tuple[SampleRef, tuple[EditSession, QUndoStack]]]:
+        """Every parked sample with its session and stack, oldest first."""
+        return list(self._parked.items())

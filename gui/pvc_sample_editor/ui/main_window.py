@@ -41,6 +41,7 @@ from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
+from pvc_sample_editor.ui.queue_binder import QueueBinder
 from pvc_sample_editor.ui.settings import Settings
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
@@ -154,10 +155,14 @@ class MainWindow(EditorLayout):
         self.keep_draft_button.clicked.connect(self.draft_bar.hide)
         self.discard_draft_button.clicked.connect(c.discard_draft)
         c.undo_group.cleanChanged.connect(self._on_clean_changed)
+        self.queue = QueueBinder(c, self)  # Submit all, Separate all: the panel, the menu
+        self.batch = self.queue.batch
+        self.batch.rows_changed.connect(self._render_submit_state)
         self.workspace_binder = WorkspaceBinder(
             c,
             self.workspace,
             wf,
+            self.batch,
             settings=Settings(self.settings) if self.settings is not None else None,
         )
         self.workspace_binder.message.connect(self._show_local_notice)
@@ -245,10 +250,10 @@ class MainWindow(EditorLayout):
         self._render_submit_state()
         self._update_title()
 
-    def _render_submit_state(self) -> None:
+    def _render_submit_state(self, *_changed: object) -> None:
         session = self.controller.session
         reason = "Open a sample first." if session is None else session.submit_block_reason()
-        busy = self.controller.submitting
+        busy = self.controller.submitting or self.batch.holds(session.ref if session else None)
         self.submit_button.setEnabled(reason is None and not busy)
         self.submit_action.setEnabled(reason is None and not busy)
         self.reason_label.setText(reason or "")
@@ -443,6 +448,7 @@ class MainWindow(EditorLayout):
         session = self.controller.session
         questions = close_questions(
             submitting=self.controller.submitting,
+            queue_left=self.batch.left(),
             unsaved=session is not None and session.dirty,
             draft_save_error=self.controller.autosave.save_error,
         )
@@ -451,7 +457,8 @@ class MainWindow(EditorLayout):
             return
         # Closing anyway during a submission: give it a moment to land, so its draft
         # ends up true (removed once confirmed), then cancel what remains.
-        self.controller.finish_submission(_SUBMIT_GRACE_S)
+        # An edit the server applied then has its draft removed instead of staying pending.
+        self.controller.submitter.wait(_SUBMIT_GRACE_S)
         if self.settings is not None:
             self.settings.setValue("window/geometry", self.saveGeometry())
         self.playback.stop()
@@ -461,6 +468,7 @@ class MainWindow(EditorLayout):
         self.insight.shutdown()
         self.workspace_binder.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
+        self.queue.shutdown()  # what it had still to send stays in its journal
         self.controller.shutdown()
         self.closed.emit()
         event.accept()

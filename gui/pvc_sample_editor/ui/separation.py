@@ -2,7 +2,8 @@
 
 The Qt side of :mod:`pvc_sample_editor.editing.workflows`' speaker functions: a single-shot
 timer paces the polls, each poll runs on the controller's API runner under the session's
-generation, and the state it reads goes to ``separation_read``. It never touches a widget.
+generation, and the state it reads is given to the session it was read for (and to
+``separation_read``). It never touches a widget.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from pvc_sample_editor.api.models import SpeakerSeparation
 from pvc_sample_editor.audio.document import AudioDocument
-from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.editing.session import EditSession, SampleRef
 from pvc_sample_editor.editing.workflows import (
     fetch_speaker_audio,
     read_speakers,
@@ -43,7 +44,8 @@ class SeparationPoller(QObject):
         self,
         runner: TaskRunner,
         generation: Callable[[], int],
-        target: Callable[[], tuple[ApiClient, SampleRef] | None],
+        session: Callable[[], EditSession | None],
+        client: Callable[[], ApiClient | None],
         *,
         interval_ms: int,
         limit: int,
@@ -52,7 +54,8 @@ class SeparationPoller(QObject):
         super().__init__(parent)
         self._runner = runner
         self._generation = generation
-        self._shown = target  # the client and the sample shown, when online
+        self._session = session  # the session shown, and the client, when online
+        self._client = client
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(interval_ms)
@@ -61,6 +64,19 @@ class SeparationPoller(QObject):
         self._left = 0
         self._task: Task[Any] | None = None
         self._target: tuple[ApiClient, SampleRef] | None = None
+        self.separation_read.connect(self._apply)
+
+    def _shown(self) -> tuple[ApiClient, SampleRef] | None:
+        session, client = self._session(), self._client()
+        if client is None or session is None or session.ref is None:
+            return None
+        return client, session.ref
+
+    def _apply(self, separation: SpeakerSeparation) -> None:
+        session = self._session()
+        if session is None or session.ref is None or separation.sample_id != session.ref.sample_id:
+            return  # the server answered for another sample than the one asked about
+        session.set_separation(separation)
 
     def refresh(self) -> None:
         """Read the shown sample's separation state once."""

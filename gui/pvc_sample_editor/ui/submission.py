@@ -11,10 +11,31 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtGui import QUndoStack
 
+from pvc_sample_editor.editing.autosave import Autosave
+from pvc_sample_editor.editing.session import EditSession
+from pvc_sample_editor.editing.workflows import SubmitResult
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
 
-__all__ = ["Submitter"]
+__all__ = ["Submitter", "adopt_read_back"]
+
+
+def adopt_read_back(
+    session: EditSession, history: QUndoStack, result: SubmitResult, autosave: Autosave
+) -> tuple[bool, str]:
+    """Adopt a submission's read-back in ``session``; if it confirms the edit the session
+    still holds, that edit is now the server's: history clean, draft removed.
+
+    Returns whether the draft was removed, and a sentence if removing it failed. Only a
+    confirmed read-back may remove a draft.
+    """
+    session.apply_server_sample(result.sample, keep_edit=True)
+    if not result.confirmed or session.edit != result.sent:
+        return False, ""
+    session.baseline = session.edit
+    history.setClean()
+    return True, autosave.remove(session, None)
 
 
 class Submitter(QObject):

@@ -59,6 +59,7 @@ class EditorLayout(QMainWindow):
 
     controller: EditorController
     editor_page: QWidget
+    confirm: Callable[[str, str], bool]  # asks a yes/no question (title, text)
 
     # ---------------------------------------------------------------- slots (subclass)
 
@@ -428,4 +429,4 @@ class EditorLayout(QMainWindow):
             toolbar.addAction(button)
 
         self.submit_button.clicked.connect(self.submit)
-        self.cancel_button.clicked.connect(c.cancel_submit)
+        self.cancel_button.clicked.connect(c.submitter.cancel)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from pvc_sample_editor.analysis import Report
 from pvc_sample_editor.api.models import Voice
 from pvc_sample_editor.editing.budget import kept_ms
+from pvc_sample_editor.editing.drafts import DraftKey
 from pvc_sample_editor.editing.recordings import (
     FolderGoneError,
     LocalCopy,
@@ -35,6 +36,7 @@ from pvc_sample_editor.editing.workspace import (
     sample_row,
     sample_rows,
 )
+from pvc_sample_editor.ui.batch import BatchQueue
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.settings import Settings
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
@@ -63,6 +65,7 @@ class WorkspaceBinder(QObject):
         controller: EditorController,
         panel: WorkspacePanel,
         waveform: WaveformView,
+        batch: BatchQueue,
         *,
         settings: Settings | None = None,
         choose_folder: Callable[[Path | None], Path | None] | None = None,
@@ -70,6 +73,7 @@ class WorkspaceBinder(QObject):
         super().__init__(panel)
         self._c = controller
         self._panel = panel
+        self._batch = batch
         self._settings = settings
         #: How the user picks a recordings folder (a dialog unless a caller answers).
         self.choose_folder = choose_folder or (lambda start: _ask_for_folder(panel, start))
@@ -97,6 +101,7 @@ class WorkspaceBinder(QObject):
         waveform.trims_dragging.connect(self._show_live_budget)
         panel.sample_chosen.connect(self.open_sample)
         panel.folder_requested.connect(self.choose_recordings_folder)
+        batch.rows_changed.connect(self.refresh_rows)
 
     def _current_ref(self) -> SampleRef | None:
         session = self._c.session
@@ -253,8 +258,13 @@ class WorkspaceBinder(QObject):
             return
         current = ref.sample_id if ref is not None else ""
         live = {current: c.session.edit} if c.session is not None and current else {}
-        submitting = {current} if c.submitting and current else set()
-        rows = sample_rows(voice, c.drafts, live=live, submitting=submitting, failed=self._failures)
+        b = self._batch
+        b.samples.clear()  # this read of the voice is newer than the queue's read-backs
+        submitting = ({current} if c.submitting and current else set()) | b.sending
+        failed = {**self._failures, **b.failures}
+        rows = sample_rows(
+            voice, c.drafts, live=live, submitting=submitting, failed=failed, queued=b.queued
+        )
         self._panel.show_voice(voice.name, tuple(self._decorate(r) for r in rows), current)
 
     def _local_copy(self, target: SampleRef) -> Path | None:
@@ -295,13 +305,41 @@ class WorkspaceBinder(QObject):
         if session is None or session.ref is None or session.sample is None:
             return
         sample_id = session.ref.sample_id
+        b = self._batch
+        sample = session.sample
+        if session.separation is not None:  # read since the sample was (polled, or Refresh)
+            sample = dataclasses.replace(sample, speaker_separation=session.separation)
         row = sample_row(
-            session.sample,
+            sample,
             session.edit,
-            submitting=self._c.submitting,
-            failure=self._failures.get(sample_id, ""),
+            submitting=self._c.submitting or sample_id in b.sending,
+            failure=b.failures.get(sample_id) or self._failures.get(sample_id, ""),
+            queued=sample_id in b.queued,
         )
         self._panel.update_row(self._decorate(row))
+
+    def refresh_rows(self, sample_ids: tuple[str, ...]) -> None:
+        """Redraw the rows of ``sample_ids`` from the queue's state and their drafts."""
+        current = self._current_ref()
+        b = self._batch
+        for sample_id in sample_ids:
+            if current is not None and current.sample_id == sample_id:
+                self._refresh_current()
+                continue
+            sample = b.sample(sample_id)
+            if sample is None or current is None:
+                continue
+            ref = SampleRef(current.voice_id, sample_id)
+            parked = self._c.histories.parked(ref)
+            row = sample_row(
+                sample,
+                parked[0].edit if parked is not None else None,
+                submitting=sample_id in b.sending,
+                failure=b.failures.get(sample_id) or self._failures.get(sample_id, ""),
+                draft=self._c.drafts.load(DraftKey.for_sample(ref)),
+                queued=sample_id in b.queued,
+            )
+            self._panel.update_row(self._decorate(row))
 
     def _on_submitted(self, result: SubmitResult) -> None:
         self._failures.pop(result.sample.sample_id, None)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QSizePolicy,
     QTableView,
@@ -63,6 +64,7 @@ _HEADER_TIPS = (
 )
 _STATE_COLOURS = {
     SampleState.EDITED: "#d9a400",
+    SampleState.QUEUED: "#8e8e93",
     SampleState.SUBMITTING: "#3e8ed0",
     SampleState.FAILED: "#e5484d",
 }
@@ -305,6 +307,10 @@ class WorkspacePanel(QWidget):
 
     sample_chosen = Signal(str)  # sample id
     folder_requested = Signal()  # the user wants to choose the recordings folder
+    submit_all_requested = Signal()
+    retry_requested = Signal()
+    separate_all_requested = Signal()
+    queue_counts_changed = Signal(int, int, int)  # edited, failed, not separated
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -363,6 +369,8 @@ class WorkspacePanel(QWidget):
         layout.addLayout(folder_row)
         layout.addWidget(self.filter)
         layout.addWidget(self.table, 1)
+        layout.addLayout(self._build_queue_row())
+        layout.addWidget(self.queue_progress)
         layout.addWidget(self.gauge)
         layout.addWidget(self.budget_label)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
@@ -370,6 +378,54 @@ class WorkspacePanel(QWidget):
         self.table.activated.connect(self._on_clicked)
         self.folder_button.clicked.connect(self.folder_requested)
         self._live_total_base = 0  # the other samples' kept time, while one is edited
+        self._show_queue_counts()
+
+    def _build_queue_row(self) -> QHBoxLayout:
+        """Submit all edited, Retry failed, Separate all; the queue's bar goes below."""
+        row = QHBoxLayout()
+        self.submit_all_button = QPushButton("Submit All Edited")
+        self.submit_all_button.setToolTip(
+            "Send every sample with an unsent edit, two at a time, and confirm each"
+        )
+        self.retry_button = QPushButton("Retry Failed")
+        self.retry_button.setToolTip("Send again the samples whose submission failed")
+        self.separate_all_button = QPushButton("Separate All")
+        self.separate_all_button.setToolTip(
+            "Separate the speakers of every sample not separated yet"
+        )
+        for button in (self.submit_all_button, self.retry_button, self.separate_all_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        self.submit_all_button.clicked.connect(self.submit_all_requested)
+        self.retry_button.clicked.connect(self.retry_requested)
+        self.separate_all_button.clicked.connect(self.separate_all_requested)
+        self.queue_progress = QProgressBar()
+        self.queue_progress.setMaximumHeight(16)
+        self.queue_progress.setFormat("Queue: %v of %m")
+        self.queue_progress.hide()
+        return row
+
+    def _show_queue_counts(self) -> None:
+        """Enable the queue's buttons for what there is to do, and say how much."""
+        rows = self.model.rows
+        edited = sum(r.state is SampleState.EDITED for r in rows)
+        failed = sum(r.state is SampleState.FAILED for r in rows)
+        unseparated = sum(r.separable for r in rows)
+        self.submit_all_button.setEnabled(edited > 0)
+        self.submit_all_button.setText(
+            f"Submit All Edited ({edited})" if edited else "Submit All Edited"
+        )
+        self.retry_button.setEnabled(failed > 0)
+        self.retry_button.setText(f"Retry Failed ({failed})" if failed else "Retry Failed")
+        self.separate_all_button.setEnabled(unseparated > 0)
+        self.queue_counts_changed.emit(edited, failed, unseparated)
+
+    def show_progress(self, done: int, total: int) -> None:
+        """The queue's progress (hidden when ``total`` is 0: idle)."""
+        self.queue_progress.setVisible(total > 0)
+        if total:
+            self.queue_progress.setRange(0, total)
+            self.queue_progress.setValue(done)
 
     def show_voice(self, name: str, rows: tuple[SampleRow, ...], current: str) -> None:
         """List ``rows`` of the voice ``name``; ``current`` is the sample being edited."""
@@ -409,6 +465,7 @@ class WorkspacePanel(QWidget):
         self.gauge.set_total(others + kept_ms)
 
     def _show_total(self) -> None:
+        self._show_queue_counts()
         total = sum(r.kept_ms for r in self.model.rows)
         self.gauge.set_total(total)
         self.budget_label.setText(budget_sentence(total))
