@@ -9,7 +9,6 @@ transport's; this module knows the endpoints.
 
 from __future__ import annotations
 
-import mimetypes
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,8 +35,9 @@ from pvc_sample_editor.api.models import (
 )
 from pvc_sample_editor.api.retry import RetryNotice, RetryPolicy
 from pvc_sample_editor.api.transport import AUDIO_BODY_LIMIT, Call, Timeouts, Transport
+from pvc_sample_editor.api.upload import UploadFile, UploadFileError, multipart_body
 
-__all__ = ["ApiClient", "RetryNotice", "RetryPolicy", "Timeouts"]
+__all__ = ["ApiClient", "RetryNotice", "RetryPolicy", "Timeouts", "UploadFileError"]
 
 # The bytes an audio download is given time for: a 30-second preview or a speaker's
 # clip in base64 JSON (a few MB); longer clips get the time the limit allows them.
@@ -232,33 +232,41 @@ class ApiClient:
         files: Sequence[Path],
         *,
         remove_background_noise: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> tuple[Sample, ...]:
-        """Upload audio files as new samples (one ``files`` part each).
+        """Upload audio files as new samples (one ``files`` part each), streamed from disk.
 
-        The files are read before sending, so a retry sends the same bytes; OSError if
-        one cannot be read, ValueError (before anything is sent) if one's name breaks the
-        rule every sample's name follows.
+        ``on_progress(sent, total)`` reports the request's bytes as they leave (from 0
+        again if an attempt is retried); ``cancel`` ends the upload within 50 ms. The
+        answer is waited for longer than a JSON call's, by size
+        (:meth:`Timeouts.read_for_upload`). OSError if a file cannot be measured,
+        :class:`UploadFileError` if one cannot be read or changes while it is sent,
+        ValueError (before anything is sent) if one's name breaks the rule every
+        sample's name follows.
         """
         if not files:
             raise ValueError("add_samples needs at least one file")
-        parts = []
+        uploads = []
         for file in files:
             path = Path(file)
             problem = file_name_problem(path.name)
             if problem is not None:  # the server would store a name no edit can keep
                 raise ValueError(f"{path.name!r} cannot be uploaded as it is named: {problem}")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            parts.append(("files", (path.name, path.read_bytes(), mime)))
+            uploads.append(UploadFile.of(path))
+        make_body = multipart_body(
+            uploads, [("remove_background_noise", _flag(remove_background_noise))]
+        )
+        size = sum(u.size for u in uploads)
         call = Call(
             "POST",
             _path("v1", "voices", "pvc", voice_id, "samples"),
             "the new samples",
             "The voice",
-            files=parts,
-            form={"remove_background_noise": _flag(remove_background_noise)},
+            stream=lambda: make_body(on_progress, cancel),
             creates=True,
-            size_hint=sum(len(part[1][1]) for part in parts),  # uploads get time by size
+            size_hint=size,  # uploads get time by size
+            read_timeout=self._transport.timeouts.read_for_upload(size),
         )
         return samples_from_json(self._send(call, cancel))
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.emulator import audio
+from pvc_sample_editor.emulator.bodies import Upload
 from pvc_sample_editor.emulator.listing import list_voices_v2
 from pvc_sample_editor.emulator.multipart import MultipartError, parse_multipart
 from pvc_sample_editor.emulator.segmentation import (
@@ -61,6 +62,8 @@ class Request:
     query: dict[str, list[str]]
     body: bytes = b""
     content_type: str = ""
+    #: A multipart body the server already read and spooled to disk (see :mod:`.bodies`).
+    upload: Upload | None = None
 
 
 class Api:
@@ -205,7 +208,12 @@ class Api:
         """POST …/samples: store each uploaded file; all or nothing."""
         voice = self._voice(req.params["voice_id"])
         try:
-            parts = parse_multipart(req.body, req.content_type)
+            if req.upload is None:
+                parts = parse_multipart(req.body, req.content_type)
+            elif req.upload.error is not None:
+                raise MultipartError(req.upload.error)
+            else:
+                parts = req.upload.parts
         except MultipartError as exc:
             raise invalid(
                 issue(["body", "files"], f"Field required ({exc})", "missing", None)
@@ -234,7 +242,10 @@ class Api:
             try:
                 added.append(
                     self.store.add_sample(
-                        voice.voice_id, name, part.content, remove_background_noise=remove_noise
+                        voice.voice_id,
+                        name,
+                        part.file if part.file is not None else part.content,
+                        remove_background_noise=remove_noise,
                     )
                 )
             except audio.UnreadableAudioError as exc:

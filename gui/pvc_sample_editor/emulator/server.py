@@ -28,9 +28,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from pvc_sample_editor.api.regions import is_loopback_host
+from pvc_sample_editor.emulator.bodies import Upload, read_body
 from pvc_sample_editor.emulator.demo import DEMO_API_KEY, DemoIds, seed
 from pvc_sample_editor.emulator.faults import Fault, FaultInjector, RequestLog, RequestRecord
 from pvc_sample_editor.emulator.handlers import Api, Request
@@ -50,10 +51,9 @@ __all__ = ["EmulatorServer"]
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 512 * 1024 * 1024
-# A JSON body of the API is a few hundred bytes; this bounds what one can make the
-# emulator decode and echo back in a 422.
-MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
+#: Where uploads are spooled while they arrive, inside the data folder (so a finished
+#: file moves into the store with a rename).
+SPOOL_DIR = "uploads"
 # How long stop() lets requests in progress finish before closing their connections.
 STOP_GRACE_SECS = 5.0
 CONTROL_PREFIX = "/_emulator/"
@@ -217,40 +217,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
         self._send(status, _json_dumps(body), headers=headers)
 
-    def _read_body(self) -> bytes:
-        """The whole body, or an HttpError: a short body is never handed on as if whole.
-
-        Each wait for more of the body is bounded by the server's ``body_timeout``: a
-        client that stops sending gets a 408, one that closes early a 400.
-        """
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            raise HttpError(411, error_body("length_required", "Send a Content-Length."))
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise HttpError(400, error_body("bad_request", "Invalid Content-Length.")) from None
-        multipart = "multipart/" in self.headers.get("Content-Type", "")
-        if length < 0 or length > (MAX_BODY_BYTES if multipart else MAX_JSON_BODY_BYTES):
-            raise HttpError(413, error_body("payload_too_large", "The request body is too large."))
-        if not length:
-            return b""
-        chunks: list[bytes] = []
-        got = 0
-        self.connection.settimeout(self.app.body_timeout)
-        try:
-            while got < length:
-                chunk = self.rfile.read1(min(length - got, 1 << 20))
-                if not chunk:
-                    raise HttpError(400, error_body("bad_request", _short_body(got, length)))
-                chunks.append(chunk)
-                got += len(chunk)
-        except TimeoutError:
-            message = f"{_short_body(got, length)} No more came for {self.app.body_timeout:g} s."
-            raise HttpError(408, error_body("request_timeout", message)) from None
-        finally:
-            self.connection.settimeout(self.timeout)
-        return b"".join(chunks)
-
     def _authorised(self) -> bool:
         given = self.headers.get("xi-api-key", "")
         return hmac.compare_digest(given.encode(), self.app.api_key.encode())
@@ -264,11 +230,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.trace_id = uuid.uuid4().hex
         url = urlsplit(self.path)
         try:
-            raw = self._read_body()
+            body = read_body(
+                self.headers,
+                self.rfile,
+                self.connection,
+                body_timeout=self.app.body_timeout,
+                idle_timeout=self.timeout,
+                spool_dir=self.app.data_dir / SPOOL_DIR,
+            )
         except HttpError as error:
             self.close_connection = True  # the unread body would poison the connection
             self._send_json(error.status, error.body)
             return
+        upload = body if isinstance(body, Upload) else None
+        try:
+            self._handle_body(url, body if isinstance(body, bytes) else b"", upload)
+        finally:
+            if upload is not None:
+                upload.discard()
+
+    def _handle_body(self, url: SplitResult, raw: bytes, upload: Upload | None) -> None:
         if url.path.startswith(CONTROL_PREFIX):
             self._control(url.path, raw)
             return
@@ -279,10 +260,12 @@ class _Handler(BaseHTTPRequestHandler):
         found = match_route(self.command, url.path)
         operation_id = found.route.operation_id if found.route else None
         self._unlogged = (self.command, url.path, operation_id, json_body)
-        self._respond(found, url.query, raw)
+        self._respond(found, url.query, raw, upload)
         self._log(0)  # still unlogged: dropped without an answer
 
-    def _respond(self, found: RouteMatch, query: str, raw: bytes) -> None:
+    def _respond(
+        self, found: RouteMatch, query: str, raw: bytes, upload: Upload | None = None
+    ) -> None:
         """Answer one API request (or drop it, for a ``drop`` fault)."""
         if found.route is None:
             status = 405 if found.path_known else 404
@@ -300,6 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
             parse_qs(query, keep_blank_values=True),
             raw,
             self.headers.get("Content-Type", ""),
+            upload,
         )
         status, body, headers = self._run(operation_id, request)
         self._send_result(status, body, headers, fault)
@@ -394,13 +378,6 @@ class _Handler(BaseHTTPRequestHandler):
             app.requests_log.clear()
             return {"status": "ok"}
         raise HttpError(404, {"detail": "Not Found"})
-
-
-def _short_body(got: int, length: int) -> str:
-    return (
-        f"The request body ended after {got} of the {length} bytes its Content-Length "
-        "announced; nothing was applied. Send the whole body."
-    )
 
 
 def _phrase(status: int) -> str:

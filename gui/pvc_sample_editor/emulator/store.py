@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import string
@@ -241,27 +242,32 @@ class Store:
         self,
         voice_id: str,
         file_name: str,
-        data: bytes,
+        data: bytes | Path,
         *,
         sample_id: str | None = None,
         sidecar: bytes | None = None,
         remove_background_noise: bool = False,
     ) -> SampleRecord:
-        """Store the audio bytes (and sidecar), decode them, and insert the sample.
+        """Store the audio (bytes, or a file on this disk that is moved in), decode it,
+        and insert the sample.
 
         Raises :class:`~.audio.UnreadableAudioError` (leaving nothing behind) when the
-        bytes are not audio.
+        bytes are not audio. The hash is read in blocks: a file of any size is fine.
         """
         sample_id = sample_id or new_id()
         suffix = Path(file_name).suffix.lower()
         suffix = suffix if suffix[1:].isalnum() else ""  # a safe extension or none
         audio_path = self.audio_dir / f"{sample_id}{suffix}"
-        audio_path.write_bytes(data)
+        if isinstance(data, Path):
+            os.replace(data, audio_path)
+        else:
+            audio_path.write_bytes(data)
         try:
             info = probe(audio_path, file_name)
         except ValueError:
             audio_path.unlink()
             raise
+        size, digest = _size_and_hash(audio_path)
         if sidecar is not None:
             sidecar_path(audio_path).write_bytes(sidecar)
         with self._lock:
@@ -274,8 +280,8 @@ class Store:
                     voice_id,
                     file_name,
                     info.mime_type,
-                    len(data),
-                    hashlib.sha256(data).hexdigest(),
+                    size,
+                    digest,
                     info.duration_secs,
                     audio_path.name,
                     int(remove_background_noise),
@@ -320,6 +326,17 @@ class Store:
         return self.add_sample(
             voice_id, source.name, source.read_bytes(), sample_id=sample_id, sidecar=sidecar
         )
+
+
+def _size_and_hash(path: Path) -> tuple[int, str]:
+    """The file's size and SHA-256, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
 
 
 def _voice(row: dict[str, Any]) -> VoiceRecord:
