@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import requests
-import soundfile as sf
+from noise_audio import noise_wav
 
 from pvc_sample_editor.api.client import ApiClient, RetryPolicy, Timeouts, UploadFileError
 from pvc_sample_editor.api.errors import CancelledError, TransportError, ValidationError
@@ -35,17 +34,6 @@ def voice_id(client: ApiClient) -> str:
     return client.create_voice("Uploads", "en")
 
 
-def _noise_wav(path: Path, secs: float, rate: int = 48_000, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    sf.write(
-        path,
-        (0.1 * rng.standard_normal(round(secs * rate))).astype(np.float32),
-        rate,
-        subtype="PCM_16",
-    )
-    return path
-
-
 def _spooled(emulator: Any) -> list[Path]:
     folder = emulator.data_dir / SPOOL_DIR
     return sorted(folder.iterdir()) if folder.exists() else []
@@ -54,7 +42,7 @@ def _spooled(emulator: Any) -> list[Path]:
 def test_upload_streams_with_progress_and_arrives_whole(
     client: ApiClient, emulator: Any, voice_id: str, tmp_path: Path
 ) -> None:
-    files = [_noise_wav(tmp_path / "long take.wav", 40), _noise_wav(tmp_path / "b.wav", 3, seed=1)]
+    files = [noise_wav(tmp_path / "long take.wav", 40), noise_wav(tmp_path / "b.wav", 3, seed=1)]
     seen: list[tuple[int, int]] = []
     added = client.add_samples(voice_id, files, on_progress=lambda s, t: seen.append((s, t)))
     sizes = [f.stat().st_size for f in files]
@@ -72,7 +60,7 @@ def test_upload_streams_with_progress_and_arrives_whole(
 def test_cancel_mid_upload_stores_nothing(
     client: ApiClient, emulator: Any, voice_id: str, tmp_path: Path
 ) -> None:
-    big = _noise_wav(tmp_path / "big.wav", 120)
+    big = noise_wav(tmp_path / "big.wav", 120)
     cancel = threading.Event()
 
     def progress(sent: int, total: int) -> None:
@@ -94,7 +82,7 @@ def test_cancel_mid_upload_stores_nothing(
 def test_a_file_that_changes_while_it_is_sent_stops_the_upload(
     client: ApiClient, voice_id: str, tmp_path: Path
 ) -> None:
-    path = _noise_wav(tmp_path / "growing.wav", 20)
+    path = noise_wav(tmp_path / "growing.wav", 20)
 
     def progress(sent: int, total: int) -> None:
         if sent > total // 2:
@@ -111,7 +99,7 @@ def test_the_answer_to_a_large_upload_is_waited_for_longer(
 ) -> None:
     """The server takes 1 s after the body to answer; a 0.3 s JSON read timeout would
     give up, the upload's timeout grows with its size."""
-    path = _noise_wav(tmp_path / "slow.wav", 5)
+    path = noise_wav(tmp_path / "slow.wav", 5)
     size = path.stat().st_size
     timeouts = Timeouts(read=0.3, upload_processing_rate=size / 3)  # 0.3 + ~3 s
     emulator.faults.inject("add_pvc_voice_samples", latency=1.0)
@@ -128,7 +116,7 @@ def test_the_answer_to_a_large_upload_is_waited_for_longer(
 def test_a_bad_file_in_an_upload_leaves_nothing_spooled(
     client: ApiClient, emulator: Any, voice_id: str, tmp_path: Path
 ) -> None:
-    good = _noise_wav(tmp_path / "good.wav", 2)
+    good = noise_wav(tmp_path / "good.wav", 2)
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF not really" * 1000)
     with pytest.raises(ValidationError):

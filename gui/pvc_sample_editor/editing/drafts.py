@@ -49,6 +49,7 @@ from typing import Any
 from pvc_sample_editor import __version__
 from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.system.atomic import fsync_dir, write_atomically
 from pvc_sample_editor.system.paths import user_data_dir
 
 __all__ = ["SCHEMA_VERSION", "Draft", "DraftKey", "DraftStore", "decode_draft", "encode_draft"]
@@ -308,20 +309,6 @@ def decode_draft(raw: bytes) -> Draft:
 # ---------------------------------------------------------------- the store
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename or unlink in ``directory`` durable (POSIX; Windows cannot open dirs)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the rename has still happened
-    finally:
-        os.close(fd)
-
-
 class DraftStore:
     """The folder of drafts: atomic saves, tolerant loads, newest-first listing."""
 
@@ -363,20 +350,7 @@ class DraftStore:
         data = encode_draft(draft)
         self._root.mkdir(parents=True, exist_ok=True)
         target = self.path_for(draft.key)
-        # Same folder as the target: os.replace is atomic only within one filesystem.
-        fd, tmp = tempfile.mkstemp(dir=self._root, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                # Without fsync a power cut after the rename can leave an empty file.
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(self._root)
+        write_atomically(target, data, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
         return target
 
     def load(self, key: DraftKey) -> Draft | None:
@@ -393,7 +367,7 @@ class DraftStore:
             self.path_for(key).unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(self._root)
+        fsync_dir(self._root)
         return True
 
     def list(self) -> builtins.list[Draft]:
