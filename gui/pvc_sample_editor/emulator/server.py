@@ -37,6 +37,7 @@ from pvc_sample_editor.emulator.faults import Fault, FaultInjector, RequestLog, 
 from pvc_sample_editor.emulator.handlers import Api, Request
 from pvc_sample_editor.emulator.routes import OPERATION_IDS, RouteMatch, match_route
 from pvc_sample_editor.emulator.store import Store
+from pvc_sample_editor.emulator.training import TrainingSettings
 from pvc_sample_editor.emulator.validation import (
     HttpError,
     decode_json,
@@ -417,6 +418,7 @@ class EmulatorServer:
         separation_delay: float = 3.0,
         allow_remote: bool = False,
         body_timeout: float = 10.0,
+        training: TrainingSettings = TrainingSettings(),  # frozen: a shared default is safe
     ) -> None:
         if not is_loopback_host(host):
             if not allow_remote:
@@ -439,6 +441,7 @@ class EmulatorServer:
         self.api_key = api_key
         self.separation_delay = separation_delay
         self.body_timeout = body_timeout
+        self.training = training
         self.faults = FaultInjector(OPERATION_IDS)
         self.requests_log = RequestLog()
         self._requested_port = port
@@ -457,7 +460,7 @@ class EmulatorServer:
             raise RuntimeError("an EmulatorServer starts once; create a new one to restart")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(self.data_dir)
-        api = Api(store, self.separation_delay)
+        api = Api(store, self.separation_delay, training=self.training)
         server_class = _HttpServer6 if ":" in self.host else _HttpServer
         try:
             httpd = server_class((self.host, self._requested_port), self, api)

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS voices (
     labels TEXT NOT NULL DEFAULT '{}',
     created_at_unix INTEGER NOT NULL,
     is_legacy INTEGER NOT NULL DEFAULT 0,
-    fine_tuning_state TEXT NOT NULL DEFAULT '{}'
+    fine_tuning_state TEXT NOT NULL DEFAULT '{}',
+    training TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS samples (
     sample_id TEXT PRIMARY KEY,
@@ -66,7 +67,7 @@ CREATE INDEX IF NOT EXISTS samples_by_voice ON samples(voice_id);
 """
 
 # Columns an update may touch; the SQL is built from these names only.
-_VOICE_COLUMNS = {"name", "language", "description", "labels", "fine_tuning_state"}
+_VOICE_COLUMNS = {"name", "language", "description", "labels", "fine_tuning_state", "training"}
 _SAMPLE_COLUMNS = {
     "file_name",
     "remove_background_noise",
@@ -76,7 +77,13 @@ _SAMPLE_COLUMNS = {
     "separation_result",
     "selected_speaker_ids",
 }
-_JSON_COLUMNS = {"labels", "fine_tuning_state", "separation_result", "selected_speaker_ids"}
+_JSON_COLUMNS = {
+    "labels",
+    "fine_tuning_state",
+    "training",
+    "separation_result",
+    "selected_speaker_ids",
+}
 
 
 def new_id() -> str:
@@ -97,6 +104,8 @@ class VoiceRecord:
     created_at_unix: int
     is_legacy: bool
     fine_tuning_state: dict[str, str] = field(default_factory=dict)
+    #: Training runs and the review's verdict (see :mod:`.training`).
+    training: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(voices)")}
+        if "training" not in columns:  # a data folder from before training was emulated
+            self._db.execute("ALTER TABLE voices ADD COLUMN training TEXT NOT NULL DEFAULT '{}'")
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards."""
@@ -207,7 +219,9 @@ class Store:
         """Insert a voice (the caller picks the id)."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO voices (voice_id, name, category, language, description, labels,"
+                " created_at_unix, is_legacy, fine_tuning_state, training)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     voice.voice_id,
                     voice.name,
@@ -218,6 +232,7 @@ class Store:
                     voice.created_at_unix,
                     int(voice.is_legacy),
                     json.dumps(voice.fine_tuning_state),
+                    json.dumps(voice.training),
                 ),
             )
 
