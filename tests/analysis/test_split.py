@@ -261,3 +261,21 @@ def test_the_verb_runs_from_the_command_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 2
+
+
+def test_the_verb_warns_when_no_pause_is_near_a_cut(tmp_path: Path) -> None:
+    """Unbroken sound (a held note) has no pause: the parts are still exact, exit 1."""
+    t = np.arange(40 * RATE) / RATE
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.2 * np.sin(2 * np.pi * 3 * t)) / 1.2
+    path = tmp_path / "held.wav"
+    sf.write(path, tone.astype(np.float32), RATE, subtype="PCM_16")
+    (tmp_path / "out").mkdir()
+    status, out, err = _run_verb(
+        [str(path), "--out", str(tmp_path / "out"), "--max-minutes", "0.4", "--json"]
+    )
+    assert status == 1
+    assert "no pause near" in err
+    parts = json.loads(out)
+    assert len(parts) == 2
+    joined = np.concatenate([sf.read(p["path"], dtype="int16")[0] for p in parts])
+    assert np.array_equal(joined, sf.read(path, dtype="int16")[0])

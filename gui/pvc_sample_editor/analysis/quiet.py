@@ -3,7 +3,8 @@
 :func:`find_quiet_cut` streams one window of a file (a few minutes at most, in blocks,
 so memory stays flat) through the WebRTC speech detector of :mod:`.speech` and measures
 the level of each 30 ms frame on the same 16 kHz (or 8 kHz) mix the detector hears.
-Pauses are runs of non-speech frames of at least ``min_pause_ms``; each is scored by
+Pauses are runs of non-speech frames of at least ``min_pause_ms`` whose level is 12 dB
+or more under the window's loud frames (its 90th percentile); each is scored by
 its level (dB) plus a penalty that grows to ``distance_penalty_db`` at the window's
 edge, so a much quieter pause a minute away beats a noisier one next to the target,
 but between two equally quiet pauses the nearer wins. The cut goes at the quietest
@@ -34,6 +35,7 @@ __all__ = ["QuietCut", "WindowLevels", "find_quiet_cut", "window_levels"]
 #: Frames read per block: ~3 s at 48 kHz, so a stereo float block is ~1 MB.
 _BLOCK = 1 << 17
 _FALLBACK_FRAMES = 10  # 300 ms: the stretch the fallback averages over
+_PAUSE_BELOW_DB = 12.0  # how far under the window's loud frames a pause must be
 _FLOOR = 1e-12  # power of digital silence, so that its level is a number (-120 dB)
 
 
@@ -131,9 +133,13 @@ def find_quiet_cut(
         return distance_penalty_db * min(abs(k - target_k) / half, 1.0)
 
     min_frames = max(1, math.ceil(min_pause_ms / FRAME_MS))
+    # A pause is quiet, not just free of speech: a held note or a hum is no place to cut.
+    loud = float(np.percentile(level_db, 90))
     best: tuple[float, int, int, int] | None = None  # score, cut k, run start, run stop
     for start, stop in runs(~levels.speech):
         if stop - start < min_frames:
+            continue
+        if float(np.mean(level_db[start:stop])) > loud - _PAUSE_BELOW_DB:
             continue
         # The middle half of the pause: the detector's edges are fuzzy by a frame or
         # two, and a soft consonant can hide in them.
