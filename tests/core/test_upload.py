@@ -164,3 +164,13 @@ def test_the_body_is_what_requests_would_send(tmp_path: Path) -> None:
     assert streamed[1].file.read_bytes() == path.read_bytes()
     assert streamed[1].size == path.stat().st_size
     assert (streamed[0].name, streamed[0].text()) == ("remove_background_noise", "true")
+
+
+def test_a_restarted_emulator_forgets_uploads_it_never_finished(tmp_path: Path) -> None:
+    from pvc_sample_editor.emulator.server import EmulatorServer
+
+    stale = tmp_path / "data" / SPOOL_DIR / "upload-abc.part"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a recording")
+    with EmulatorServer(tmp_path / "data"):
+        assert not stale.exists()

@@ -22,6 +22,7 @@ from pvc_sample_editor.editing.upload_checks import IssueKind, inspect_file, upl
 from pvc_sample_editor.editing.upload_journal import (
     EntryState,
     UploadJournal,
+    describe_batch,
     reconcile,
     run_batch,
 )
@@ -74,6 +75,10 @@ def test_an_upload_killed_halfway_resumes_with_each_file_once(
         EntryState.SENDING,
         EntryState.PENDING,
     ]
+    assert describe_batch(batch, "Crash test") == (
+        "An upload of 3 files to “Crash test” was interrupted: 1 reached the server; 1 may "
+        "have reached it (the voice is checked before anything is sent again); 1 not sent yet."
+    )
     on_server = _names_on_server(client, voice_id)
     expected = ["take0.wav", "take1.wav"] if state_at_kill == "there" else ["take0.wav"]
     assert on_server == expected

@@ -52,6 +52,7 @@ __all__ = [
     "UploadJournal",
     "UploadOutcome",
     "UploadProgress",
+    "describe_batch",
     "reconcile",
     "run_batch",
 ]
@@ -201,6 +202,9 @@ class UploadJournal:
         logged, never deleted.
         """
         batches = []
+        if self.root.is_dir():
+            for temp in self.root.glob(f"{_TEMP_PREFIX}*"):  # a write a crash cut short
+                temp.unlink(missing_ok=True)
         for path in sorted(self.root.glob("*.json")) if self.root.is_dir() else []:
             try:
                 batch = UploadBatch.from_json(json.loads(path.read_bytes()))
@@ -211,6 +215,23 @@ class UploadJournal:
             if base_url is None or batch.base_url == base_url:
                 batches.append(batch)
         return sorted(batches, key=lambda b: b.created_at)
+
+
+def describe_batch(batch: UploadBatch, voice_name: str | None = None) -> str:
+    """What became of an interrupted upload, in a sentence for the next start."""
+    voice = f"“{voice_name}”" if voice_name else f"voice {batch.voice_id}"
+    total = len(batch.entries)
+    counts = [
+        (len(batch.in_state(EntryState.DONE)), "reached the server"),
+        (
+            len(batch.in_state(EntryState.SENDING)),
+            "may have reached it (the voice is checked before anything is sent again)",
+        ),
+        (len(batch.in_state(EntryState.PENDING)), "not sent yet"),
+        (len(batch.in_state(EntryState.FAILED)), "refused or unreadable"),
+    ]
+    said = "; ".join(f"{n} {words}" for n, words in counts if n)
+    return f"An upload of {total} file{'s' * (total != 1)} to {voice} was interrupted: {said}."
 
 
 def reconcile(batch: UploadBatch, voice: Voice) -> UploadBatch:

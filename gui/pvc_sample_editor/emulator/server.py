@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import selectors
+import shutil
 import socket
 import struct
 import threading
@@ -459,6 +460,8 @@ class EmulatorServer:
         if self._state != "new":
             raise RuntimeError("an EmulatorServer starts once; create a new one to restart")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Uploads a previous run was receiving when it died: never finished, never stored.
+        shutil.rmtree(self.data_dir / SPOOL_DIR, ignore_errors=True)
         store = Store(self.data_dir)
         api = Api(store, self.separation_delay, training=self.training)
         server_class = _HttpServer6 if ":" in self.host else _HttpServer
