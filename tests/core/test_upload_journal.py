@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from noise_audio import noise_wav
 
-from pvc_sample_editor.api.client import ApiClient
+from pvc_sample_editor.api.client import ApiClient, RetryPolicy
 from pvc_sample_editor.editing.upload_checks import IssueKind, inspect_file, upload_issues
 from pvc_sample_editor.editing.upload_journal import (
     EntryState,
@@ -113,6 +113,34 @@ def test_a_lost_answer_is_not_uploaded_again(
     outcome = run_batch(client, journal, batch)
     assert outcome.batch.finished
     assert _names_on_server(client, voice_id) == ["t0.wav", "t1.wav"]
+
+
+def test_a_refused_file_fails_alone_and_a_busy_server_stops_the_run(
+    emulator: Any, tmp_path: Path
+) -> None:
+    files = [noise_wav(tmp_path / f"r{i}.wav", 2, seed=i) for i in range(3)]
+    with ApiClient(
+        emulator.base_url, emulator.api_key, retry=RetryPolicy(max_attempts=1)
+    ) as client:
+        voice_id = client.create_voice("Refusals", "en")
+        journal = UploadJournal(tmp_path / "j")
+        batch = journal.begin(client.base_url, voice_id, [inspect_file(f) for f in files])
+        emulator.faults.inject("add_pvc_voice_samples", status=413)
+        emulator.faults.inject("add_pvc_voice_samples", status=429)
+        outcome = run_batch(client, journal, batch)
+        assert outcome.error is not None
+        assert outcome.error.status == 429
+        states = [e.state for e in outcome.batch.entries]
+        assert states == [EntryState.FAILED, EntryState.PENDING, EntryState.PENDING]
+        assert "413" in (outcome.batch.entries[0].error or "")
+        outcome = run_batch(client, journal, outcome.batch)
+        assert [e.state for e in outcome.batch.entries] == [
+            EntryState.FAILED,
+            EntryState.DONE,
+            EntryState.DONE,
+        ]
+        assert _names_on_server(client, voice_id) == ["r1.wav", "r2.wav"]
+        assert [b.batch_id for b in journal.unfinished()] == [batch.batch_id]
 
 
 def test_reconcile_matches_by_name_size_and_hash(client: ApiClient, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ own request, so what reached the server is known file by file:
 - ``sending``: a request began and its answer was not recorded. The server may or may
   not hold the file (a crash, a lost connection, a cancel after the last byte);
 - ``done``: the server answered with the sample id;
-- ``failed``: the server refused it (422) or the file could not be read; said why.
+- ``failed``: the server refused it (a 4xx such as 422 or 413) or the file could not
+  be read; said why. A 401, 404 or 429 (after the retries) stops the run and leaves the
+  file ``pending``: the server took nothing, and the next file would fare the same.
 
 On the next start :meth:`UploadJournal.unfinished` lists the batches still open. Before
 anything is sent again, :func:`reconcile` matches every ``pending`` and ``sending``
@@ -37,7 +39,9 @@ from pvc_sample_editor.api.errors import (
     ApiError,
     AuthenticationError,
     CancelledError,
+    ClientRequestError,
     NotFoundError,
+    RateLimitedError,
     ValidationError,
 )
 from pvc_sample_editor.api.models import Voice
@@ -335,9 +339,9 @@ def run_batch(
                 on_progress=progress,
                 cancel=cancel,
             )
-        except ValidationError as exc:  # refused: nothing was stored
+        except (ValidationError, ClientRequestError) as exc:  # refused: nothing was stored
             batch = batch.with_entry(index, state=EntryState.FAILED, error=str(exc))
-        except (AuthenticationError, NotFoundError) as exc:  # refused before storing
+        except (AuthenticationError, NotFoundError, RateLimitedError) as exc:  # not taken
             batch = batch.with_entry(index, state=EntryState.PENDING, error=str(exc))
             journal.save(batch)
             return UploadOutcome(batch, error=exc)
