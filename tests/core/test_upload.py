@@ -174,3 +174,17 @@ def test_a_restarted_emulator_forgets_uploads_it_never_finished(tmp_path: Path) 
     stale.write_bytes(b"half a recording")
     with EmulatorServer(tmp_path / "data"):
         assert not stale.exists()
+
+
+def test_an_upload_without_the_key_never_reaches_the_disk(
+    emulator: Any, voice_id: str, tmp_path: Path
+) -> None:
+    path = noise_wav(tmp_path / "stranger.wav", 30)
+    response = requests.post(
+        f"{emulator.base_url}/v1/voices/pvc/{voice_id}/samples",
+        headers={"xi-api-key": "not the key"},
+        files=[("files", (path.name, path.read_bytes()))],
+        timeout=30,
+    )
+    assert response.status_code == 401
+    assert not (emulator.data_dir / SPOOL_DIR).exists()

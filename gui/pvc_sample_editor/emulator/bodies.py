@@ -88,8 +88,13 @@ def read_body(
     body_timeout: float,
     idle_timeout: float | None,
     spool_dir: Path,
+    keep_files: bool = True,
 ) -> bytes | Upload:
-    """The request's body (see the module doc), or an HttpError to answer."""
+    """The request's body (see the module doc), or an HttpError to answer.
+
+    With ``keep_files`` False (a request without a valid key) a multipart body is read
+    and dropped: a stranger's upload never reaches the disk.
+    """
     get = headers.get  # type: ignore[attr-defined]
     if "chunked" in get("Transfer-Encoding", "").lower():
         raise HttpError(411, error_body("length_required", "Send a Content-Length."))
@@ -101,6 +106,14 @@ def read_body(
     multipart = "multipart/" in content_type
     if length < 0 or (not multipart and length > MAX_JSON_BODY_BYTES):
         raise HttpError(413, error_body("payload_too_large", "The request body is too large."))
+    if multipart and length and not keep_files:
+        reader = BodyReader(rfile, length, body_timeout)
+        connection.settimeout(body_timeout)
+        try:
+            reader.drain()
+        finally:
+            connection.settimeout(idle_timeout)
+        return Upload(error="the body was not kept")
     if multipart and length:
         spool_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(spool_dir).free - _DISK_MARGIN

@@ -239,6 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body_timeout=self.app.body_timeout,
                 idle_timeout=self.timeout,
                 spool_dir=self.app.data_dir / SPOOL_DIR,
+                keep_files=self._authorised(),
             )
         except HttpError as error:
             self.close_connection = True  # the unread body would poison the connection
