@@ -1,11 +1,12 @@
 """The emulator's HTTP server: routing, the API key, fault injection, the request log.
 
 Every response carries ``x-trace-id``. Order of work for an API request: read the whole
-body; match the route (unknown path 404 / wrong method 405, FastAPI-style
-``{"detail": "Not Found"}``); apply an armed fault (faults model the network and the
-gateway, so they come before the API key check); check ``xi-api-key`` (401
-``invalid_api_key``); run the operation (:mod:`.handlers`). Behaviour decisions are in
-the package docstring; fault semantics in :mod:`.faults`.
+body (:mod:`.bodies`: a multipart upload's files go to disk, and only with a valid key;
+without one they are read and dropped); match the route (unknown path 404 / wrong
+method 405, FastAPI-style ``{"detail": "Not Found"}``); apply an armed fault (faults
+model the network and the gateway, so they come before the API key check); check
+``xi-api-key`` (401 ``invalid_api_key``); run the operation (:mod:`.handlers`).
+Behaviour decisions are in the package docstring; fault semantics in :mod:`.faults`.
 
 Connections are HTTP/1.1 keep-alive. The server tracks them so :meth:`EmulatorServer.stop`
 can wake idle handler threads and join every thread it started.
