@@ -3,8 +3,9 @@
 ``--demo`` starts the offline demo.
 
 Also ``pvc-sample-editor emulator …`` (the local API emulator), the headless verbs
-``check FILE…`` (the audio checks) and ``voice VOICE_ID`` (a voice's samples and
-minutes), see :mod:`pvc_sample_editor.commands`, and ``--self-test``. Qt is imported
+``check FILE…`` (the audio checks), ``voice VOICE_ID`` (a voice's samples and
+minutes) and ``split FILE --out DIR`` (a long recording cut in pauses), see
+:mod:`pvc_sample_editor.commands`, and ``--self-test``. Qt is imported
 only when the window is really started, so the emulator and the verbs run without a
 display.
 """
@@ -23,6 +24,7 @@ from pvc_sample_editor.options import AppOptions
 HEADLESS_VERBS = {
     "check": "pvc_sample_editor.commands.check",
     "voice": "pvc_sample_editor.commands.voice",
+    "split": "pvc_sample_editor.commands.split",
 }
 
 __all__ = ["AppOptions", "main", "parse_args"]
@@ -34,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         description=f"{APP_NAME}: trim, choose speakers, and rename ElevenLabs PVC samples.",
         epilog="Run 'pvc-sample-editor emulator --help' for the local API emulator, "
         "'pvc-sample-editor check --help' for the audio checks, "
-        "'pvc-sample-editor voice --help' for a voice's samples and minutes.",
+        "'pvc-sample-editor voice --help' for a voice's samples and minutes, "
+        "'pvc-sample-editor split --help' to split a long recording at pauses.",
     )
     p.add_argument("audio", nargs="?", type=Path, help="local copy of the sample's audio")
     p.add_argument("--voice-id", help="the professional voice that holds the sample")

@@ -199,10 +199,10 @@ def reset_peak_rss() -> None:
         f.write("5")
 
 
-def proc_status_mb(field: str) -> float | None:
-    """A memory figure of this process from /proc (Linux), or None."""
+def proc_status_mb(field: str, pid: int | str = "self") -> float | None:
+    """A memory figure of this process (or process ``pid``) from /proc (Linux), or None."""
     try:
-        with open("/proc/self/status") as f:
+        with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024

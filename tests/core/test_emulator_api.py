@@ -21,6 +21,7 @@ from pvc_sample_editor.emulator.demo import (
     EXTRA_VOICES,
 )
 from pvc_sample_editor.emulator.routes import OPERATION_IDS, ROUTES
+from pvc_sample_editor.emulator.training import TrainingSettings
 
 PVC = f"/v1/voices/pvc/{DEMO_VOICE_ID}"
 SAMPLE = f"{PVC}/samples/{DEMO_SAMPLE_ID}"
@@ -45,6 +46,7 @@ def test_every_operation_answers_per_spec(http: EmulatorHttp, emulator: Any) -> 
         "voice_id"
     ]
     http.post(f"/v1/voices/pvc/{voice_id}", json={"name": "Tour 2"})
+    emulator.api.training = TrainingSettings(seconds=60, min_dataset_seconds=0)
     http.post(f"/v1/voices/pvc/{voice_id}/train", json={"model_id": None})
     wav = emulator.demo.audio_path.read_bytes()
     [added] = http.post(
@@ -163,7 +165,7 @@ def test_a_non_professional_voice_is_still_readable(http: EmulatorHttp) -> None:
 # ---------------------------------------------------------------- voices
 
 
-def test_create_edit_and_train_a_voice(http: EmulatorHttp) -> None:
+def test_create_edit_and_train_a_voice(http: EmulatorHttp, emulator: Any) -> None:
     created = http.post(
         "/v1/voices/pvc",
         json={"name": "New voice", "language": "en", "labels": {"accent": "irish"}},
@@ -176,6 +178,10 @@ def test_create_edit_and_train_a_voice(http: EmulatorHttp) -> None:
         f"/v1/voices/pvc/{voice_id}", json={"name": "Renamed", "description": "calm"}
     )
     assert edited.json() == {"voice_id": voice_id}
+    refused = http.post(f"/v1/voices/pvc/{voice_id}/train", json={})
+    assert refused.status_code == 400
+    assert refused.json()["detail"]["status"] == "dataset_too_short"
+    emulator.api.training = TrainingSettings(seconds=60, min_dataset_seconds=0)
     trained = http.post(f"/v1/voices/pvc/{voice_id}/train", json={})
     assert trained.json() == {"status": "ok"}
 
@@ -184,7 +190,7 @@ def test_create_edit_and_train_a_voice(http: EmulatorHttp) -> None:
     assert voice["labels"] == {"accent": "irish"}, "an omitted field is unchanged"
     assert voice["category"] == "professional"
     assert voice["samples"] == []
-    assert voice["fine_tuning"]["state"] == {"eleven_multilingual_v2": "fine_tuning"}
+    assert voice["fine_tuning"]["state"] == {"eleven_multilingual_v2": "queued"}
 
     http.post(f"/v1/voices/pvc/{voice_id}", json={"description": None, "labels": None})
     voice = http.get(f"/v1/voices/{voice_id}").json()

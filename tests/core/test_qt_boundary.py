@@ -14,7 +14,9 @@ import pytest
 QT_ROOTS = ("PySide6", "shiboken6", "PyQt5", "PyQt6", "pyqtgraph")
 
 
-@pytest.mark.parametrize("argv", [["emulator", "--help"], ["check", "--help"], ["voice", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["emulator", "--help"], ["check", "--help"], ["voice", "--help"], ["split", "--help"]]
+)
 def test_a_headless_verb_runs_without_loading_qt(argv: list[str]) -> None:
     code = (
         "import sys\n"

@@ -9,9 +9,9 @@ transport's; this module knows the endpoints.
 
 from __future__ import annotations
 
-import mimetypes
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,12 +36,23 @@ from pvc_sample_editor.api.models import (
 )
 from pvc_sample_editor.api.retry import RetryNotice, RetryPolicy
 from pvc_sample_editor.api.transport import AUDIO_BODY_LIMIT, Call, Timeouts, Transport
+from pvc_sample_editor.api.upload import UploadFile, UploadFileError, multipart_body
 
-__all__ = ["ApiClient", "RetryNotice", "RetryPolicy", "Timeouts"]
+__all__ = ["KEEP", "ApiClient", "RetryNotice", "RetryPolicy", "Timeouts", "UploadFileError"]
 
 # The bytes an audio download is given time for: a 30-second preview or a speaker's
 # clip in base64 JSON (a few MB); longer clips get the time the limit allows them.
 _AUDIO_SIZE_HINT = 8 * 1024 * 1024
+
+
+class _Keep(Enum):
+    """The default of :meth:`ApiClient.update_voice`'s fields: leave it as it is."""
+
+    KEEP = "keep"
+
+
+#: Passed (or left as the default) for a field :meth:`ApiClient.update_voice` must not send.
+KEEP = _Keep.KEEP
 
 
 class ApiClient:
@@ -232,33 +243,41 @@ class ApiClient:
         files: Sequence[Path],
         *,
         remove_background_noise: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> tuple[Sample, ...]:
-        """Upload audio files as new samples (one ``files`` part each).
+        """Upload audio files as new samples (one ``files`` part each), streamed from disk.
 
-        The files are read before sending, so a retry sends the same bytes; OSError if
-        one cannot be read, ValueError (before anything is sent) if one's name breaks the
-        rule every sample's name follows.
+        ``on_progress(sent, total)`` reports the request's bytes as they leave (from 0
+        again if an attempt is retried); ``cancel`` ends the upload within 50 ms. The
+        answer is waited for longer than a JSON call's, by size
+        (:meth:`Timeouts.read_for_upload`). OSError if a file cannot be measured,
+        :class:`UploadFileError` if one cannot be read or changes while it is sent,
+        ValueError (before anything is sent) if one's name breaks the rule every
+        sample's name follows.
         """
         if not files:
             raise ValueError("add_samples needs at least one file")
-        parts = []
+        uploads = []
         for file in files:
             path = Path(file)
             problem = file_name_problem(path.name)
             if problem is not None:  # the server would store a name no edit can keep
                 raise ValueError(f"{path.name!r} cannot be uploaded as it is named: {problem}")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            parts.append(("files", (path.name, path.read_bytes(), mime)))
+            uploads.append(UploadFile.of(path))
+        make_body = multipart_body(
+            uploads, [("remove_background_noise", _flag(remove_background_noise))]
+        )
+        size = sum(u.size for u in uploads)
         call = Call(
             "POST",
             _path("v1", "voices", "pvc", voice_id, "samples"),
             "the new samples",
             "The voice",
-            files=parts,
-            form={"remove_background_noise": _flag(remove_background_noise)},
+            stream=lambda: make_body(on_progress, cancel),
             creates=True,
-            size_hint=sum(len(part[1][1]) for part in parts),  # uploads get time by size
+            size_hint=size,  # uploads get time by size
+            read_timeout=self._transport.timeouts.read_for_upload(size),
         )
         return samples_from_json(self._send(call, cancel))
 
@@ -290,6 +309,60 @@ class ApiClient:
             creates=True,
         )
         return voice_id_from_json(self._send(call, cancel))
+
+    def update_voice(
+        self,
+        voice_id: str,
+        *,
+        name: str | _Keep = KEEP,
+        description: str | _Keep | None = KEEP,
+        labels: Mapping[str, str] | _Keep | None = KEEP,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Change a voice's name, description or labels (``POST /v1/voices/pvc/{id}``).
+
+        A field left as :data:`KEEP` is not sent, so the server leaves it unchanged;
+        None clears the description or the labels. Returns the voice id.
+        """
+        payload: dict[str, Any] = {}
+        if not isinstance(name, _Keep):
+            payload["name"] = name
+        if not isinstance(description, _Keep):
+            payload["description"] = description
+        if not isinstance(labels, _Keep):
+            payload["labels"] = None if labels is None else dict(labels)
+        call = Call(
+            "POST",
+            _path("v1", "voices", "pvc", voice_id),
+            "the voice's details",
+            "The voice",
+            body=encode_body(payload),
+        )
+        return voice_id_from_json(self._send(call, cancel))
+
+    def train_voice(
+        self,
+        voice_id: str,
+        *,
+        model_id: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Start training the voice (``POST …/train``); returns the server's status.
+
+        ``model_id`` None lets the server choose (``eleven_multilingual_v2``). Follow
+        the training with :meth:`get_voice`: ``Voice.fine_tuning`` says each model's
+        state and progress.
+        """
+        payload = {} if model_id is None else {"model_id": model_id}
+        call = Call(
+            "POST",
+            _path("v1", "voices", "pvc", voice_id, "train"),
+            "the training request",
+            "The voice",
+            body=encode_body(payload),
+            creates=True,  # a 5xx may have started it: do not start it twice
+        )
+        return status_from_json(self._send(call, cancel))
 
 
 def _flag(value: bool) -> str:

@@ -14,13 +14,26 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 from pvc_sample_editor.api.errors import UnexpectedResponseError
+from pvc_sample_editor.api.fields import listed as _list
+from pvc_sample_editor.api.fields import obj as _obj
+from pvc_sample_editor.api.fields import opt as _opt
+from pvc_sample_editor.api.fields import preview as _preview
+from pvc_sample_editor.api.fields import req as _req
+from pvc_sample_editor.api.fields import str_map as _str_map
+from pvc_sample_editor.api.fields import str_tuple as _str_tuple
+from pvc_sample_editor.api.fields import typed as _typed
+from pvc_sample_editor.api.training import (
+    FineTuning,
+    RecordingQuality,
+    VoiceVerification,
+    recording_quality_from,
+)
 from pvc_sample_editor.timecode import MAX_MS, seconds_to_ms
 
 __all__ = [
@@ -39,8 +52,6 @@ __all__ = [
     "status_from_json",
     "voice_id_from_json",
 ]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,87 +122,6 @@ class SeparationStatus(str, Enum):
             "completed": "completed",
             "failed": "failed",
         }[self.value]
-
-
-# ---------------------------------------------------------------- field readers
-
-
-def _obj(data: object, what: str) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise UnexpectedResponseError(
-            f"The server sent {what} in an unexpected form (not a JSON object).",
-            detail=_preview(data),
-        )
-    return data
-
-
-def _preview(data: object) -> str:
-    text = repr(data)
-    return text if len(text) <= 200 else text[:200] + "…"
-
-
-def _req(obj: Mapping[str, Any], key: str, kind: type[T], what: str) -> T:
-    if key not in obj or obj[key] is None:
-        raise UnexpectedResponseError(
-            f"The server's {what} is missing the field '{key}'.", detail=_preview(dict(obj))
-        )
-    return _typed(obj[key], key, kind, what)
-
-
-def _opt(obj: Mapping[str, Any], key: str, kind: type[T], what: str) -> T | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    return _typed(value, key, kind, what)
-
-
-def _typed(value: object, key: str, kind: type[T], what: str) -> T:
-    ok: bool
-    if kind is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if ok:
-            try:
-                value = float(value)  # type: ignore[arg-type]
-            except OverflowError:  # a JSON integer too large for a float
-                ok = False
-        if ok and not math.isfinite(value):  # type: ignore[arg-type]
-            ok = False
-    elif kind is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        if not ok and isinstance(value, float) and value.is_integer():
-            value, ok = int(value), True
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        raise UnexpectedResponseError(
-            f"The server's {what} has '{key}' of the wrong type "
-            f"(expected {kind.__name__}, got {type(value).__name__}).",
-            detail=_preview(value),
-        )
-    return value  # type: ignore[return-value]
-
-
-def _list(obj: Mapping[str, Any], key: str, what: str) -> list[Any]:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UnexpectedResponseError(
-            f"The server's {what} has '{key}' that is not a list.", detail=_preview(value)
-        )
-    return value
-
-
-def _str_tuple(obj: Mapping[str, Any], key: str, what: str) -> tuple[str, ...] | None:
-    if obj.get(key) is None:
-        return None
-    items = _list(obj, key, what)
-    for item in items:
-        if not isinstance(item, str):
-            raise UnexpectedResponseError(
-                f"The server's {what} has a non-text entry in '{key}'.", detail=_preview(item)
-            )
-    return tuple(items)
 
 
 # ---------------------------------------------------------------- models
@@ -378,6 +308,13 @@ class Voice:
     category: str
     description: str | None = None
     samples: tuple[Sample, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    #: Training per model (professional voices; None when the server sends none).
+    fine_tuning: FineTuning | None = None
+    #: The review pipeline's verdict on the recordings, when the server gives one.
+    recording_quality: RecordingQuality | str | None = None
+    recording_quality_reason: str | None = None
+    verification: VoiceVerification | None = None
 
     def sample(self, sample_id: str) -> Sample | None:
         """The sample with this id, or None."""
@@ -388,12 +325,21 @@ class Voice:
         """Parse a ``VoiceResponseModel`` (only the fields the editor uses)."""
         what = "voice"
         o = _obj(data, what)
+        tuning = o.get("fine_tuning")
+        verification = o.get("voice_verification")
         return cls(
             voice_id=_req(o, "voice_id", str, what),
             name=_req(o, "name", str, what),
             category=_opt(o, "category", str, what) or "",
             description=_opt(o, "description", str, what),
             samples=tuple(Sample.from_json(s) for s in _list(o, "samples", what)),
+            labels=tuple(sorted(_str_map(o, "labels", str, what).items())),
+            fine_tuning=None if tuning is None else FineTuning.from_json(tuning),
+            recording_quality=recording_quality_from(_opt(o, "recording_quality", str, what)),
+            recording_quality_reason=_opt(o, "recording_quality_reason", str, what),
+            verification=None
+            if verification is None
+            else VoiceVerification.from_json(verification),
         )
 
 

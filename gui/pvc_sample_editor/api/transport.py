@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -61,6 +61,7 @@ __all__ = [
     "JSON_BODY_LIMIT",
     "USER_AGENT",
     "Call",
+    "StreamBody",
     "Timeouts",
     "Transport",
 ]
@@ -93,14 +94,27 @@ class Timeouts:
     read: float = 30.0
     total: float = 60.0
     min_rate: float = 64 * 1024
+    #: How fast a server is assumed to take in an upload it has received (decode, hash,
+    #: store) before it answers: the wait for that answer grows with the upload's size.
+    upload_processing_rate: float = 1024 * 1024
 
     def __post_init__(self) -> None:
         if not (self.connect > 0 and self.read > 0 and self.total > 0 and self.min_rate > 0):
             raise ValueError("timeouts must be positive numbers of seconds")
+        if not self.upload_processing_rate > 0:
+            raise ValueError("the upload processing rate must be a positive number")
 
     def deadline_for(self, size_hint: int) -> float:
         """Seconds one exchange moving about ``size_hint`` bytes may take in all."""
         return self.total + max(size_hint, 0) / self.min_rate
+
+    def read_for_upload(self, size: int) -> float:
+        """Seconds to wait for each read of the answer to an upload of ``size`` bytes.
+
+        The JSON read timeout, plus the time a server may spend on the upload after the
+        last byte arrived and before its answer's first.
+        """
+        return self.read + max(size, 0) / self.upload_processing_rate
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,22 @@ class Call:
     limit: int = JSON_BODY_LIMIT
     creates: bool = False  # a 5xx may have been acted on: do not retry it
     size_hint: int = 0  # bytes it moves beyond a JSON exchange (uploads, audio): more time
+    #: A streamed body instead of ``body``/``files``: called once per attempt for a fresh
+    #: file-like object with ``read``, ``__len__``, ``close`` and ``content_type``.
+    stream: Callable[[], StreamBody] | None = None
+    #: Seconds to wait for each read of the answer, when the JSON default is too short
+    #: (a server decoding a large upload before it answers).
+    read_timeout: float | None = None
+
+
+class StreamBody(Protocol):
+    """What :attr:`Call.stream` makes: a body ``requests`` sends with a Content-Length."""
+
+    content_type: str
+
+    def read(self, size: int = -1) -> bytes: ...
+    def __len__(self) -> int: ...
+    def close(self) -> None: ...
 
 
 class Transport:
@@ -155,7 +185,7 @@ class Transport:
         adapter = TrackingAdapter()
         for prefix in (self.base_url + "/", "http://", "https://")[: 1 if session else 3]:
             self._session.mount(prefix, adapter)
-        self._timeouts = timeouts
+        self.timeouts = timeouts
         self._retry = retry
         self._sleep = sleep
         self._on_retry = on_retry
@@ -221,12 +251,19 @@ class Transport:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if call.body is not None:
             headers["Content-Type"] = "application/json"
+        stream = call.stream() if call.stream is not None else None
+        if stream is not None:
+            headers["Content-Type"] = stream.content_type
         if self.api_key:
             headers["xi-api-key"] = self.api_key
         started = time.monotonic()
-        deadline = self._timeouts.deadline_for(call.size_hint)
-        with watched(deadline, cancel) as dog:
-            outcome = self._exchange(call, cancel, attempt, headers)
+        deadline = self.timeouts.deadline_for(call.size_hint)
+        try:
+            with watched(deadline, cancel) as dog:
+                outcome = self._exchange(call, cancel, attempt, headers, stream)
+        finally:
+            if stream is not None:
+                stream.close()
         if dog.reason == "cancel":
             self._cancelled(attempt)
         if dog.reason == "deadline":
@@ -268,18 +305,24 @@ class Transport:
         )
 
     def _exchange(
-        self, call: Call, cancel: threading.Event | None, attempt: int, headers: dict[str, str]
+        self,
+        call: Call,
+        cancel: threading.Event | None,
+        attempt: int,
+        headers: dict[str, str],
+        stream: StreamBody | None = None,
     ) -> tuple[int, bytes, Mapping[str, str]] | _Failure:
         """Send the request and read the answer: status, body and headers, or a failure."""
+        data: Any = call.body if call.body is not None else (dict(call.form) or None)
         try:
             with self._session.request(
                 call.method,
                 self.base_url + call.path,
                 params=dict(call.params) or None,
-                data=call.body if call.body is not None else (dict(call.form) or None),
+                data=stream if stream is not None else data,
                 files=list(call.files) or None,
                 headers=headers,
-                timeout=(self._timeouts.connect, self._timeouts.read),
+                timeout=(self.timeouts.connect, call.read_timeout or self.timeouts.read),
                 verify=True,  # overrides a session that says otherwise
                 allow_redirects=False,  # a redirect could carry the key to another host
                 stream=True,
@@ -290,7 +333,7 @@ class Transport:
                 resp_headers = response.headers
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             # Only text leaves this block: the exception holds the request and its key.
-            reason, advice = _transport_reason(exc, self._timeouts)
+            reason, advice = _transport_reason(exc, self.timeouts)
             retryable = call.method == "GET" and not _is_tls(exc)
             log.info(
                 "%s %s failed on attempt %d: %s (%s)",

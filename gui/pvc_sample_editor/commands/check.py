@@ -8,7 +8,6 @@ reason and what to do, the other files are still checked. Imports no Qt.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TextIO
 from pvc_sample_editor.analysis import AnalysisOptions, Report, Verdict, analyse_file
 from pvc_sample_editor.analysis.report import format_time_ms
 from pvc_sample_editor.audio.errors import AudioLoadError
+from pvc_sample_editor.commands.arguments import ArgumentError, VerbParser
 
 __all__ = ["run"]
 
@@ -39,17 +39,8 @@ _LABELS = {
 }
 
 
-class _ArgumentError(Exception):
-    """Bad arguments; the message says which and what to do."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _ArgumentError(message)
-
-
-def _parser() -> _Parser:
-    p = _Parser(
+def _parser() -> VerbParser:
+    p = VerbParser(
         prog="pvc-sample-editor check",
         description="Check recordings against ElevenLabs' guidance for voice clone samples.",
     )
@@ -70,7 +61,7 @@ def run(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = None
     err = sys.stderr if err is None else err
     try:
         ns = _parser().parse_args(argv)
-    except _ArgumentError as e:
+    except ArgumentError as e:
         err.write(f"pvc-sample-editor check: {e}\n")
         err.write("Usage: pvc-sample-editor check FILE... [--start-ms N] [--end-ms N] [--json]\n")
         return EXIT_BAD_INPUT

@@ -50,6 +50,7 @@ from typing import Any
 from pvc_sample_editor import __version__
 from pvc_sample_editor.editing.edit import SampleEdit
 from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.system.atomic import fsync_dir, write_atomically
 from pvc_sample_editor.system.paths import user_data_dir
 
 __all__ = [
@@ -317,42 +318,14 @@ def decode_draft(raw: bytes) -> Draft:
 # ---------------------------------------------------------------- the store
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename or unlink in ``directory`` durable (POSIX; Windows cannot open dirs)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a directory; the rename has still happened
-    finally:
-        os.close(fd)
-
-
 def write_durably(target: Path, data: bytes) -> None:
     """Replace ``target`` with ``data`` atomically and durably (its folder is made).
 
     After it returns the file survives a kill or a power cut; an interrupted write
     leaves the previous file intact. Raises OSError when it cannot be written.
     """
-    folder = target.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    # Same folder as the target: os.replace is atomic only within one filesystem.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            # Without fsync a power cut after the rename can leave an empty file.
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(target, data, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
 
 
 class DraftStore:
@@ -426,7 +399,7 @@ class DraftStore:
             self.path_for(key).unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(self._root)
+        fsync_dir(self._root)
         return True
 
     def list(self) -> builtins.list[Draft]:

@@ -7,7 +7,8 @@ command, :mod:`.cli`); state lives in SQLite and audio files under its ``data_di
 Modules: :mod:`.server` (HTTP, auth, faults), :mod:`.handlers` (the operations),
 :mod:`.validation` (422/404 bodies), :mod:`.store` (SQLite + files), :mod:`.audio`
 (waveform, previews), :mod:`.segmentation` (speakers), :mod:`.listing` (``/v2/voices``),
-:mod:`.faults` (fault injection, request log), :mod:`.multipart`, :mod:`.routes`,
+:mod:`.faults` (fault injection, request log), :mod:`.multipart` and :mod:`.bodies`
+(request bodies, uploads streamed to disk), :mod:`.training` (train, quality), :mod:`.routes`,
 :mod:`.views` (response models), :mod:`.demo` (demo ids and seeding), :mod:`.demo_audio`
 (the demo's generated recordings), :mod:`.cli`.
 
@@ -61,7 +62,9 @@ Audio
   preview is the first 30 s of the uploaded file, untrimmed (trims are metadata);
   ``remove_background_noise=true`` applies a noise gate (see :mod:`.audio`).
 - ``visual_waveform``: one peak-absolute value in ``[0, 1]`` per 100 ms of the whole file.
-- Uploads are decoded with libsndfile: ``duration_secs`` (rounded to ms), the MIME type
+- Uploads are parsed as they arrive and their files spooled to disk (:mod:`.bodies`),
+  so their size is bounded by free disk space only, not memory. They are decoded with
+  libsndfile: ``duration_secs`` (rounded to ms), the MIME type
   from the decoded format, the real ``size_bytes`` and a SHA-256 ``hash``. A file that
   does not decode makes the whole upload a 422 and nothing is stored.
 
@@ -73,7 +76,9 @@ Voices
   has no paging or sorting for samples (only ``/v2/voices`` pages, and it pages voices).
   Hundreds of samples per voice are fine (an index on the voice; nothing decoded).
 - ``POST /v1/voices/pvc/{id}``: omitted fields unchanged; ``null`` clears the
-  description and the labels. ``…/train`` marks the model ``fine_tuning``.
+  description and the labels. ``…/train`` refuses under 30 minutes of kept audio and
+  otherwise moves the model through ``queued``, ``fine_tuning`` and ``fine_tuned`` in
+  ``TrainingSettings.seconds``; see :mod:`.training`.
 - ``GET /v2/voices``: see :mod:`.listing`.
 
 Errors: unknown voice / sample / speaker -> 404 ``{"detail": {"status":

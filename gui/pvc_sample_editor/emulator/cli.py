@@ -20,6 +20,7 @@ from types import FrameType
 
 from pvc_sample_editor.emulator.demo import DEMO_API_KEY
 from pvc_sample_editor.emulator.server import EmulatorServer
+from pvc_sample_editor.emulator.training import TrainingSettings
 from pvc_sample_editor.system.resources import ResourceNotFoundError
 
 __all__ = ["DEFAULT_PORT", "run_cli"]
@@ -45,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
         default=3.0,
         help="seconds speaker separation stays pending",
     )
+    p.add_argument(
+        "--training-seconds",
+        type=float,
+        default=TrainingSettings.seconds,
+        help="seconds a voice takes to train (queued, then fine-tuning, then fine-tuned)",
+    )
+    p.add_argument(
+        "--min-dataset-minutes",
+        type=float,
+        default=TrainingSettings.min_dataset_seconds / 60,
+        help="kept audio a voice needs before it can be trained",
+    )
     p.add_argument("--no-demo", action="store_true", help="do not seed the demo voices")
     return p
 
@@ -63,6 +76,7 @@ def run_cli(argv: list[str]) -> int:
             port=ns.port,
             api_key=ns.api_key,
             separation_delay=ns.separation_delay,
+            training=TrainingSettings(ns.training_seconds, ns.min_dataset_minutes * 60),
             allow_remote=ns.allow_remote,
         )
         server.start()

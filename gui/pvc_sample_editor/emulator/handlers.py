@@ -18,6 +18,7 @@ from typing import Any
 
 from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.emulator import audio
+from pvc_sample_editor.emulator.bodies import Upload
 from pvc_sample_editor.emulator.listing import list_voices_v2
 from pvc_sample_editor.emulator.multipart import MultipartError, parse_multipart
 from pvc_sample_editor.emulator.segmentation import (
@@ -28,6 +29,7 @@ from pvc_sample_editor.emulator.segmentation import (
     sidecar_path,
 )
 from pvc_sample_editor.emulator.store import SampleRecord, Store, VoiceRecord, new_id
+from pvc_sample_editor.emulator.training import TrainingSettings, kept_spans, start_record
 from pvc_sample_editor.emulator.validation import (
     MISSING,
     Fields,
@@ -61,6 +63,8 @@ class Request:
     query: dict[str, list[str]]
     body: bytes = b""
     content_type: str = ""
+    #: A multipart body the server already read and spooled to disk (see :mod:`.bodies`).
+    upload: Upload | None = None
 
 
 class Api:
@@ -71,11 +75,16 @@ class Api:
     """
 
     def __init__(
-        self, store: Store, separation_delay: float, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        separation_delay: float,
+        clock: Callable[[], float] = time.time,
+        training: TrainingSettings = TrainingSettings(),  # frozen: a shared default is safe
     ) -> None:
         self.store = store
         self.separation_delay = separation_delay
         self.clock = clock
+        self.training = training
 
     # ------------------------------------------------------------- lookups
 
@@ -121,7 +130,7 @@ class Api:
 
     def _voice_json(self, voice: VoiceRecord) -> dict[str, Any]:
         samples = [self._sample_json(s) for s in self.store.samples(voice.voice_id)]
-        return voice_json(voice, samples)
+        return voice_json(voice, samples, self.clock())
 
     # -------------------------------------------------------------- voices
 
@@ -169,14 +178,20 @@ class Api:
         return {"voice_id": voice.voice_id}
 
     def run_pvc_voice_training(self, req: Request) -> Body:
-        """POST …/train: marks the model's fine-tuning state ``fine_tuning``."""
+        """POST …/train: start training the model on the kept audio (see :mod:`.training`)."""
         voice = self._voice(req.params["voice_id"])
         fields = _json_fields(req, required=False)
         model_id = fields.string("model_id", nullable=True)
         fields.check()
         model = model_id if isinstance(model_id, str) else DEFAULT_MODEL_ID
-        state = {**voice.fine_tuning_state, model: "fine_tuning"}
-        self.store.update_voice(voice.voice_id, {"fine_tuning_state": state})
+        kept = []
+        for sample in self.store.samples(voice.voice_id):
+            separation = self.separation(sample)
+            speakers = {s.speaker_id: list(s.utterances) for s in separation.speakers or ()}
+            kept.append((self.store.audio_path(sample), kept_spans(sample, speakers or None)))
+        record = start_record(voice.training, model, kept, self.clock(), self.training)
+        if record is not None:
+            self.store.update_voice(voice.voice_id, {"training": record})
         return {"status": "ok"}
 
     def get_voice_by_id(self, req: Request) -> Body:
@@ -205,7 +220,12 @@ class Api:
         """POST …/samples: store each uploaded file; all or nothing."""
         voice = self._voice(req.params["voice_id"])
         try:
-            parts = parse_multipart(req.body, req.content_type)
+            if req.upload is None:
+                parts = parse_multipart(req.body, req.content_type)
+            elif req.upload.error is not None:
+                raise MultipartError(req.upload.error)
+            else:
+                parts = req.upload.parts
         except MultipartError as exc:
             raise invalid(
                 issue(["body", "files"], f"Field required ({exc})", "missing", None)
@@ -234,7 +254,10 @@ class Api:
             try:
                 added.append(
                     self.store.add_sample(
-                        voice.voice_id, name, part.content, remove_background_noise=remove_noise
+                        voice.voice_id,
+                        name,
+                        part.file if part.file is not None else part.content,
+                        remove_background_noise=remove_noise,
                     )
                 )
             except audio.UnreadableAudioError as exc:

@@ -1,11 +1,12 @@
 """The emulator's HTTP server: routing, the API key, fault injection, the request log.
 
 Every response carries ``x-trace-id``. Order of work for an API request: read the whole
-body; match the route (unknown path 404 / wrong method 405, FastAPI-style
-``{"detail": "Not Found"}``); apply an armed fault (faults model the network and the
-gateway, so they come before the API key check); check ``xi-api-key`` (401
-``invalid_api_key``); run the operation (:mod:`.handlers`). Behaviour decisions are in
-the package docstring; fault semantics in :mod:`.faults`.
+body (:mod:`.bodies`: a multipart upload's files go to disk, and only with a valid key;
+without one they are read and dropped); match the route (unknown path 404 / wrong
+method 405, FastAPI-style ``{"detail": "Not Found"}``); apply an armed fault (faults
+model the network and the gateway, so they come before the API key check); check
+``xi-api-key`` (401 ``invalid_api_key``); run the operation (:mod:`.handlers`).
+Behaviour decisions are in the package docstring; fault semantics in :mod:`.faults`.
 
 Connections are HTTP/1.1 keep-alive. The server tracks them so :meth:`EmulatorServer.stop`
 can wake idle handler threads and join every thread it started.
@@ -18,6 +19,7 @@ import hmac
 import json
 import logging
 import selectors
+import shutil
 import socket
 import struct
 import threading
@@ -28,14 +30,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from pvc_sample_editor.api.regions import is_loopback_host
+from pvc_sample_editor.emulator.bodies import Upload, read_body
 from pvc_sample_editor.emulator.demo import DEMO_API_KEY, DemoIds, seed
 from pvc_sample_editor.emulator.faults import Fault, FaultInjector, RequestLog, RequestRecord
 from pvc_sample_editor.emulator.handlers import Api, Request
 from pvc_sample_editor.emulator.routes import OPERATION_IDS, RouteMatch, match_route
 from pvc_sample_editor.emulator.store import Store
+from pvc_sample_editor.emulator.training import TrainingSettings
 from pvc_sample_editor.emulator.validation import (
     HttpError,
     decode_json,
@@ -50,10 +54,9 @@ __all__ = ["EmulatorServer"]
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 512 * 1024 * 1024
-# A JSON body of the API is a few hundred bytes; this bounds what one can make the
-# emulator decode and echo back in a 422.
-MAX_JSON_BODY_BYTES = 16 * 1024 * 1024
+#: Where uploads are spooled while they arrive, inside the data folder (so a finished
+#: file moves into the store with a rename).
+SPOOL_DIR = "uploads"
 # How long stop() lets requests in progress finish before closing their connections.
 STOP_GRACE_SECS = 5.0
 CONTROL_PREFIX = "/_emulator/"
@@ -217,40 +220,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
         self._send(status, _json_dumps(body), headers=headers)
 
-    def _read_body(self) -> bytes:
-        """The whole body, or an HttpError: a short body is never handed on as if whole.
-
-        Each wait for more of the body is bounded by the server's ``body_timeout``: a
-        client that stops sending gets a 408, one that closes early a 400.
-        """
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            raise HttpError(411, error_body("length_required", "Send a Content-Length."))
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise HttpError(400, error_body("bad_request", "Invalid Content-Length.")) from None
-        multipart = "multipart/" in self.headers.get("Content-Type", "")
-        if length < 0 or length > (MAX_BODY_BYTES if multipart else MAX_JSON_BODY_BYTES):
-            raise HttpError(413, error_body("payload_too_large", "The request body is too large."))
-        if not length:
-            return b""
-        chunks: list[bytes] = []
-        got = 0
-        self.connection.settimeout(self.app.body_timeout)
-        try:
-            while got < length:
-                chunk = self.rfile.read1(min(length - got, 1 << 20))
-                if not chunk:
-                    raise HttpError(400, error_body("bad_request", _short_body(got, length)))
-                chunks.append(chunk)
-                got += len(chunk)
-        except TimeoutError:
-            message = f"{_short_body(got, length)} No more came for {self.app.body_timeout:g} s."
-            raise HttpError(408, error_body("request_timeout", message)) from None
-        finally:
-            self.connection.settimeout(self.timeout)
-        return b"".join(chunks)
-
     def _authorised(self) -> bool:
         given = self.headers.get("xi-api-key", "")
         return hmac.compare_digest(given.encode(), self.app.api_key.encode())
@@ -264,11 +233,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.trace_id = uuid.uuid4().hex
         url = urlsplit(self.path)
         try:
-            raw = self._read_body()
+            body = read_body(
+                self.headers,
+                self.rfile,
+                self.connection,
+                body_timeout=self.app.body_timeout,
+                idle_timeout=self.timeout,
+                spool_dir=self.app.data_dir / SPOOL_DIR,
+                keep_files=self._authorised(),
+            )
         except HttpError as error:
             self.close_connection = True  # the unread body would poison the connection
             self._send_json(error.status, error.body)
             return
+        upload = body if isinstance(body, Upload) else None
+        try:
+            self._handle_body(url, body if isinstance(body, bytes) else b"", upload)
+        finally:
+            if upload is not None:
+                upload.discard()
+
+    def _handle_body(self, url: SplitResult, raw: bytes, upload: Upload | None) -> None:
         if url.path.startswith(CONTROL_PREFIX):
             self._control(url.path, raw)
             return
@@ -279,10 +264,12 @@ class _Handler(BaseHTTPRequestHandler):
         found = match_route(self.command, url.path)
         operation_id = found.route.operation_id if found.route else None
         self._unlogged = (self.command, url.path, operation_id, json_body)
-        self._respond(found, url.query, raw)
+        self._respond(found, url.query, raw, upload)
         self._log(0)  # still unlogged: dropped without an answer
 
-    def _respond(self, found: RouteMatch, query: str, raw: bytes) -> None:
+    def _respond(
+        self, found: RouteMatch, query: str, raw: bytes, upload: Upload | None = None
+    ) -> None:
         """Answer one API request (or drop it, for a ``drop`` fault)."""
         if found.route is None:
             status = 405 if found.path_known else 404
@@ -300,6 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
             parse_qs(query, keep_blank_values=True),
             raw,
             self.headers.get("Content-Type", ""),
+            upload,
         )
         status, body, headers = self._run(operation_id, request)
         self._send_result(status, body, headers, fault)
@@ -396,13 +384,6 @@ class _Handler(BaseHTTPRequestHandler):
         raise HttpError(404, {"detail": "Not Found"})
 
 
-def _short_body(got: int, length: int) -> str:
-    return (
-        f"The request body ended after {got} of the {length} bytes its Content-Length "
-        "announced; nothing was applied. Send the whole body."
-    )
-
-
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -440,6 +421,7 @@ class EmulatorServer:
         separation_delay: float = 3.0,
         allow_remote: bool = False,
         body_timeout: float = 10.0,
+        training: TrainingSettings = TrainingSettings(),  # frozen: a shared default is safe
     ) -> None:
         if not is_loopback_host(host):
             if not allow_remote:
@@ -462,6 +444,7 @@ class EmulatorServer:
         self.api_key = api_key
         self.separation_delay = separation_delay
         self.body_timeout = body_timeout
+        self.training = training
         self.faults = FaultInjector(OPERATION_IDS)
         self.requests_log = RequestLog()
         self._requested_port = port
@@ -479,8 +462,10 @@ class EmulatorServer:
         if self._state != "new":
             raise RuntimeError("an EmulatorServer starts once; create a new one to restart")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Uploads a previous run was receiving when it died: never finished, never stored.
+        shutil.rmtree(self.data_dir / SPOOL_DIR, ignore_errors=True)
         store = Store(self.data_dir)
-        api = Api(store, self.separation_delay)
+        api = Api(store, self.separation_delay, training=self.training)
         server_class = _HttpServer6 if ":" in self.host else _HttpServer
         try:
             httpd = server_class((self.host, self._requested_port), self, api)

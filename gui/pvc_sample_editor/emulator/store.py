@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import string
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS voices (
     labels TEXT NOT NULL DEFAULT '{}',
     created_at_unix INTEGER NOT NULL,
     is_legacy INTEGER NOT NULL DEFAULT 0,
-    fine_tuning_state TEXT NOT NULL DEFAULT '{}'
+    fine_tuning_state TEXT NOT NULL DEFAULT '{}',
+    training TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS samples (
     sample_id TEXT PRIMARY KEY,
@@ -65,7 +67,7 @@ CREATE INDEX IF NOT EXISTS samples_by_voice ON samples(voice_id);
 """
 
 # Columns an update may touch; the SQL is built from these names only.
-_VOICE_COLUMNS = {"name", "language", "description", "labels", "fine_tuning_state"}
+_VOICE_COLUMNS = {"name", "language", "description", "labels", "fine_tuning_state", "training"}
 _SAMPLE_COLUMNS = {
     "file_name",
     "remove_background_noise",
@@ -75,7 +77,13 @@ _SAMPLE_COLUMNS = {
     "separation_result",
     "selected_speaker_ids",
 }
-_JSON_COLUMNS = {"labels", "fine_tuning_state", "separation_result", "selected_speaker_ids"}
+_JSON_COLUMNS = {
+    "labels",
+    "fine_tuning_state",
+    "training",
+    "separation_result",
+    "selected_speaker_ids",
+}
 
 
 def new_id() -> str:
@@ -96,6 +104,8 @@ class VoiceRecord:
     created_at_unix: int
     is_legacy: bool
     fine_tuning_state: dict[str, str] = field(default_factory=dict)
+    #: Training runs and the review's verdict (see :mod:`.training`).
+    training: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(voices)")}
+        if "training" not in columns:  # a data folder from before training was emulated
+            self._db.execute("ALTER TABLE voices ADD COLUMN training TEXT NOT NULL DEFAULT '{}'")
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards."""
@@ -206,7 +219,9 @@ class Store:
         """Insert a voice (the caller picks the id)."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO voices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO voices (voice_id, name, category, language, description, labels,"
+                " created_at_unix, is_legacy, fine_tuning_state, training)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     voice.voice_id,
                     voice.name,
@@ -217,6 +232,7 @@ class Store:
                     voice.created_at_unix,
                     int(voice.is_legacy),
                     json.dumps(voice.fine_tuning_state),
+                    json.dumps(voice.training),
                 ),
             )
 
@@ -241,27 +257,32 @@ class Store:
         self,
         voice_id: str,
         file_name: str,
-        data: bytes,
+        data: bytes | Path,
         *,
         sample_id: str | None = None,
         sidecar: bytes | None = None,
         remove_background_noise: bool = False,
     ) -> SampleRecord:
-        """Store the audio bytes (and sidecar), decode them, and insert the sample.
+        """Store the audio (bytes, or a file on this disk that is moved in), decode it,
+        and insert the sample.
 
         Raises :class:`~.audio.UnreadableAudioError` (leaving nothing behind) when the
-        bytes are not audio.
+        bytes are not audio. The hash is read in blocks: a file of any size is fine.
         """
         sample_id = sample_id or new_id()
         suffix = Path(file_name).suffix.lower()
         suffix = suffix if suffix[1:].isalnum() else ""  # a safe extension or none
         audio_path = self.audio_dir / f"{sample_id}{suffix}"
-        audio_path.write_bytes(data)
+        if isinstance(data, Path):
+            os.replace(data, audio_path)
+        else:
+            audio_path.write_bytes(data)
         try:
             info = probe(audio_path, file_name)
         except ValueError:
             audio_path.unlink()
             raise
+        size, digest = _size_and_hash(audio_path)
         if sidecar is not None:
             sidecar_path(audio_path).write_bytes(sidecar)
         with self._lock:
@@ -274,8 +295,8 @@ class Store:
                     voice_id,
                     file_name,
                     info.mime_type,
-                    len(data),
-                    hashlib.sha256(data).hexdigest(),
+                    size,
+                    digest,
                     info.duration_secs,
                     audio_path.name,
                     int(remove_background_noise),
@@ -320,6 +341,17 @@ class Store:
         return self.add_sample(
             voice_id, source.name, source.read_bytes(), sample_id=sample_id, sidecar=sidecar
         )
+
+
+def _size_and_hash(path: Path) -> tuple[int, str]:
+    """The file's size and SHA-256, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
 
 
 def _voice(row: dict[str, Any]) -> VoiceRecord:

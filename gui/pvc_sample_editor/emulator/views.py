@@ -7,6 +7,7 @@ from typing import Any
 
 from pvc_sample_editor.emulator.segmentation import Speaker
 from pvc_sample_editor.emulator.store import SampleRecord, VoiceRecord
+from pvc_sample_editor.emulator.training import fine_tuning_view
 
 __all__ = ["Separation", "sample_json", "separation_json", "speaker_json", "voice_json"]
 
@@ -66,16 +67,29 @@ def sample_json(sample: SampleRecord, separation: Separation) -> dict[str, Any]:
     }
 
 
-def voice_json(voice: VoiceRecord, samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """A ``VoiceResponseModel`` with the given (already rendered) samples."""
+def voice_json(voice: VoiceRecord, samples: list[dict[str, Any]], now: float) -> dict[str, Any]:
+    """A ``VoiceResponseModel`` with the given (already rendered) samples, as of ``now``.
+
+    A professional voice carries its fine-tuning state (:mod:`.training`), the review's
+    recording quality once training has started, and a verification that is not
+    required (the emulator has no captcha).
+    """
     fine_tuning = None
+    verification = None
     if voice.category == "professional":
         fine_tuning = {
             "is_allowed_to_fine_tune": True,
-            "state": dict(voice.fine_tuning_state),
+            **fine_tuning_view(voice.fine_tuning_state, voice.training, now),
             "verification_failures": [],
             "verification_attempts_count": 0,
             "manual_verification_requested": False,
+        }
+        verification = {
+            "requires_verification": False,
+            "is_verified": False,
+            "verification_failures": [],
+            "verification_attempts_count": 0,
+            "language": voice.language,
         }
     return {
         "voice_id": voice.voice_id,
@@ -94,4 +108,7 @@ def voice_json(voice: VoiceRecord, samples: list[dict[str, Any]]) -> dict[str, A
         "is_legacy": voice.is_legacy,
         "is_mixed": False,
         "created_at_unix": voice.created_at_unix,
+        "voice_verification": verification,
+        "recording_quality": voice.training.get("recording_quality"),
+        "recording_quality_reason": voice.training.get("recording_quality_reason"),
     }
