@@ -23,7 +23,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
 
-from pvc_sample_editor.timecode import format_ms, seconds_to_ms
+from pvc_sample_editor.timecode import seconds_to_ms
+from pvc_sample_editor.ui.ruler import TimeAxis
 from pvc_sample_editor.ui.waveform_items import (
     BandsItem,
     Marker,
@@ -53,13 +54,6 @@ class EnvelopeSource(Protocol):
 
     def envelope(self, start_frame: int, stop_frame: int, columns: int) -> tuple[Any, Any]:
         """(t_seconds, y) to draw, about two points per column."""
-
-
-class TimeAxis(pg.AxisItem):
-    """Bottom axis reading h:mm:ss.mmm."""
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
-        return [format_ms(seconds_to_ms(max(v, 0.0))) for v in values]
 
 
 class _TrimRegion(pg.LinearRegionItem):
@@ -124,9 +118,7 @@ class WaveformView(pg.PlotWidget):
         cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
         axis = item.getAxis("bottom")
         axis.setCacheMode(cache)
-        # Labelled major ticks and unlabelled minor ones; a third level of ticks cost
-        # ~0.4 ms of every zoom frame and said nothing the labels do not.
-        axis.setStyle(maxTickLevel=1, maxTextLevel=1)
+        self._axis: TimeAxis = axis
         self._bands = BandsItem()
         self._bands.setCacheMode(cache)
         self._bands.hide()  # until there are speakers to shade
@@ -213,6 +205,7 @@ class WaveformView(pg.PlotWidget):
         """Show a new file (or nothing); the view fits the whole file."""
         self._source = source
         self._duration = max(duration_secs, 0.0)
+        self._axis.hours = self._duration >= 3600.0
         span = max(self._duration, MIN_VIEW_SECS)
         # The new limits and the fit may each change the range; draw once, at the end.
         self._fitting = True

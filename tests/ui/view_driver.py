@@ -1,0 +1,69 @@
+"""What the waveform tests share: real audio made on the spot, the wheel, screenshots."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from pvc_sample_editor.audio.document import AudioDocument, document_from_bytes
+from pvc_sample_editor.ui.waveform import WaveformView
+
+SHOTS = Path("/tmp/pvc-shots")
+
+
+def speech_like(seconds: float, rate: int = 8000, tail_db: float = -40.0) -> AudioDocument:
+    """Loud bursts each second, a quiet tail at ``tail_db`` dBFS between them."""
+    t = np.arange(int(seconds * rate)) / rate
+    level = np.where((t % 1.0) < 0.4, 0.5, 10 ** (tail_db / 20))
+    data = (level * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    buffer = io.BytesIO()
+    sf.write(buffer, data, rate, format="WAV", subtype="PCM_16")
+    return document_from_bytes(buffer.getvalue(), "audio/wav", label="speech-like")
+
+
+def shown_view(qtbot: QtBot, doc: AudioDocument, width: int = 1200) -> WaveformView:
+    """A waveform view on its own, shown at ``width`` px, drawing ``doc``."""
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(width, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_source(doc, doc.duration_secs)
+    QApplication.processEvents()
+    return view
+
+
+def wheel_at(
+    widget: QWidget,
+    pos: QPointF,
+    notches: int,
+    modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
+) -> None:
+    """Turn the mouse wheel ``notches`` clicks (positive: away from the user) at ``pos``."""
+    event = QWheelEvent(
+        pos,
+        QPointF(widget.mapToGlobal(pos.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+    QApplication.processEvents()
+
+
+def screenshot(widget: QWidget, name: str) -> Path:
+    """Grab ``widget`` offscreen into /tmp/pvc-shots/``name``.png to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    assert widget.grab().save(str(path))
+    return path
