@@ -27,6 +27,7 @@ from pvc_sample_editor.timecode import seconds_to_ms
 from pvc_sample_editor.ui.ruler import TimeAxis
 from pvc_sample_editor.ui.waveform_items import (
     BandsItem,
+    HandleLabels,
     Marker,
     MarkersItem,
     SpeakerBands,
@@ -150,14 +151,9 @@ class WaveformView(pg.PlotWidget):
         # Only its two lines (child items) are drawn; _TrimShade paints the tint. With no
         # contents of its own, the region's changing bounds dirty nothing on screen.
         self._region.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
-        # Labels sit inside the kept region so they never clip at the file's edges.
-        for line, text, anchor in zip(
-            self._region.lines, (" Start", "End "), ((0.0, 0.0), (1.0, 0.0)), strict=True
-        ):
-            label = pg.InfLineLabel(
-                line, text=text, position=0.96, color=TRIM, anchors=[anchor, anchor]
-            )
-            label.setZValue(11)
+        # Labels sit inside the kept region while they fit, so they never clip at the
+        # file's edges; a narrow region puts them outside or on two rows.
+        self._labels = HandleLabels(self._region.lines, TRIM)
         item.addItem(self._region, ignoreBounds=True)
         self._region.sigRegionChanged.connect(self._on_region_moving)
         self._region.sigRegionChangeFinished.connect(self._on_region_finished)
@@ -224,6 +220,7 @@ class WaveformView(pg.PlotWidget):
 
     def redraw(self) -> None:
         """Recompute the envelope for the visible range at screen resolution."""
+        self._labels.arrange(self._vb)  # a zoom changes how far apart the handles are
         src = self._source
         if src is None or src.frames <= 0:
             self._curve.setData([], [])
@@ -292,6 +289,7 @@ class WaveformView(pg.PlotWidget):
     def _update_shade(self) -> None:
         start, end = self.trims_secs()
         self._shade.set_spans(start, end, self._duration)
+        self._labels.arrange(self._vb)
 
     def _on_region_moving(self) -> None:
         self._cache_envelope(True)  # the envelope stays put while a handle moves
