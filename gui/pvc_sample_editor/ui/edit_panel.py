@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -31,6 +32,15 @@ FIELD_ALIASES = {
     "trim_start": "trim_start_ms",
     "trim_end": "trim_end_ms",
 }
+
+
+def _history_keys() -> list[QKeySequence]:
+    """The keys of the window's Undo and Redo (the platform's and Ctrl+Shift+Z, Ctrl+Y)."""
+    keys = [
+        *QKeySequence.keyBindings(QKeySequence.StandardKey.Undo),
+        *QKeySequence.keyBindings(QKeySequence.StandardKey.Redo),
+    ]
+    return [*keys, QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
 
 
 def _error_label() -> QLabel:
@@ -140,6 +150,24 @@ class EditPanel(QWidget):
         self.end_field.committed.connect(self.end_committed)
         self.noise_box.toggled.connect(self.noise_toggled)
         self.file_name_edit.editingFinished.connect(self._commit_file_name)
+        self.file_name_edit.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Undo and Redo in a name field with nothing typed go to the edit's history.
+
+        The field's own undo would put back an old text that the model, the title and
+        the unsaved marker know nothing of. While a name is being typed, its keys are
+        the field's as usual.
+        """
+        if (
+            watched is self.file_name_edit
+            and event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and not self.file_name_edit.isModified()
+            and QKeySequence(event.keyCombination()) in _history_keys()
+        ):
+            return True  # not accepted: the window's Undo/Redo shortcut takes the key
+        return super().eventFilter(watched, event)
 
     def _commit_file_name(self) -> None:
         self.file_name_edit.setModified(False)

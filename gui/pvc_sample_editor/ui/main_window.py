@@ -41,6 +41,7 @@ from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
+from pvc_sample_editor.ui.settings import open_dialog_folder, remember_open_folder
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -344,8 +345,12 @@ class MainWindow(EditorLayout):
 
     def choose_local_file(self) -> None:
         """Pick the local copy of the sample's audio."""
-        path, _ = QFileDialog.getOpenFileName(self, "Open the local copy", "", AUDIO_FILE_FILTER)
+        folder = open_dialog_folder(self.settings, self.controller.local_path)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open the local copy", folder, AUDIO_FILE_FILTER
+        )
         if path:
+            remember_open_folder(self.settings, Path(path).parent)
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> None:
