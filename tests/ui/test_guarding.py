@@ -9,12 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor, click_at, submit_and_wait
-
-from pvc_sample_editor.ui.controller import EditorController
-from pvc_sample_editor.ui.main_window import MainWindow
+from view_driver import local_window
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -110,18 +108,6 @@ class _Dialog:
         return self.pick, ""
 
 
-def _window(qtbot: QtBot, settings: QSettings) -> MainWindow:
-    window = MainWindow(
-        EditorController(None), player=None, settings=settings, confirm=lambda t, x: True
-    )
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    return window
-
-
 def test_the_open_dialog_starts_by_the_local_copy_then_where_it_was_last(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,7 +116,7 @@ def test_the_open_dialog_starts_by_the_local_copy_then_where_it_was_last(
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     picked = _wav(tmp_path / "takes" / "a.wav")
     dropped = _wav(tmp_path / "elsewhere" / "b.wav")
-    window = _window(qtbot, settings)
+    window = local_window(qtbot, settings=settings)
     shift_ctrl = CTRL | Qt.KeyboardModifier.ShiftModifier
 
     dialog.pick = str(picked)
@@ -142,7 +128,7 @@ def test_the_open_dialog_starts_by_the_local_copy_then_where_it_was_last(
     qtbot.keyClick(window, Qt.Key.Key_O, shift_ctrl)
     window.close()
 
-    again = _window(qtbot, settings)  # the next run, nothing open yet
+    again = local_window(qtbot, settings=settings)  # the next run, nothing open yet
     qtbot.keyClick(again, Qt.Key.Key_O, shift_ctrl)
     again.close()
     assert dialog.started_in == ["", str(dropped.parent), str(picked.parent)]

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from pvc_sample_editor.audio.document import AudioDocument, document_from_bytes
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
 from pvc_sample_editor.ui.waveform import WaveformView
 
 SHOTS = Path("/tmp/pvc-shots")
@@ -38,6 +40,25 @@ def shown_view(qtbot: QtBot, doc: AudioDocument, width: int = 1200) -> WaveformV
     view.set_source(doc, doc.duration_secs)
     QApplication.processEvents()
     return view
+
+
+def local_window(
+    qtbot: QtBot, path: Path | None = None, settings: QSettings | None = None
+) -> MainWindow:
+    """An editor window with no server, shown and active, with ``path`` loaded if given."""
+    window = MainWindow(
+        EditorController(None), player=None, settings=settings, confirm=lambda t, x: True
+    )
+    qtbot.addWidget(window)
+    window.resize(1200, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    if path is not None:
+        window.open_path(path)
+        qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=20000)
+    return window
 
 
 def wheel_at(

@@ -89,6 +89,7 @@ class WaveformView(pg.PlotWidget):
     active_handle_changed = Signal(int)  # 0 = start, 1 = end
     source_failed = Signal(str)  # the shown audio can no longer be read (said once)
     interacted = Signal()  # a handle moved or the view zoomed or panned: a frame is due
+    shown_changed = Signal()  # the file, its loaded part, the range or the trims changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -221,6 +222,7 @@ class WaveformView(pg.PlotWidget):
     def redraw(self) -> None:
         """Recompute the envelope for the visible range at screen resolution."""
         self._labels.arrange(self._vb)  # a zoom changes how far apart the handles are
+        self.shown_changed.emit()
         src = self._source
         if src is None or src.frames <= 0:
             self._curve.setData([], [])
@@ -290,6 +292,7 @@ class WaveformView(pg.PlotWidget):
         start, end = self.trims_secs()
         self._shade.set_spans(start, end, self._duration)
         self._labels.arrange(self._vb)
+        self.shown_changed.emit()
 
     def _on_region_moving(self) -> None:
         self._cache_envelope(True)  # the envelope stays put while a handle moves

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.edit_panel import EditPanel
+from pvc_sample_editor.ui.overview import OverviewStrip
 from pvc_sample_editor.ui.report_panel import ReportPanel
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
@@ -161,6 +162,8 @@ class EditorLayout(QMainWindow):
         page.addWidget(self.load_progress)
 
         self.waveform = WaveformView()
+        self.overview = OverviewStrip(self.waveform)
+        page.addWidget(self.overview)
         page.addWidget(self.waveform, 1)
 
         lower = QHBoxLayout()
