@@ -20,13 +20,17 @@ from pvc_sample_editor.ui.waveform import WaveformView
 SHOTS = Path("/tmp/pvc-shots")
 
 
-def speech_like(seconds: float, rate: int = 8000, tail_db: float = -40.0) -> AudioDocument:
-    """Loud bursts each second, a quiet tail at ``tail_db`` dBFS between them."""
+def speech_like_samples(seconds: float, rate: int = 8000, tail_db: float = -40.0) -> np.ndarray:
+    """Loud bursts for 0.4 s of each second, a quiet tail at ``tail_db`` dBFS after them."""
     t = np.arange(int(seconds * rate)) / rate
     level = np.where((t % 1.0) < 0.4, 0.5, 10 ** (tail_db / 20))
-    data = (level * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    return (level * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+
+
+def speech_like(seconds: float, rate: int = 8000, tail_db: float = -40.0) -> AudioDocument:
+    """:func:`speech_like_samples` as a document in memory."""
     buffer = io.BytesIO()
-    sf.write(buffer, data, rate, format="WAV", subtype="PCM_16")
+    sf.write(buffer, speech_like_samples(seconds, rate, tail_db), rate, format="WAV")
     return document_from_bytes(buffer.getvalue(), "audio/wav", label="speech-like")
 
 

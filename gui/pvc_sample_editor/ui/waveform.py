@@ -16,14 +16,17 @@ Times are float seconds inside this module; the ms conversion happens once, in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
 
 from pvc_sample_editor.timecode import seconds_to_ms
+from pvc_sample_editor.ui.amplitude import AmplitudeAxis, AmplitudeScale, displayed
 from pvc_sample_editor.ui.ruler import TimeAxis
 from pvc_sample_editor.ui.waveform_items import (
     BandsItem,
@@ -32,6 +35,7 @@ from pvc_sample_editor.ui.waveform_items import (
     MarkersItem,
     SpeakerBands,
     SpeechEdges,
+    TrimRegion,
     TrimShade,
     skip_hover_while_dragging,
 )
@@ -57,23 +61,6 @@ class EnvelopeSource(Protocol):
         """(t_seconds, y) to draw, about two points per column."""
 
 
-class _TrimRegion(pg.LinearRegionItem):
-    """A region whose body does not move: only its two edges are handles.
-
-    Dragging inside the region pans the view like anywhere else on the plot, so a
-    careless drag can never shift both trims at once.
-    """
-
-    def mouseDragEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-    def hoverEvent(self, ev: Any) -> None:
-        pass
-
-
 class WaveformView(pg.PlotWidget):
     """Shows one audio file and lets the user place the start and end trims.
 
@@ -92,9 +79,13 @@ class WaveformView(pg.PlotWidget):
     shown_changed = Signal()  # the file, its loaded part, the range or the trims changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        self._amplitude_axis = AmplitudeAxis()
         super().__init__(
-            parent=parent, background=BACKGROUND, axisItems={"bottom": TimeAxis("bottom")}
+            parent=parent,
+            background=BACKGROUND,
+            axisItems={"bottom": TimeAxis("bottom"), "left": self._amplitude_axis},
         )
+        self._amplitude = AmplitudeScale()
         self._source: EnvelopeSource | None = None
         self._failed_source: EnvelopeSource | None = None  # the source already said failed
         self._duration = 0.0
@@ -102,7 +93,6 @@ class WaveformView(pg.PlotWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(160)
         item = self.getPlotItem()
-        item.hideAxis("left")
         item.setMenuEnabled(False)
         item.hideButtons()
         # No grid: replaying its lines cost ~2.6 ms of every zoom frame at 1600 px, and
@@ -121,6 +111,7 @@ class WaveformView(pg.PlotWidget):
         axis = item.getAxis("bottom")
         axis.setCacheMode(cache)
         self._axis: TimeAxis = axis
+        self._amplitude_axis.setCacheMode(cache)
         self._bands = BandsItem()
         self._bands.setCacheMode(cache)
         self._bands.hide()  # until there are speakers to shade
@@ -141,7 +132,7 @@ class WaveformView(pg.PlotWidget):
         centre = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#3a4350", width=1))
         item.addItem(centre, ignoreBounds=True)
 
-        self._region = _TrimRegion(
+        self._region = TrimRegion(
             values=(0.0, 1.0),
             orientation="vertical",
             pen=pg.mkPen(TRIM, width=2),
@@ -244,6 +235,7 @@ class WaveformView(pg.PlotWidget):
         # segments of a zigzag and the same picture. Raw samples (deep zoom) join up.
         pairs = len(t) >= 2 and t[0] == t[1]
         self._cache_envelope(False)
+        y = displayed(np.asarray(y), self._amplitude)
         self._curve.setData(t, y, skipFiniteCheck=True, connect="pairs" if pairs else "all")
 
     def _cache_envelope(self, on: bool) -> None:
@@ -265,6 +257,40 @@ class WaveformView(pg.PlotWidget):
     def set_speaker_bands(self, bands: Sequence[SpeakerBands]) -> None:
         """Shade each speaker's utterances; unselected speakers are drawn faintly."""
         self._bands.set_bands(bands, self._duration)
+
+    # ---------------------------------------------------------------- amplitude
+
+    @property
+    def amplitude(self) -> AmplitudeScale:
+        """The vertical zoom and whether the scale is in dB."""
+        return self._amplitude
+
+    def set_amplitude(self, scale: AmplitudeScale) -> None:
+        """Draw the envelope at ``scale``, and label the left axis for it."""
+        if scale != self._amplitude:
+            self._amplitude = scale
+            self._amplitude_axis.set_scale(scale)
+            self.redraw()
+
+    def zoom_amplitude(self, factor: float) -> None:
+        """Make the display ``factor`` times louder (< 1: quieter); 1x is the least."""
+        self.set_amplitude(self._amplitude.zoomed(factor))
+
+    def reset_amplitude_zoom(self) -> None:
+        """Full scale fills the view again (the scale stays linear or dB)."""
+        self.set_amplitude(replace(self._amplitude, gain=1.0))
+
+    def set_db(self, on: bool) -> None:
+        """Draw and label the amplitude in dB (``on``) or linearly."""
+        self.set_amplitude(replace(self._amplitude, db=on))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Ctrl+wheel zooms the amplitude; the plain wheel zooms time (pyqtgraph's)."""
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_amplitude(2 ** (event.angleDelta().y() / 240))  # 3 dB a notch
+            event.accept()
+            return
+        super().wheelEvent(event)
 
     # ---------------------------------------------------------------- trims
 

@@ -26,6 +26,7 @@ __all__ = [
     "MarkersItem",
     "SpeakerBands",
     "SpeechEdges",
+    "TrimRegion",
     "TrimShade",
     "label_layout",
     "skip_hover_while_dragging",
@@ -189,6 +190,23 @@ class BandsItem(pg.GraphicsObject):
                 if end < x0 or start > x1:
                     continue
                 painter.drawRect(QRectF(start, -1.0, end - start, 2.0))
+
+
+class TrimRegion(pg.LinearRegionItem):
+    """A region whose body does not move: only its two edges are handles.
+
+    Dragging inside the region pans the view like anywhere else on the plot, so a
+    careless drag can never shift both trims at once.
+    """
+
+    def mouseDragEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+    def hoverEvent(self, ev: Any) -> None:
+        pass
 
 
 class TrimShade(pg.GraphicsObject):

@@ -372,6 +372,28 @@ class EditorLayout(QMainWindow):
         for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
             view_menu.addAction(a)
         view_menu.addSeparator()
+        self.amplitude_in_action = self._action(
+            "Zoom Amplitude In", lambda: wf.zoom_amplitude(2.0), "Ctrl+Up"
+        )
+        self.amplitude_out_action = self._action(
+            "Zoom Amplitude Out", lambda: wf.zoom_amplitude(0.5), "Ctrl+Down"
+        )
+        self.amplitude_reset_action = self._action(
+            "Reset Amplitude Zoom", wf.reset_amplitude_zoom, "Ctrl+0"
+        )
+        self.db_action = self._action(
+            "Amplitude in &dB", lambda: wf.set_db(self.db_action.isChecked())
+        )
+        self.db_action.setCheckable(True)
+        self.db_action.setToolTip("A decibel scale: quiet speech and tails at -40 dB show")
+        for a in (
+            self.amplitude_in_action,
+            self.amplitude_out_action,
+            self.amplitude_reset_action,
+            self.db_action,
+        ):
+            view_menu.addAction(a)
+        view_menu.addSeparator()
         view_menu.addAction(self.next_sample_action)
         view_menu.addAction(self.previous_sample_action)
         # "+" without Shift on many layouts; "=" is the same key.
@@ -418,6 +440,7 @@ class EditorLayout(QMainWindow):
         toolbar.addSeparator()
         for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
             toolbar.addAction(a)
+        toolbar.addAction(self.db_action)
         toolbar.addSeparator()
         # Fixed labels: the stack's own actions grow with the command text.
         for text, slot, signal in (
