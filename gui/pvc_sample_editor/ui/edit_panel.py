@@ -43,13 +43,27 @@ def _history_keys() -> list[QKeySequence]:
     return [*keys, QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
 
 
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.hide()
-    return label
+class _ErrorLabel(QLabel):
+    """A field's error, in a place kept for it: showing or clearing it moves nothing.
+
+    Beside a trim field it is as tall as the field at most (two short lines); below the
+    name it is one line. A longer message is cut there, and said whole in its tooltip
+    and by Submit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("fieldError")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.setFixedHeight(self.fontMetrics().lineSpacing())  # one line unless told
+        self.hide()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
 
 
 class MsField(QWidget):
@@ -61,6 +75,7 @@ class MsField(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        self.row = row
         self.spin = QSpinBox()
         self.spin.setSuffix(" ms")
         self.spin.setRange(0, 0)
@@ -72,7 +87,6 @@ class MsField(QWidget):
         self.readout.setObjectName("mono")
         row.addWidget(self.spin)
         row.addWidget(self.readout)
-        row.addStretch(1)
         self.spin.valueChanged.connect(self._on_value)
 
     def _on_value(self, value: int) -> None:
@@ -131,19 +145,28 @@ class EditPanel(QWidget):
         self.file_name_edit.setPlaceholderText("file name sent to the server")
         self.file_name_edit.setClearButtonEnabled(True)
         self.errors: dict[str, QLabel] = {
-            name: _error_label()
+            name: _ErrorLabel()
             for name in ("trim_start_ms", "trim_end_ms", "remove_background_noise", "file_name")
         }
-        form.addRow("Start", self._stack(self.start_field, self.errors["trim_start_ms"]))
-        form.addRow("End", self._stack(self.end_field, self.errors["trim_end_ms"]))
+        # Errors beside their trim field (a row as tall with or without one), below the
+        # name in a line kept for it: after the first edit, a click aimed at End must
+        # not land in Start because a message came or went above it.
+        for field, key in ((self.start_field, "trim_start_ms"), (self.end_field, "trim_end_ms")):
+            error = self.errors[key]
+            error.setWordWrap(True)
+            error.setFixedHeight(field.spin.sizeHint().height())
+            field.row.addWidget(error, 1)
+        form.addRow("Start", self.start_field)
+        form.addRow("End", self.end_field)
         form.addRow("Kept", self.kept_label)
         noise_row = QHBoxLayout()
         noise_row.addWidget(self.noise_box)
         noise_row.addWidget(self.noise_help, 1)
+        noise_row.addWidget(self.errors["remove_background_noise"], 1)
         noise_host = QWidget()
         noise_host.setLayout(noise_row)
         noise_row.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Noise", self._stack(noise_host, self.errors["remove_background_noise"]))
+        form.addRow("Noise", noise_host)
         form.addRow("File name", self._stack(self.file_name_edit, self.errors["file_name"]))
 
         self.start_field.committed.connect(self.start_committed)

@@ -257,13 +257,19 @@ class MainWindow(EditorLayout):
         self.setWindowModified(bool(session and session.dirty))
 
     def _on_audio_progress(self, progress: LoadProgress) -> None:
+        loading = f"Loading {progress.name}…"
+        self.load_progress.setFormat(f"{loading} %p%")
         self.load_progress.show()
         self.load_progress.setValue(int(progress.fraction * 1000))
+        self.title_label.setText(loading)
+        self.info_label.clear()  # the lengths said are the old file's
         partial = progress.document
         if self.waveform.duration == 0:
             self.waveform.set_source(partial, partial.duration_secs)
         elif partial is self.waveform.source:
-            self.waveform.redraw()  # a file already shown stays as it is until this one is in
+            self.waveform.redraw()
+        else:  # the file shown stays until this one is in, dimmed: it is not current
+            self.waveform.set_loading(loading)
 
     def _on_audio_loaded(self) -> None:
         self.load_progress.hide()
@@ -306,6 +312,9 @@ class MainWindow(EditorLayout):
         # A partial draw of the failed file may be on screen; its reader is closed now.
         if self.waveform.source is not self.controller.audio:
             self._show_document(self.controller.audio)
+        else:  # the file shown is current again
+            self.waveform.set_loading(None)
+            self._render_all()
         self._show_error(text)
         QMessageBox.warning(self, "Could not open the audio", text)
 

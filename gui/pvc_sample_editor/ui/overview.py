@@ -111,6 +111,8 @@ class OverviewStrip(QWidget):
         painter.setPen(QPen(QColor("#f0f4f8"), 1.5))
         painter.setBrush(QColor(255, 255, 255, 36))
         painter.drawRect(self.window_rect())
+        if self._view.loading:  # another file is on its way: this one is not current
+            painter.fillRect(self.rect(), QColor(22, 26, 33, 170))
         painter.end()
 
     # ---------------------------------------------------------------- pointer

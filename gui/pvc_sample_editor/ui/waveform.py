@@ -22,14 +22,15 @@ from typing import Any, Protocol
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
+from PySide6.QtGui import QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QLabel, QWidget
 
 from pvc_sample_editor.timecode import seconds_to_ms
 from pvc_sample_editor.ui.amplitude import AmplitudeAxis, AmplitudeScale, displayed
 from pvc_sample_editor.ui.ruler import TimeAxis
 from pvc_sample_editor.ui.waveform_items import (
     BandsItem,
+    CursorLabel,
     HandleLabels,
     Marker,
     MarkersItem,
@@ -86,6 +87,16 @@ class WaveformView(pg.PlotWidget):
             axisItems={"bottom": TimeAxis("bottom"), "left": self._amplitude_axis},
         )
         self._amplitude = AmplitudeScale()
+        # Over the picture while another file loads: the old one is dimmed, not current.
+        self._loading = QLabel(self)
+        self._loading.setObjectName("waveformLoading")
+        self._loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._loading.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._loading.setStyleSheet(
+            "QLabel { color: #f0f4f8; font-size: 15px; background: rgba(22, 26, 33, 170); }"
+        )
+        self._loading.hide()
+
         self._source: EnvelopeSource | None = None
         self._failed_source: EnvelopeSource | None = None  # the source already said failed
         self._duration = 0.0
@@ -162,6 +173,7 @@ class WaveformView(pg.PlotWidget):
             pos=0.0, angle=90, movable=False, pen=pg.mkPen(PLAYHEAD, width=1.5)
         )
         self._playhead.setZValue(20)
+        self.cursor_label = CursorLabel(self._playhead, PLAYHEAD)
         self._playhead.hide()
         item.addItem(self._playhead, ignoreBounds=True)
 
@@ -193,6 +205,7 @@ class WaveformView(pg.PlotWidget):
         """Show a new file (or nothing); the view fits the whole file."""
         self._source = source
         self._duration = max(duration_secs, 0.0)
+        self._loading.hide()
         self._axis.hours = self._duration >= 3600.0
         span = max(self._duration, MIN_VIEW_SECS)
         # The new limits and the fit may each change the range; draw once, at the end.
@@ -205,6 +218,28 @@ class WaveformView(pg.PlotWidget):
         finally:
             self._fitting = False
         self.redraw()
+
+    @property
+    def loading(self) -> bool:
+        """True while the picture is dimmed for another file being loaded."""
+        return not self._loading.isHidden()
+
+    def set_loading(self, text: str | None) -> None:
+        """Dim the picture under ``text`` (another file is loading), or show it plainly."""
+        if text is None:
+            self._loading.hide()
+        else:
+            self._loading.setText(text)
+            self._loading.setGeometry(self.viewport().geometry())
+            self._loading.show()
+            self._loading.raise_()
+        self.shown_changed.emit()
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        label = getattr(self, "_loading", None)  # pyqtgraph resizes inside __init__
+        if label is not None:
+            label.setGeometry(self.viewport().geometry())
 
     def set_bounds_secs(self, bound: float) -> None:
         """Limit the handles to ``[0, bound]`` (the server's duration may be shorter)."""

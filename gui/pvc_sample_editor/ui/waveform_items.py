@@ -18,9 +18,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter
 
+from pvc_sample_editor.timecode import format_ms, seconds_to_ms
+
 __all__ = [
     "MARKER_COLOURS",
     "BandsItem",
+    "CursorLabel",
     "HandleLabels",
     "Marker",
     "MarkersItem",
@@ -347,3 +350,16 @@ class HandleLabels:
             label.anchors = [anchor, anchor]
             label.setAnchor(anchor)
         self.labels[1].setPosition(LABEL_LOWER_ROW if lowered else LABEL_ROW)
+
+
+class CursorLabel(pg.InfLineLabel):
+    """The playhead's time (where Play from Cursor starts) beside it, low in the view."""
+
+    def __init__(self, line: Any, color: str) -> None:
+        super().__init__(line, text="", position=0.07, color=color, anchors=[(0, 1), (0, 1)])
+        self.setZValue(21)
+
+    def valueChanged(self) -> None:
+        # Unlike its base, also while hidden: the playhead is moved, then shown.
+        self.setText(" " + format_ms(seconds_to_ms(max(float(self.line.value()), 0.0))))
+        self.updatePosition()

@@ -138,9 +138,18 @@ class EditorLayout(QMainWindow):
         self.connection_label = QLabel(connection_label)
         self.connection_label.setObjectName("secondary")
         self.connection_label.setTextFormat(Qt.TextFormat.PlainText)
+        # A load's progress sits in the header line, no taller than the title: as a row
+        # of its own, it made the waveform 16 px shorter while it was shown.
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 1000)
+        self.load_progress.setFormat("Loading audio… %p%")
+        self.load_progress.setMaximumHeight(16)
+        self.load_progress.setFixedWidth(280)
+        self.load_progress.hide()
         header.addWidget(self.title_label)
         header.addSpacing(12)
         header.addWidget(self.info_label, 1)
+        header.addWidget(self.load_progress)
         header.addWidget(self.connection_label)
         page.addLayout(header)
 
@@ -153,13 +162,6 @@ class EditorLayout(QMainWindow):
         self.discard_draft_button.setToolTip("Go back to what the server holds (undoable)")
         draft_row.addWidget(self.keep_draft_button)
         draft_row.addWidget(self.discard_draft_button)
-
-        self.load_progress = QProgressBar()
-        self.load_progress.setRange(0, 1000)
-        self.load_progress.setFormat("Loading audio… %p%")
-        self.load_progress.setMaximumHeight(16)
-        self.load_progress.hide()
-        page.addWidget(self.load_progress)
 
         self.waveform = WaveformView()
         self.overview = OverviewStrip(self.waveform)
@@ -203,12 +205,18 @@ class EditorLayout(QMainWindow):
         self.submit_error.setObjectName("fieldError")
         self.submit_error.setTextFormat(Qt.TextFormat.PlainText)
         self.submit_error.setWordWrap(True)
-        messages = QVBoxLayout()
+        # The messages by Submit come and go; their area keeps three lines' height so
+        # that nothing above it moves when one does.
+        messages_host = QWidget()
+        messages = QVBoxLayout(messages_host)
+        messages.setContentsMargins(0, 0, 0, 0)
         messages.setSpacing(2)
         messages.addWidget(self.submit_error)
         messages.addWidget(self.saved_label)
         messages.addWidget(self.reason_label)
-        bar.addLayout(messages, 1)
+        messages.addStretch(1)
+        messages_host.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 4)
+        bar.addWidget(messages_host, 1)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(140)
@@ -228,6 +236,7 @@ class EditorLayout(QMainWindow):
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.submit_button)
         page.addLayout(bar)
+        self.statusBar()  # made now: made by the first message, it shrank the whole page
 
     @staticmethod
     def _banner() -> tuple[QFrame, QLabel, QHBoxLayout]:
