@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from ui_driver import LEFT, NO_BUTTON, click_at, pause, send_mouse
+from ui_driver import LEFT, NO_BUTTON, click_at, drag_handle_to, pause, send_mouse
 from view_driver import local_window, screenshot, wheel_at
 
 from pvc_sample_editor.ui.main_window import MainWindow
@@ -42,8 +42,16 @@ def _span(window: MainWindow) -> float:
 
 
 def _strip(window: MainWindow) -> QImage:
-    QApplication.processEvents()
-    return window.overview.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    """The strip as on screen: the window's backing store, painted by Qt's own (partial)
+    updates; QWidget.grab() would repaint it all and hide a stale part."""
+    for _ in range(3):
+        QApplication.processEvents()
+    strip = window.overview
+    origin = strip.mapTo(window, strip.rect().topLeft())
+    shot = window.screen().grabWindow(
+        window.winId(), origin.x(), origin.y(), strip.width(), strip.height()
+    )
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
 
 
 def test_the_strip_shows_the_window_and_the_kept_region(qtbot: QtBot, tmp_path: Path) -> None:
@@ -124,3 +132,18 @@ def test_a_long_files_overview_comes_from_its_peaks_not_its_samples(
     assert strip._pixmap_key is not None
     assert strip._pixmap_key[2] == strip.width()
     assert reads == []
+
+
+def test_a_dragged_handle_moves_on_the_strip_too(qtbot: QtBot, tmp_path: Path) -> None:
+    """The strip repaints only what a handle swept; what it shows must still follow."""
+    window = _window(qtbot, tmp_path)  # kept 10-40 s, the whole file in view
+    strip = window.overview
+    y = strip.height() // 2 + 12
+    x = int(strip.secs_to_x(35.0))
+    kept = _strip(window).pixelColor(x, y)
+    drag_handle_to(window.waveform, 1, 30.0)
+    assert abs(window.controller.session.edit.trim_end_ms - 30_000) < 200
+    cut = _strip(window).pixelColor(x, y)
+    assert cut.green() < kept.green() - 10
+    untouched = int(strip.secs_to_x(20.0))
+    assert _strip(window).pixelColor(untouched, y) == kept

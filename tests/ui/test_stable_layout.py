@@ -63,6 +63,8 @@ def test_the_first_edit_an_error_and_a_status_message_move_nothing(
     _type_into(qtbot, w.edit_panel.file_name_edit, "bad/name.wav")
     assert w.edit_panel.errors["file_name"].isVisible()
     assert _places(w) == before
+    w.report_panel.show_unavailable("A finding long enough to take several lines. " * 4)
+    assert _places(w) == before  # the audio check's line beside the edit panel
 
 
 def _tone(path: Path, seconds: float, rate: int = 16000) -> Path:

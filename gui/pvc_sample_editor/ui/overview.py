@@ -12,6 +12,8 @@ to jump there (and keep dragging); the wheel pans.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QWheelEvent
@@ -23,6 +25,12 @@ __all__ = ["OverviewStrip"]
 
 STRIP_HEIGHT = 34
 WHEEL_PAN = 0.15  # of the visible span, per notch of the wheel
+
+
+class _Shown(NamedTuple):
+    trims: tuple[int, int]  # the handles' x
+    box: tuple[int, int]  # the visible window's left and right x
+    rest: tuple[int, float, bool]  # the source, its length, whether another is loading
 
 
 class OverviewStrip(QWidget):
@@ -40,7 +48,8 @@ class OverviewStrip(QWidget):
             "The whole file. The box is what the waveform shows: drag it, or click to go "
             "there; the wheel scrolls."
         )
-        view.shown_changed.connect(self.update)
+        self._drawn: _Shown | None = None  # what the strip shows (see _changed)
+        view.shown_changed.connect(self._changed)
 
     # ---------------------------------------------------------------- geometry
 
@@ -58,6 +67,27 @@ class OverviewStrip(QWidget):
         return QRectF(x0, 0.5, max(x1 - x0, 3.0), self.height() - 1.0)
 
     # ---------------------------------------------------------------- painting
+
+    def _state(self) -> _Shown:
+        """What the strip shows, at the strip's resolution."""
+        view = self._view
+        start, end = (round(self.secs_to_x(s)) for s in view.trims_secs())
+        box = self.window_rect()
+        rest = (id(view.source), view.duration, view.loading)
+        return _Shown((start, end), (round(box.left()), round(box.right())), rest)
+
+    def _changed(self) -> None:
+        """Repaint only the strips that changed: a handle dragged across a long file
+        moves less than one of this strip's pixels on most frames, and then nothing is
+        repainted at all."""
+        state = self._state()
+        drawn, self._drawn = self._drawn, state
+        if drawn is None or drawn.box != state.box or drawn.rest != state.rest:
+            self.update()
+            return
+        for old, new in zip(drawn.trims, state.trims, strict=True):
+            if old != new:
+                self.update(min(old, new) - 2, 0, abs(new - old) + 5, self.height())
 
     def _envelope(self) -> QPixmap | None:
         """The whole file's envelope at one column per pixel (cached)."""
