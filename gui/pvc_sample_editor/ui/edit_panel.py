@@ -162,7 +162,11 @@ class EditPanel(QWidget):
         noise_row = QHBoxLayout()
         noise_row.addWidget(self.noise_box)
         noise_row.addWidget(self.noise_help, 1)
-        noise_row.addWidget(self.errors["remove_background_noise"], 1)
+        noise_error = self.errors["remove_background_noise"]
+        policy = noise_error.sizePolicy()
+        policy.setRetainSizeWhenHidden(False)  # in the row: the help text has its room
+        noise_error.setSizePolicy(policy)
+        noise_row.addWidget(noise_error)
         noise_host = QWidget()
         noise_host.setLayout(noise_row)
         noise_row.setContentsMargins(0, 0, 0, 0)
