@@ -23,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
 
 from pvc_sample_editor.timecode import seconds_to_ms
 from pvc_sample_editor.ui.amplitude import AmplitudeAxis, AmplitudeScale, displayed
@@ -32,6 +32,7 @@ from pvc_sample_editor.ui.waveform_items import (
     BandsItem,
     CursorLabel,
     HandleLabels,
+    LoadingVeil,
     Marker,
     MarkersItem,
     SpeakerBands,
@@ -87,15 +88,7 @@ class WaveformView(pg.PlotWidget):
             axisItems={"bottom": TimeAxis("bottom"), "left": self._amplitude_axis},
         )
         self._amplitude = AmplitudeScale()
-        # Over the picture while another file loads: the old one is dimmed, not current.
-        self._loading = QLabel(self)
-        self._loading.setObjectName("waveformLoading")
-        self._loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._loading.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._loading.setStyleSheet(
-            "QLabel { color: #f0f4f8; font-size: 15px; background: rgba(22, 26, 33, 170); }"
-        )
-        self._loading.hide()
+        self._veil = LoadingVeil(self)
 
         self._source: EnvelopeSource | None = None
         self._failed_source: EnvelopeSource | None = None  # the source already said failed
@@ -205,7 +198,7 @@ class WaveformView(pg.PlotWidget):
         """Show a new file (or nothing); the view fits the whole file."""
         self._source = source
         self._duration = max(duration_secs, 0.0)
-        self._loading.hide()
+        self._veil.say(None)
         self._axis.hours = self._duration >= 3600.0
         span = max(self._duration, MIN_VIEW_SECS)
         # The new limits and the fit may each change the range; draw once, at the end.
@@ -222,24 +215,18 @@ class WaveformView(pg.PlotWidget):
     @property
     def loading(self) -> bool:
         """True while the picture is dimmed for another file being loaded."""
-        return not self._loading.isHidden()
+        return not self._veil.isHidden()
 
     def set_loading(self, text: str | None) -> None:
         """Dim the picture under ``text`` (another file is loading), or show it plainly."""
-        if text is None:
-            self._loading.hide()
-        else:
-            self._loading.setText(text)
-            self._loading.setGeometry(self.viewport().geometry())
-            self._loading.show()
-            self._loading.raise_()
+        self._veil.say(text)
         self.shown_changed.emit()
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
-        label = getattr(self, "_loading", None)  # pyqtgraph resizes inside __init__
-        if label is not None:
-            label.setGeometry(self.viewport().geometry())
+        veil = getattr(self, "_veil", None)  # pyqtgraph resizes inside __init__
+        if veil is not None:
+            veil.fit()
 
     def set_bounds_secs(self, bound: float) -> None:
         """Limit the handles to ``[0, bound]`` (the server's duration may be shorter)."""

@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel
 
 from pvc_sample_editor.timecode import format_ms, seconds_to_ms
 
@@ -25,6 +26,7 @@ __all__ = [
     "BandsItem",
     "CursorLabel",
     "HandleLabels",
+    "LoadingVeil",
     "Marker",
     "MarkersItem",
     "SpeakerBands",
@@ -363,3 +365,32 @@ class CursorLabel(pg.InfLineLabel):
         # Unlike its base, also while hidden: the playhead is moved, then shown.
         self.setText(" " + format_ms(seconds_to_ms(max(float(self.line.value()), 0.0))))
         self.updatePosition()
+
+
+class LoadingVeil(QLabel):
+    """Over a view's picture while another file loads: the old one dimmed, not current."""
+
+    def __init__(self, view: QAbstractScrollArea) -> None:
+        super().__init__(view)
+        self._view = view
+        self.setObjectName("waveformLoading")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setStyleSheet(
+            "QLabel { color: #f0f4f8; font-size: 15px; background: rgba(22, 26, 33, 170); }"
+        )
+        self.hide()
+
+    def say(self, text: str | None) -> None:
+        """Veil the picture under ``text``, or lift the veil (None)."""
+        if text is None:
+            self.hide()
+            return
+        self.setText(text)
+        self.fit()
+        self.show()
+        self.raise_()
+
+    def fit(self) -> None:
+        """Cover the view's picture (after a resize)."""
+        self.setGeometry(self._view.viewport().geometry())
