@@ -269,11 +269,19 @@ def install_painter_standin() -> None:
                 [QLineF(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(0, len(xs) - 1, 2)]
             )
 
+    class NoOverview(QWidget):  # the overview strip is drawn by the real view only
+        def __init__(self, view: Any, parent: Any = None) -> None:
+            super().__init__(parent)
+            self.setFixedHeight(34)
+
     module = types.ModuleType("pvc_sample_editor.ui.waveform")
     module.SpeakerBands = SpeakerBands  # type: ignore[attr-defined]
     module.Marker = Marker  # type: ignore[attr-defined]
     module.WaveformView = PainterWaveform  # type: ignore[attr-defined]
     sys.modules[module.__name__] = module
+    overview = types.ModuleType("pvc_sample_editor.ui.overview")
+    overview.OverviewStrip = NoOverview  # type: ignore[attr-defined]
+    sys.modules[overview.__name__] = overview
 
 
 def run_child(args: list[str]) -> str:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pvc_sample_editor.api.client import ApiClient
 from pvc_sample_editor.api.models import Sample, SpeakerSeparation, encode_body
 from pvc_sample_editor.editing.edit import (
+    MIN_KEPT_MS,
     EditContext,
     InvalidEditError,
     SampleEdit,
@@ -59,12 +60,12 @@ def test_the_full_selection_is_sent_every_time() -> None:
 
 
 def test_noise_setting_is_always_an_explicit_boolean() -> None:
-    body = build_request_body(SampleEdit(0, 10, False, "a.wav"), PLAIN)
+    body = build_request_body(SampleEdit(0, 1000, False, "a.wav"), PLAIN)
     assert body["remove_background_noise"] is False
 
 
 def test_non_ascii_names_are_sent_as_utf8() -> None:
-    body = encode_body(build_request_body(SampleEdit(0, 10, False, "Grüße é.wav"), PLAIN))
+    body = encode_body(build_request_body(SampleEdit(0, 1000, False, "Grüße é.wav"), PLAIN))
     assert '"file_name":"Grüße é.wav"'.encode() in body
 
 
@@ -75,6 +76,8 @@ INVALID: list[tuple[str, SampleEdit, EditContext, str]] = [
     ("end past audio", SampleEdit(0, 60_001, False, "a.wav"), PLAIN, "trim_end_ms"),
     ("start == end", SampleEdit(500, 500, False, "a.wav"), PLAIN, "trim_end_ms"),
     ("start > end", SampleEdit(600, 500, False, "a.wav"), PLAIN, "trim_end_ms"),
+    ("1 ms kept", SampleEdit(500, 501, False, "a.wav"), PLAIN, "trim_end_ms"),
+    ("999 ms kept", SampleEdit(0, 999, False, "a.wav"), PLAIN, "trim_end_ms"),
     ("float start", SampleEdit(1.5, 500, False, "a.wav"), PLAIN, "trim_start_ms"),  # type: ignore[arg-type]
     ("float end", SampleEdit(0, 500.0, False, "a.wav"), PLAIN, "trim_end_ms"),  # type: ignore[arg-type]
     ("bool start", SampleEdit(True, 500, False, "a.wav"), PLAIN, "trim_start_ms"),  # type: ignore[arg-type]
@@ -110,7 +113,16 @@ def test_invalid_edits_are_refused_naming_the_field(
 
 def test_boundaries_are_allowed() -> None:
     assert validate_edit(SampleEdit(0, 60_000, False, "a.wav"), PLAIN) == ()
-    assert validate_edit(SampleEdit(59_999, 60_000, False, "a.wav"), PLAIN) == ()
+    assert validate_edit(SampleEdit(59_000, 60_000, False, "a.wav"), PLAIN) == ()
+
+
+def test_a_region_under_a_second_is_refused_saying_why_unless_it_is_the_whole_file() -> None:
+    (problem,) = validate_edit(SampleEdit(5000, 5001, False, "a.wav"), PLAIN)
+    assert problem.field == "trim_end_ms"
+    assert problem.message.startswith("Only 1 ms would be kept; a sample needs at least 1 s.")
+    short_file = EditContext(duration_ms=600)
+    assert validate_edit(SampleEdit(0, 600, False, "a.wav"), short_file) == ()
+    assert validate_edit(SampleEdit(0, 599, False, "a.wav"), short_file) != ()
 
 
 def test_unknown_speakers_do_not_matter_before_separation() -> None:
@@ -213,8 +225,9 @@ NAME = st.text(
 @st.composite
 def valid_edits(draw: st.DrawFn, ctx: EditContext) -> SampleEdit:
     """Any edit validation must accept for ``ctx``."""
-    start = draw(st.integers(0, ctx.duration_ms - 1))
-    end = draw(st.integers(start + 1, ctx.duration_ms))
+    shortest = min(MIN_KEPT_MS, ctx.duration_ms)
+    start = draw(st.integers(0, ctx.duration_ms - shortest))
+    end = draw(st.integers(start + shortest, ctx.duration_ms))
     speakers: tuple[str, ...] = ()
     if ctx.separation_completed:
         speakers = tuple(

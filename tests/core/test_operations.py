@@ -28,9 +28,21 @@ def test_trims_from_any_gesture_stay_inside_the_sample_and_in_order(
     assert _in_bounds(ops.nudged(EDIT, duration, 1, end), duration)
 
 
-def test_a_start_past_the_end_pushes_the_end_back_and_a_nudge_stops_at_the_other_handle() -> None:
-    assert ops.with_start(EDIT, 10_000, 9500).trim_end_ms == 9501
-    assert ops.with_end(EDIT, 10_000, 500).trim_start_ms == 499
+def test_a_start_past_the_end_carries_it_a_second_on_and_a_nudge_stops_at_the_other() -> None:
+    assert ops.with_start(EDIT, 20_000, 9500).trim_end_ms == 10_500
+    assert ops.with_start(EDIT, 10_000, 9500).trim_end_ms == 10_000  # the file's end
+    assert ops.with_end(EDIT, 10_000, 5000).trim_start_ms == 1000  # before the start: stays
+    assert ops.with_end(EDIT, 10_000, 800).trim_start_ms == 0
+    assert ops.with_end(EDIT, 10_000, 1000).trim_start_ms == 0  # onto the start
+
+
+def test_start_and_end_set_at_the_same_playhead_keep_a_second_not_a_millisecond() -> None:
+    """I then O without moving the cursor (or O then I) used to leave a 1 ms sample."""
+    at = 5000
+    both = ops.with_end(ops.with_start(EDIT, 10_000, at), 10_000, at)
+    assert (both.trim_start_ms, both.trim_end_ms) == (4000, 5000)
+    both = ops.with_start(ops.with_end(EDIT, 10_000, at), 10_000, at)
+    assert (both.trim_start_ms, both.trim_end_ms) == (5000, 6000)
     assert ops.nudged(EDIT, 10_000, 0, 50_000).trim_start_ms == 8999
     assert ops.nudged(EDIT, 10_000, 1, -50_000).trim_end_ms == 1001
     assert ops.nudged(EDIT, 10_000, 1, 10).trim_end_ms == 9010

@@ -21,6 +21,7 @@ from pvc_sample_editor.api.file_names import file_name_problem
 from pvc_sample_editor.api.models import Sample, SampleEditRequest
 
 __all__ = [
+    "MIN_KEPT_MS",
     "EditContext",
     "EditProblem",
     "InvalidEditError",
@@ -30,6 +31,11 @@ __all__ = [
     "edit_from_sample",
     "validate_edit",
 ]
+
+
+#: The shortest kept region the editor submits: less is never a usable training sample,
+#: and a slip (Start and End set at the same playhead) must not be one Ctrl+S away.
+MIN_KEPT_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,14 @@ def validate_edit(edit: SampleEdit, ctx: EditContext) -> tuple[EditProblem, ...]
         if start >= end:
             problems.append(
                 EditProblem("trim_end_ms", "The end must come after the start; nothing is kept.")
+            )
+        elif end - start < min(MIN_KEPT_MS, ctx.duration_ms):
+            problems.append(
+                EditProblem(
+                    "trim_end_ms",
+                    f"Only {end - start} ms would be kept; a sample needs at least "
+                    f"{MIN_KEPT_MS // 1000} s. Move End later or Start earlier.",
+                )
             )
     if not isinstance(edit.remove_background_noise, bool):
         problems.append(

@@ -1,8 +1,10 @@
 """What each editing gesture does to an edit: pure functions from one edit to the next.
 
 Trims are clamped to the sample and kept in order here, once, whether they come from a
-drag, a typed value, a nudge or the playhead. The UI wraps each result in an undoable
-command; these functions know nothing of undo or Qt.
+drag, a typed value, a nudge or the playhead. A handle set onto or past the other one
+carries it along by the shortest region worth keeping; a region shorter than that
+(dragged or typed on purpose) is allowed here and refused at submit by validation. The
+UI wraps each result in an undoable command; these functions know nothing of undo or Qt.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from pvc_sample_editor.api.models import SpeakerSeparation
-from pvc_sample_editor.editing.edit import SampleEdit
+from pvc_sample_editor.editing.edit import MIN_KEPT_MS, SampleEdit
 
 __all__ = [
     "nudged",
@@ -32,13 +34,17 @@ def with_trims(edit: SampleEdit, duration_ms: int, start_ms: int, end_ms: int) -
 
 
 def with_start(edit: SampleEdit, duration_ms: int, start_ms: int) -> SampleEdit:
-    """The start set; the end stays, pushed back if the start passes it."""
-    return with_trims(edit, duration_ms, start_ms, max(edit.trim_end_ms, start_ms + 1))
+    """The start set; the end stays, or moves on to keep ``MIN_KEPT_MS`` if the start
+    reaches it (a start set at the end's playhead never leaves a 1 ms sample)."""
+    end = edit.trim_end_ms if start_ms < edit.trim_end_ms else start_ms + MIN_KEPT_MS
+    return with_trims(edit, duration_ms, start_ms, end)
 
 
 def with_end(edit: SampleEdit, duration_ms: int, end_ms: int) -> SampleEdit:
-    """The end set; the start stays, pulled back if the end passes it."""
-    return with_trims(edit, duration_ms, min(edit.trim_start_ms, end_ms - 1), end_ms)
+    """The end set; the start stays, or moves back to keep ``MIN_KEPT_MS`` if the end
+    reaches it."""
+    start = edit.trim_start_ms if end_ms > edit.trim_start_ms else end_ms - MIN_KEPT_MS
+    return with_trims(edit, duration_ms, start, end_ms)
 
 
 def nudged(edit: SampleEdit, duration_ms: int, handle: int, delta_ms: int) -> SampleEdit:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -33,13 +34,36 @@ FIELD_ALIASES = {
 }
 
 
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.hide()
-    return label
+def _history_keys() -> list[QKeySequence]:
+    """The keys of the window's Undo and Redo (the platform's and Ctrl+Shift+Z, Ctrl+Y)."""
+    keys = [
+        *QKeySequence.keyBindings(QKeySequence.StandardKey.Undo),
+        *QKeySequence.keyBindings(QKeySequence.StandardKey.Redo),
+    ]
+    return [*keys, QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+
+
+class _ErrorLabel(QLabel):
+    """A field's error, in a place kept for it: showing or clearing it moves nothing.
+
+    Beside a trim field it is as tall as the field at most (two short lines); below the
+    name it is one line. A longer message is cut there, and said whole in its tooltip
+    and by Submit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("fieldError")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self.setFixedHeight(self.fontMetrics().lineSpacing())  # one line unless told
+        self.hide()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
 
 
 class MsField(QWidget):
@@ -51,6 +75,7 @@ class MsField(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
+        self.row = row
         self.spin = QSpinBox()
         self.spin.setSuffix(" ms")
         self.spin.setRange(0, 0)
@@ -62,7 +87,6 @@ class MsField(QWidget):
         self.readout.setObjectName("mono")
         row.addWidget(self.spin)
         row.addWidget(self.readout)
-        row.addStretch(1)
         self.spin.valueChanged.connect(self._on_value)
 
     def _on_value(self, value: int) -> None:
@@ -121,25 +145,56 @@ class EditPanel(QWidget):
         self.file_name_edit.setPlaceholderText("file name sent to the server")
         self.file_name_edit.setClearButtonEnabled(True)
         self.errors: dict[str, QLabel] = {
-            name: _error_label()
+            name: _ErrorLabel()
             for name in ("trim_start_ms", "trim_end_ms", "remove_background_noise", "file_name")
         }
-        form.addRow("Start", self._stack(self.start_field, self.errors["trim_start_ms"]))
-        form.addRow("End", self._stack(self.end_field, self.errors["trim_end_ms"]))
+        # Errors beside their trim field (a row as tall with or without one), below the
+        # name in a line kept for it: after the first edit, a click aimed at End must
+        # not land in Start because a message came or went above it.
+        for field, key in ((self.start_field, "trim_start_ms"), (self.end_field, "trim_end_ms")):
+            error = self.errors[key]
+            error.setWordWrap(True)
+            error.setFixedHeight(field.spin.sizeHint().height())
+            field.row.addWidget(error, 1)
+        form.addRow("Start", self.start_field)
+        form.addRow("End", self.end_field)
         form.addRow("Kept", self.kept_label)
         noise_row = QHBoxLayout()
         noise_row.addWidget(self.noise_box)
         noise_row.addWidget(self.noise_help, 1)
+        noise_error = self.errors["remove_background_noise"]
+        policy = noise_error.sizePolicy()
+        policy.setRetainSizeWhenHidden(False)  # in the row: the help text has its room
+        noise_error.setSizePolicy(policy)
+        noise_row.addWidget(noise_error)
         noise_host = QWidget()
         noise_host.setLayout(noise_row)
         noise_row.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Noise", self._stack(noise_host, self.errors["remove_background_noise"]))
+        form.addRow("Noise", noise_host)
         form.addRow("File name", self._stack(self.file_name_edit, self.errors["file_name"]))
 
         self.start_field.committed.connect(self.start_committed)
         self.end_field.committed.connect(self.end_committed)
         self.noise_box.toggled.connect(self.noise_toggled)
         self.file_name_edit.editingFinished.connect(self._commit_file_name)
+        self.file_name_edit.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Undo and Redo in a name field with nothing typed go to the edit's history.
+
+        The field's own undo would put back an old text that the model, the title and
+        the unsaved marker know nothing of. While a name is being typed, its keys are
+        the field's as usual.
+        """
+        if (
+            watched is self.file_name_edit
+            and event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and not self.file_name_edit.isModified()
+            and QKeySequence(event.keyCombination()) in _history_keys()
+        ):
+            return True  # not accepted: the window's Undo/Redo shortcut takes the key
+        return super().eventFilter(watched, event)
 
     def _commit_file_name(self) -> None:
         self.file_name_edit.setModified(False)

@@ -42,7 +42,7 @@ from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
 from pvc_sample_editor.ui.queue_binder import QueueBinder
-from pvc_sample_editor.ui.settings import Settings
+from pvc_sample_editor.ui.settings import Settings, open_dialog_folder, remember_open_folder
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -269,13 +269,19 @@ class MainWindow(EditorLayout):
         self.setWindowModified(bool(session and session.dirty))
 
     def _on_audio_progress(self, progress: LoadProgress) -> None:
+        loading = f"Loading {progress.name}…"
+        self.load_progress.setFormat(f"{loading} %p%")
         self.load_progress.show()
         self.load_progress.setValue(int(progress.fraction * 1000))
+        self.title_label.setText(loading)
+        self.info_label.clear()  # the lengths said are the old file's
         partial = progress.document
         if self.waveform.duration == 0:
             self.waveform.set_source(partial, partial.duration_secs)
         elif partial is self.waveform.source:
-            self.waveform.redraw()  # a file already shown stays as it is until this one is in
+            self.waveform.redraw()
+        else:  # the file shown stays until this one is in, dimmed: it is not current
+            self.waveform.set_loading(loading)
 
     def _on_audio_loaded(self) -> None:
         self.load_progress.hide()
@@ -325,6 +331,9 @@ class MainWindow(EditorLayout):
         # A partial draw of the failed file may be on screen; its reader is closed now.
         if self.waveform.source is not self.controller.audio:
             self._show_document(self.controller.audio)
+        else:  # the file shown is current again
+            self.waveform.set_loading(None)
+            self._render_all()
         self._show_error(text)
         QMessageBox.warning(self, "Could not open the audio", text)
 
@@ -364,8 +373,12 @@ class MainWindow(EditorLayout):
 
     def choose_local_file(self) -> None:
         """Pick the local copy of the sample's audio."""
-        path, _ = QFileDialog.getOpenFileName(self, "Open the local copy", "", AUDIO_FILE_FILTER)
+        folder = open_dialog_folder(self.settings, self.controller.local_path)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open the local copy", folder, AUDIO_FILE_FILTER
+        )
         if path:
+            remember_open_folder(self.settings, Path(path).parent)
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> None:

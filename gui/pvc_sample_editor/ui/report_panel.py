@@ -94,6 +94,10 @@ class ReportPanel(QWidget):
         self.summary = QLabel("Open a local copy to check its audio.")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        # Three lines kept for it: a longer or shorter finding must not move the edit
+        # panel beside it (the page is laid out to the taller of the two).
+        self.summary.setFixedHeight(3 * self.fontMetrics().lineSpacing())
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         row = QHBoxLayout()
         self.suggest_button = QPushButton("Suggest Trims")
         self.suggest_button.setToolTip(

@@ -16,7 +16,13 @@ from PySide6.QtCore import QSettings
 from pvc_sample_editor import APP_ID
 from pvc_sample_editor.api.regions import DEFAULT_BASE_URL
 
-__all__ = ["RecentSample", "Settings", "open_qsettings"]
+__all__ = [
+    "RecentSample",
+    "Settings",
+    "open_dialog_folder",
+    "open_qsettings",
+    "remember_open_folder",
+]
 
 MAX_RECENT = 10
 
@@ -104,3 +110,21 @@ class Settings:
         except ValueError:
             return {}
         return folders if isinstance(folders, dict) else {}
+
+
+_LAST_OPEN_FOLDER = "files/last_open_folder"
+
+
+def open_dialog_folder(q: QSettings | None, local_copy: Path | None) -> str:
+    """Where the Open dialog starts: the folder of the local copy being edited, else the
+    folder last opened from (when there are settings), else nowhere in particular ("")."""
+    if local_copy is not None and local_copy.parent.is_dir():
+        return str(local_copy.parent)
+    last = "" if q is None else str(q.value(_LAST_OPEN_FOLDER, "", type=str))
+    return last if last and Path(last).is_dir() else ""
+
+
+def remember_open_folder(q: QSettings | None, folder: Path) -> None:
+    """Note the folder a file was just opened from, for the next Open dialog."""
+    if q is not None:
+        q.setValue(_LAST_OPEN_FOLDER, str(folder))

@@ -16,20 +16,28 @@ Times are float seconds inside this module; the ms conversion happens once, in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent, QWidget
 
-from pvc_sample_editor.timecode import format_ms, seconds_to_ms
+from pvc_sample_editor.timecode import seconds_to_ms
+from pvc_sample_editor.ui.amplitude import AmplitudeAxis, AmplitudeScale, displayed
+from pvc_sample_editor.ui.ruler import TimeAxis
 from pvc_sample_editor.ui.waveform_items import (
     BandsItem,
+    CursorLabel,
+    HandleLabels,
+    LoadingVeil,
     Marker,
     MarkersItem,
     SpeakerBands,
     SpeechEdges,
+    TrimRegion,
     TrimShade,
     skip_hover_while_dragging,
 )
@@ -55,30 +63,6 @@ class EnvelopeSource(Protocol):
         """(t_seconds, y) to draw, about two points per column."""
 
 
-class TimeAxis(pg.AxisItem):
-    """Bottom axis reading h:mm:ss.mmm."""
-
-    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
-        return [format_ms(seconds_to_ms(max(v, 0.0))) for v in values]
-
-
-class _TrimRegion(pg.LinearRegionItem):
-    """A region whose body does not move: only its two edges are handles.
-
-    Dragging inside the region pans the view like anywhere else on the plot, so a
-    careless drag can never shift both trims at once.
-    """
-
-    def mouseDragEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-    def hoverEvent(self, ev: Any) -> None:
-        pass
-
-
 class WaveformView(pg.PlotWidget):
     """Shows one audio file and lets the user place the start and end trims.
 
@@ -94,11 +78,18 @@ class WaveformView(pg.PlotWidget):
     active_handle_changed = Signal(int)  # 0 = start, 1 = end
     source_failed = Signal(str)  # the shown audio can no longer be read (said once)
     interacted = Signal()  # a handle moved or the view zoomed or panned: a frame is due
+    shown_changed = Signal()  # the file, its loaded part, the range or the trims changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        self._amplitude_axis = AmplitudeAxis()
         super().__init__(
-            parent=parent, background=BACKGROUND, axisItems={"bottom": TimeAxis("bottom")}
+            parent=parent,
+            background=BACKGROUND,
+            axisItems={"bottom": TimeAxis("bottom"), "left": self._amplitude_axis},
         )
+        self._amplitude = AmplitudeScale()
+        self._veil = LoadingVeil(self)
+
         self._source: EnvelopeSource | None = None
         self._failed_source: EnvelopeSource | None = None  # the source already said failed
         self._duration = 0.0
@@ -106,7 +97,6 @@ class WaveformView(pg.PlotWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(160)
         item = self.getPlotItem()
-        item.hideAxis("left")
         item.setMenuEnabled(False)
         item.hideButtons()
         # No grid: replaying its lines cost ~2.6 ms of every zoom frame at 1600 px, and
@@ -124,9 +114,8 @@ class WaveformView(pg.PlotWidget):
         cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
         axis = item.getAxis("bottom")
         axis.setCacheMode(cache)
-        # Labelled major ticks and unlabelled minor ones; a third level of ticks cost
-        # ~0.4 ms of every zoom frame and said nothing the labels do not.
-        axis.setStyle(maxTickLevel=1, maxTextLevel=1)
+        self._axis: TimeAxis = axis
+        self._amplitude_axis.setCacheMode(cache)
         self._bands = BandsItem()
         self._bands.setCacheMode(cache)
         self._bands.hide()  # until there are speakers to shade
@@ -147,7 +136,7 @@ class WaveformView(pg.PlotWidget):
         centre = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#3a4350", width=1))
         item.addItem(centre, ignoreBounds=True)
 
-        self._region = _TrimRegion(
+        self._region = TrimRegion(
             values=(0.0, 1.0),
             orientation="vertical",
             pen=pg.mkPen(TRIM, width=2),
@@ -158,14 +147,9 @@ class WaveformView(pg.PlotWidget):
         # Only its two lines (child items) are drawn; _TrimShade paints the tint. With no
         # contents of its own, the region's changing bounds dirty nothing on screen.
         self._region.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
-        # Labels sit inside the kept region so they never clip at the file's edges.
-        for line, text, anchor in zip(
-            self._region.lines, (" Start", "End "), ((0.0, 0.0), (1.0, 0.0)), strict=True
-        ):
-            label = pg.InfLineLabel(
-                line, text=text, position=0.96, color=TRIM, anchors=[anchor, anchor]
-            )
-            label.setZValue(11)
+        # Labels sit inside the kept region while they fit, so they never clip at the
+        # file's edges; a narrow region puts them outside or on two rows.
+        self._labels = HandleLabels(self._region.lines, TRIM)
         item.addItem(self._region, ignoreBounds=True)
         self._region.sigRegionChanged.connect(self._on_region_moving)
         self._region.sigRegionChangeFinished.connect(self._on_region_finished)
@@ -182,6 +166,7 @@ class WaveformView(pg.PlotWidget):
             pos=0.0, angle=90, movable=False, pen=pg.mkPen(PLAYHEAD, width=1.5)
         )
         self._playhead.setZValue(20)
+        self.cursor_label = CursorLabel(self._playhead, PLAYHEAD)
         self._playhead.hide()
         item.addItem(self._playhead, ignoreBounds=True)
 
@@ -213,6 +198,8 @@ class WaveformView(pg.PlotWidget):
         """Show a new file (or nothing); the view fits the whole file."""
         self._source = source
         self._duration = max(duration_secs, 0.0)
+        self._veil.say(None)
+        self._axis.hours = self._duration >= 3600.0
         span = max(self._duration, MIN_VIEW_SECS)
         # The new limits and the fit may each change the range; draw once, at the end.
         self._fitting = True
@@ -225,12 +212,30 @@ class WaveformView(pg.PlotWidget):
             self._fitting = False
         self.redraw()
 
+    @property
+    def loading(self) -> bool:
+        """True while the picture is dimmed for another file being loaded."""
+        return not self._veil.isHidden()
+
+    def set_loading(self, text: str | None) -> None:
+        """Dim the picture under ``text`` (another file is loading), or show it plainly."""
+        self._veil.say(text)
+        self.shown_changed.emit()
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        veil = getattr(self, "_veil", None)  # pyqtgraph resizes inside __init__
+        if veil is not None:
+            veil.fit()
+
     def set_bounds_secs(self, bound: float) -> None:
         """Limit the handles to ``[0, bound]`` (the server's duration may be shorter)."""
         self._region.setBounds((0.0, min(bound, self._duration) if self._duration else bound))
 
     def redraw(self) -> None:
         """Recompute the envelope for the visible range at screen resolution."""
+        self._labels.arrange(self._vb)  # a zoom changes how far apart the handles are
+        self.shown_changed.emit()
         src = self._source
         if src is None or src.frames <= 0:
             self._curve.setData([], [])
@@ -252,6 +257,7 @@ class WaveformView(pg.PlotWidget):
         # segments of a zigzag and the same picture. Raw samples (deep zoom) join up.
         pairs = len(t) >= 2 and t[0] == t[1]
         self._cache_envelope(False)
+        y = displayed(np.asarray(y), self._amplitude)
         self._curve.setData(t, y, skipFiniteCheck=True, connect="pairs" if pairs else "all")
 
     def _cache_envelope(self, on: bool) -> None:
@@ -273,6 +279,40 @@ class WaveformView(pg.PlotWidget):
     def set_speaker_bands(self, bands: Sequence[SpeakerBands]) -> None:
         """Shade each speaker's utterances; unselected speakers are drawn faintly."""
         self._bands.set_bands(bands, self._duration)
+
+    # ---------------------------------------------------------------- amplitude
+
+    @property
+    def amplitude(self) -> AmplitudeScale:
+        """The vertical zoom and whether the scale is in dB."""
+        return self._amplitude
+
+    def set_amplitude(self, scale: AmplitudeScale) -> None:
+        """Draw the envelope at ``scale``, and label the left axis for it."""
+        if scale != self._amplitude:
+            self._amplitude = scale
+            self._amplitude_axis.set_scale(scale)
+            self.redraw()
+
+    def zoom_amplitude(self, factor: float) -> None:
+        """Make the display ``factor`` times louder (< 1: quieter); 1x is the least."""
+        self.set_amplitude(self._amplitude.zoomed(factor))
+
+    def reset_amplitude_zoom(self) -> None:
+        """Full scale fills the view again (the scale stays linear or dB)."""
+        self.set_amplitude(replace(self._amplitude, gain=1.0))
+
+    def set_db(self, on: bool) -> None:
+        """Draw and label the amplitude in dB (``on``) or linearly."""
+        self.set_amplitude(replace(self._amplitude, db=on))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Ctrl+wheel zooms the amplitude; the plain wheel zooms time (pyqtgraph's)."""
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_amplitude(2 ** (event.angleDelta().y() / 240))  # 3 dB a notch
+            event.accept()
+            return
+        super().wheelEvent(event)
 
     # ---------------------------------------------------------------- trims
 
@@ -299,6 +339,8 @@ class WaveformView(pg.PlotWidget):
     def _update_shade(self) -> None:
         start, end = self.trims_secs()
         self._shade.set_spans(start, end, self._duration)
+        self._labels.arrange(self._vb)
+        self.shown_changed.emit()
 
     def _on_region_moving(self) -> None:
         self._cache_envelope(True)  # the envelope stays put while a handle moves

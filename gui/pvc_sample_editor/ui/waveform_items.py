@@ -17,15 +17,23 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel
+
+from pvc_sample_editor.timecode import format_ms, seconds_to_ms
 
 __all__ = [
     "MARKER_COLOURS",
     "BandsItem",
+    "CursorLabel",
+    "HandleLabels",
+    "LoadingVeil",
     "Marker",
     "MarkersItem",
     "SpeakerBands",
     "SpeechEdges",
+    "TrimRegion",
     "TrimShade",
+    "label_layout",
     "skip_hover_while_dragging",
 ]
 
@@ -189,6 +197,23 @@ class BandsItem(pg.GraphicsObject):
                 painter.drawRect(QRectF(start, -1.0, end - start, 2.0))
 
 
+class TrimRegion(pg.LinearRegionItem):
+    """A region whose body does not move: only its two edges are handles.
+
+    Dragging inside the region pans the view like anywhere else on the plot, so a
+    careless drag can never shift both trims at once.
+    """
+
+    def mouseDragEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        ev.ignore()
+
+    def hoverEvent(self, ev: Any) -> None:
+        pass
+
+
 class TrimShade(pg.GraphicsObject):
     """Tints the kept region and darkens what the trims cut away.
 
@@ -246,3 +271,126 @@ def skip_hover_while_dragging(scene: Any) -> None:
         send_hover_events(event, exitOnly)
 
     scene.sendHoverEvents = send_unless_dragging
+
+
+#: Where each handle's label sits along its line (1 = top): the End label drops to the
+#: lower row when the two would otherwise overlap.
+LABEL_ROW, LABEL_LOWER_ROW = 0.96, 0.86
+_INSIDE, _OUTSIDE = 1, -1  # the label's side of its line, seen from the kept region
+
+
+def label_layout(
+    start_px: float,
+    end_px: float,
+    view_px: tuple[float, float],
+    widths: tuple[float, float],
+    gap: float = 4.0,
+) -> tuple[int, int, bool]:
+    """Where the Start and End labels go: (start side, end side, End on the lower row).
+
+    Inside the kept region while both fit there. A narrower region puts each label
+    outside its handle where the view has room for it; if they would still touch (a
+    region at the view's edge), End moves down a row. They never read "StartEnd".
+    """
+    start_w, end_w = widths
+    if end_px - start_px >= start_w + end_w + gap:
+        return _INSIDE, _INSIDE, False
+    left, right = view_px
+    start_side = _OUTSIDE if start_px - left >= start_w else _INSIDE
+    end_side = _OUTSIDE if right - end_px >= end_w else _INSIDE
+    start_span = (
+        (start_px - start_w, start_px)
+        if start_side == _OUTSIDE
+        else (
+            start_px,
+            start_px + start_w,
+        )
+    )
+    end_span = (end_px, end_px + end_w) if end_side == _OUTSIDE else (end_px - end_w, end_px)
+    apart = start_span[1] + gap <= end_span[0] or end_span[1] + gap <= start_span[0]
+    return start_side, end_side, not apart
+
+
+class HandleLabels:
+    """The "Start" and "End" labels of the trim handles, kept from colliding."""
+
+    def __init__(self, lines: Sequence[Any], color: str) -> None:
+        self.labels = [
+            pg.InfLineLabel(line, text=text, position=LABEL_ROW, color=color)
+            for line, text in zip(lines, (" Start ", " End "), strict=True)
+        ]
+        for label in self.labels:
+            label.setZValue(11)
+        self._layout: tuple[int, int, bool] | None = None
+        self.arrange_as((_INSIDE, _INSIDE, False))
+
+    @property
+    def layout(self) -> tuple[int, int, bool]:
+        """(start side, end side, End lowered): side 1 is inside the region, -1 outside."""
+        assert self._layout is not None
+        return self._layout
+
+    def arrange(self, view: Any) -> None:
+        """Place both labels for the handles' pixel positions in ``view`` (a ViewBox)."""
+        rect = view.sceneBoundingRect()
+        start, end = (
+            view.mapViewToScene(pg.Point(float(lb.line.value()), 0.0)).x() for lb in self.labels
+        )
+        widths = tuple(lb.boundingRect().width() for lb in self.labels)
+        self.arrange_as(label_layout(start, end, (rect.left(), rect.right()), widths))
+
+    def arrange_as(self, layout: tuple[int, int, bool]) -> None:
+        """Apply a layout from :func:`label_layout` (only what changed)."""
+        if layout == self._layout:
+            return
+        self._layout = layout
+        start_side, end_side, lowered = layout
+        # Anchor x 0 puts the text right of the line, 1 left of it.
+        start_anchor = (0.0 if start_side == _INSIDE else 1.0, 0.0)
+        end_anchor = (1.0 if end_side == _INSIDE else 0.0, 0.0)
+        for label, anchor in zip(self.labels, (start_anchor, end_anchor), strict=True):
+            label.anchors = [anchor, anchor]
+            label.setAnchor(anchor)
+        self.labels[1].setPosition(LABEL_LOWER_ROW if lowered else LABEL_ROW)
+
+
+class CursorLabel(pg.InfLineLabel):
+    """The playhead's time (where Play from Cursor starts) beside it, low in the view."""
+
+    def __init__(self, line: Any, color: str) -> None:
+        super().__init__(line, text="", position=0.07, color=color, anchors=[(0, 1), (0, 1)])
+        self.setZValue(21)
+
+    def valueChanged(self) -> None:
+        # Unlike its base, also while hidden: the playhead is moved, then shown.
+        self.setText(" " + format_ms(seconds_to_ms(max(float(self.line.value()), 0.0))))
+        self.updatePosition()
+
+
+class LoadingVeil(QLabel):
+    """Over a view's picture while another file loads: the old one dimmed, not current."""
+
+    def __init__(self, view: QAbstractScrollArea) -> None:
+        super().__init__(view)
+        self._view = view
+        self.setObjectName("waveformLoading")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setStyleSheet(
+            "QLabel { color: #f0f4f8; font-size: 15px; background: rgba(22, 26, 33, 170); }"
+        )
+        self.hide()
+
+    def say(self, text: str | None) -> None:
+        """Veil the picture under ``text``, or lift the veil (None)."""
+        if text is None:
+            self.hide()
+            return
+        self.setText(text)
+        self.fit()
+        self.show()
+        self.raise_()
+
+    def fit(self) -> None:
+        """Cover the view's picture (after a resize)."""
+        self.setGeometry(self._view.viewport().geometry())

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.edit_panel import EditPanel
+from pvc_sample_editor.ui.overview import OverviewStrip
 from pvc_sample_editor.ui.report_panel import ReportPanel
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
@@ -138,9 +139,18 @@ class EditorLayout(QMainWindow):
         self.connection_label = QLabel(connection_label)
         self.connection_label.setObjectName("secondary")
         self.connection_label.setTextFormat(Qt.TextFormat.PlainText)
+        # A load's progress sits in the header line, no taller than the title: as a row
+        # of its own, it made the waveform 16 px shorter while it was shown.
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 1000)
+        self.load_progress.setFormat("Loading audio… %p%")
+        self.load_progress.setMaximumHeight(16)
+        self.load_progress.setFixedWidth(280)
+        self.load_progress.hide()
         header.addWidget(self.title_label)
         header.addSpacing(12)
         header.addWidget(self.info_label, 1)
+        header.addWidget(self.load_progress)
         header.addWidget(self.connection_label)
         page.addLayout(header)
 
@@ -154,14 +164,9 @@ class EditorLayout(QMainWindow):
         draft_row.addWidget(self.keep_draft_button)
         draft_row.addWidget(self.discard_draft_button)
 
-        self.load_progress = QProgressBar()
-        self.load_progress.setRange(0, 1000)
-        self.load_progress.setFormat("Loading audio… %p%")
-        self.load_progress.setMaximumHeight(16)
-        self.load_progress.hide()
-        page.addWidget(self.load_progress)
-
         self.waveform = WaveformView()
+        self.overview = OverviewStrip(self.waveform)
+        page.addWidget(self.overview)
         page.addWidget(self.waveform, 1)
 
         lower = QHBoxLayout()
@@ -201,12 +206,18 @@ class EditorLayout(QMainWindow):
         self.submit_error.setObjectName("fieldError")
         self.submit_error.setTextFormat(Qt.TextFormat.PlainText)
         self.submit_error.setWordWrap(True)
-        messages = QVBoxLayout()
+        # The messages by Submit come and go; their area keeps three lines' height so
+        # that nothing above it moves when one does.
+        messages_host = QWidget()
+        messages = QVBoxLayout(messages_host)
+        messages.setContentsMargins(0, 0, 0, 0)
         messages.setSpacing(2)
         messages.addWidget(self.submit_error)
         messages.addWidget(self.saved_label)
         messages.addWidget(self.reason_label)
-        bar.addLayout(messages, 1)
+        messages.addStretch(1)
+        messages_host.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 4)
+        bar.addWidget(messages_host, 1)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(140)
@@ -226,6 +237,7 @@ class EditorLayout(QMainWindow):
         bar.addWidget(self.cancel_button)
         bar.addWidget(self.submit_button)
         page.addLayout(bar)
+        self.statusBar()  # made now: made by the first message, it shrank the whole page
 
     @staticmethod
     def _banner() -> tuple[QFrame, QLabel, QHBoxLayout]:
@@ -370,6 +382,28 @@ class EditorLayout(QMainWindow):
         for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
             view_menu.addAction(a)
         view_menu.addSeparator()
+        self.amplitude_in_action = self._action(
+            "Zoom Amplitude In", lambda: wf.zoom_amplitude(2.0), "Ctrl+Up"
+        )
+        self.amplitude_out_action = self._action(
+            "Zoom Amplitude Out", lambda: wf.zoom_amplitude(0.5), "Ctrl+Down"
+        )
+        self.amplitude_reset_action = self._action(
+            "Reset Amplitude Zoom", wf.reset_amplitude_zoom, "Ctrl+0"
+        )
+        self.db_action = self._action(
+            "Amplitude in &dB", lambda: wf.set_db(self.db_action.isChecked())
+        )
+        self.db_action.setCheckable(True)
+        self.db_action.setToolTip("A decibel scale: quiet speech and tails at -40 dB show")
+        for a in (
+            self.amplitude_in_action,
+            self.amplitude_out_action,
+            self.amplitude_reset_action,
+            self.db_action,
+        ):
+            view_menu.addAction(a)
+        view_menu.addSeparator()
         view_menu.addAction(self.next_sample_action)
         view_menu.addAction(self.previous_sample_action)
         # "+" without Shift on many layouts; "=" is the same key.
@@ -416,6 +450,7 @@ class EditorLayout(QMainWindow):
         toolbar.addSeparator()
         for a in (self.zoom_in_action, self.zoom_out_action, self.zoom_sel_action, self.fit_action):
             toolbar.addAction(a)
+        toolbar.addAction(self.db_action)
         toolbar.addSeparator()
         # Fixed labels: the stack's own actions grow with the command text.
         for text, slot, signal in (
