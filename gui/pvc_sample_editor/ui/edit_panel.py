@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -57,6 +58,8 @@ class _ErrorLabel(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         policy = self.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
+        # Its text never widens the panel: a long message reflowed the whole form.
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
         self.setSizePolicy(policy)
         self.setFixedHeight(self.fontMetrics().lineSpacing())  # one line unless told
         self.hide()
@@ -165,6 +168,7 @@ class EditPanel(QWidget):
         noise_error = self.errors["remove_background_noise"]
         policy = noise_error.sizePolicy()
         policy.setRetainSizeWhenHidden(False)  # in the row: the help text has its room
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
         noise_error.setSizePolicy(policy)
         noise_row.addWidget(noise_error)
         noise_host = QWidget()
