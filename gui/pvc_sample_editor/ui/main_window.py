@@ -87,8 +87,7 @@ class MainWindow(EditorLayout):
             controller,
             self.waveform,
             self.speakers_panel,
-            (self.play_kept_action, self.play_cursor_action, self.toggle_play_action),
-            self.stop_action,
+            self.play_menu,
             lambda text: self.statusBar().showMessage(text, 5000),
         )
         if player is not None:
@@ -394,22 +393,6 @@ class MainWindow(EditorLayout):
             self.controller.set_start(ms)
         else:
             self.controller.set_end(ms)
-
-    def play_kept(self) -> None:
-        """Play the region between the trims."""
-        self.playback.play_kept()
-
-    def play_from_cursor(self) -> None:
-        """Play from the playhead (or the start trim) to the end of the file."""
-        self.playback.play_from_cursor()
-
-    def toggle_play(self) -> None:
-        """Space: stop if playing, else play from the cursor."""
-        self.playback.toggle()
-
-    def stop_playback(self) -> None:
-        """Stop playback."""
-        self.playback.stop()
 
     # ---------------------------------------------------------------- closing
 

@@ -8,22 +8,52 @@ in every tooltip otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction
 
 from pvc_sample_editor.audio.document import AudioDocument
 from pvc_sample_editor.audio.output import SpanTimeline
 from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.play_menu import PlayMenu
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
 
-__all__ = ["PlaybackRoutes"]
+__all__ = ["PlaybackRoutes", "edge_range"]
 
 NOT_YET_CHECKED = "Playback is available once the audio output has been checked."
 NO_PLAYER = "Playback is not available: its module could not be loaded."
+_NOTHING_THERE = {
+    "before_start": "Nothing to play before the start handle: it is at the start of the file.",
+    "after_start": "Nothing to play after the start handle.",
+    "before_end": "Nothing to play before the end handle.",
+    "after_end": "Nothing is cut after the end handle: it is at the end of the file.",
+}
+
+
+def edge_range(
+    edge: str, start_ms: int, end_ms: int, length_ms: int, duration_ms: int
+) -> tuple[int, int]:
+    """The ms range an edge key plays, as Audacity's edge plays do.
+
+    ``before_start``: the ``length_ms`` up to the start handle; ``after_start``: from
+    the start handle for ``length_ms``, at most to the end handle; ``before_end``: the
+    ``length_ms`` up to the end handle, from the start handle at most; ``after_end``:
+    from the end handle for ``length_ms``, into what is cut. Clipped to the file.
+    """
+    if edge == "before_start":
+        lo, hi = start_ms - length_ms, start_ms
+    elif edge == "after_start":
+        lo, hi = start_ms, min(start_ms + length_ms, max(end_ms, start_ms))
+    elif edge == "before_end":
+        lo, hi = max(end_ms - length_ms, min(start_ms, end_ms)), end_ms
+    elif edge == "after_end":
+        lo, hi = end_ms, end_ms + length_ms
+    else:
+        raise ValueError(f"unknown edge {edge!r}")
+    lo = min(max(lo, 0), duration_ms)
+    return lo, min(max(hi, lo), duration_ms)
 
 
 class PlaybackRoutes(QObject):
@@ -34,20 +64,27 @@ class PlaybackRoutes(QObject):
         controller: EditorController,
         waveform: WaveformView,
         speakers: SpeakersPanel,
-        play_actions: Sequence[QAction],
-        stop_action: QAction,
+        menu: PlayMenu,
         say: Callable[[str], None],
     ) -> None:
         super().__init__(waveform)
         self._c = controller
         self._view = waveform
         self._speakers = speakers
-        self._play_actions = tuple(play_actions)
-        self._stop_action = stop_action
+        self._menu = menu
+        self._prefs = menu.prefs
+        self._play_actions = menu.play_actions
+        self._stop_action = menu.stop
         self._say = say
         self.player: Any = None
         # Until attach: the app probes the audio output after a given file is shown.
         self._no_player_reason = NOT_YET_CHECKED
+        menu.toggle.triggered.connect(self.toggle)
+        menu.from_cursor.triggered.connect(self.play_from_cursor)
+        menu.kept.triggered.connect(self.play_kept)
+        menu.stop.triggered.connect(self.stop)
+        for edge, action in menu.edges.items():
+            action.triggered.connect(lambda _on=False, edge=edge: self.play_edge(edge))
 
     def attach(self, player: Any) -> None:
         """Use ``player`` (None: there is none to be had)."""
@@ -79,6 +116,20 @@ class PlaybackRoutes(QObject):
         if self.player is None or session is None or audio is None:
             return
         self.player.play(audio, session.edit.trim_start_ms, session.edit.trim_end_ms)
+
+    def play_edge(self, edge: str) -> None:
+        """Play at a handle: ``before_start``, ``after_start``, ``before_end``, ``after_end``."""
+        session, audio = self._c.session, self._c.audio
+        if self.player is None or session is None or audio is None:
+            return
+        edit = session.edit
+        lo, hi = edge_range(
+            edge, edit.trim_start_ms, edit.trim_end_ms, self._prefs.edge_ms, audio.duration_ms
+        )
+        if hi <= lo:
+            self._say(_NOTHING_THERE[edge])
+            return
+        self.player.play(audio, lo, hi)
 
     def play_from_cursor(self) -> None:
         """Play from the playhead (or the start trim) to the end of the file."""

@@ -1,0 +1,87 @@
+"""The Play menu: its actions, their keys and the playback options, built on the window.
+
+Only creates and arranges (like the rest of :mod:`~pvc_sample_editor.ui.window_layout`);
+:class:`~pvc_sample_editor.ui.playback_routes.PlaybackRoutes` connects the actions to
+the player. The edge keys are Audacity's (Shift+F5 to Shift+F8), so a hand used to it
+finds them where it expects.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
+
+from pvc_sample_editor.ui.settings import PlaybackPrefs
+
+__all__ = ["EDGE_KEYS", "PlayMenu"]
+
+# What each edge key plays, in the menu's order: (id, text, key).
+EDGE_KEYS = (
+    ("before_start", "Play Up to Start", "Shift+F5"),
+    ("after_start", "Play from Start", "Shift+F6"),
+    ("before_end", "Play Up to End", "Shift+F7"),
+    ("after_end", "Play from End into the Cut", "Shift+F8"),
+)
+
+
+class PlayMenu:
+    """The play actions (on ``window``, so their keys work anywhere in it) and the menu."""
+
+    def __init__(self, window: QMainWindow, menu: QMenu, prefs: PlaybackPrefs) -> None:
+        self.prefs = prefs
+        self._window = window
+        style = window.style()
+        self.toggle = self._action("Play/Stop", "Space")
+        self.from_cursor = self._action("Play from &Cursor", "Shift+Space")
+        self.from_cursor.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.kept = self._action("Play &Kept Region", "Ctrl+Space")
+        self.kept.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.stop = self._action("&Stop", None)
+        self.stop.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        for a in (self.toggle, self.kept, self.from_cursor, self.stop):
+            menu.addAction(a)
+        menu.addSeparator()
+        self.edges: dict[str, QAction] = {}
+        for edge, text, key in EDGE_KEYS:
+            self.edges[edge] = self._action(text, key)
+            menu.addAction(self.edges[edge])
+        length_menu = menu.addMenu("Edge &Length")
+        self.edge_lengths: dict[int, QAction] = {}
+        group = QActionGroup(window)
+        for ms in PlaybackPrefs.EDGE_CHOICES_MS:
+            action = QAction(f"{ms / 1000:g} s", window)
+            action.setCheckable(True)
+            action.setChecked(ms == prefs.edge_ms)
+            action.triggered.connect(lambda _on=False, ms=ms: self._set_edge_ms(ms))
+            group.addAction(action)
+            length_menu.addAction(action)
+            self.edge_lengths[ms] = action
+        self._retitle_edges()
+
+    def _action(self, text: str, key: str | None) -> QAction:
+        action = QAction(text, self._window)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+        self._window.addAction(action)
+        return action
+
+    @property
+    def play_actions(self) -> tuple[QAction, ...]:
+        """Every action that starts playback (enabled together)."""
+        return (self.toggle, self.kept, self.from_cursor, *self.edges.values())
+
+    def _set_edge_ms(self, ms: int) -> None:
+        self.prefs.edge_ms = ms
+        self._retitle_edges()
+
+    def _retitle_edges(self) -> None:
+        """Say N in each edge entry's tooltip and status tip."""
+        n = f"{self.prefs.edge_ms / 1000:g} s"
+        tips = {
+            "before_start": f"Play the {n} up to the start handle",
+            "after_start": f"Play {n} from the start handle (at most to the end handle)",
+            "before_end": f"Play the {n} up to the end handle (from the start at most)",
+            "after_end": f"Play {n} from the end handle on, into what is cut",
+        }
+        for edge, action in self.edges.items():
+            action.setStatusTip(tips[edge])
