@@ -40,6 +40,7 @@ from pvc_sample_editor.editing.workflows import (
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
+from pvc_sample_editor.ui.play_menu import PlayKeysInFields
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
@@ -90,6 +91,9 @@ class MainWindow(EditorLayout):
             self.play_menu,
             lambda text: self.statusBar().showMessage(text, 5000),
         )
+        self.playback.before_play = self._commit_typed_trims
+        spins = (self.edit_panel.start_field.spin, self.edit_panel.end_field.spin)
+        self._field_keys = PlayKeysInFields(self.play_menu, spins, self._commit_typed_trims)
         if player is not None:
             self.set_player(player)
         else:  # the app attaches it once a file given at start-up is on screen
@@ -393,6 +397,11 @@ class MainWindow(EditorLayout):
             self.controller.set_start(ms)
         else:
             self.controller.set_end(ms)
+
+    def _commit_typed_trims(self) -> None:
+        """A start or end still being typed becomes the edit (before anything plays)."""
+        self.edit_panel.start_field.commit_typing()
+        self.edit_panel.end_field.commit_typing()
 
     # ---------------------------------------------------------------- closing
 

@@ -8,12 +8,15 @@ finds them where it expects.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QMainWindow, QMenu, QStyle
 
 from pvc_sample_editor.ui.settings import PlaybackPrefs
 
-__all__ = ["EDGE_KEYS", "PlayMenu"]
+__all__ = ["EDGE_KEYS", "PlayKeysInFields", "PlayMenu"]
 
 # What each edge key plays, in the menu's order: (id, text, key).
 EDGE_KEYS = (
@@ -29,17 +32,33 @@ class PlayMenu:
 
     def __init__(self, window: QMainWindow, menu: QMenu, prefs: PlaybackPrefs) -> None:
         self.prefs = prefs
-        self._window = window
+        self.window = window
         style = window.style()
-        self.toggle = self._action("Play/Stop", "Space")
-        self.from_cursor = self._action("Play from &Cursor", "Shift+Space")
-        self.from_cursor.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.toggle = self._action("&Play/Stop", "Space")
+        self.toggle.setStatusTip(
+            "Play from the cursor; stop leaves the cursor there, so Space resumes"
+        )
+        self.toggle_return = self._action("Play/Stop and &Return", "Shift+Space")
+        self.toggle_return.setStatusTip(
+            "Play from the cursor; stop (or the end) puts the cursor back where play began"
+        )
         self.kept = self._action("Play &Kept Region", "Ctrl+Space")
         self.kept.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.stop = self._action("&Stop", None)
+        # The toolbar's play button: Space when nothing plays (no key of its own).
+        self.from_cursor = self._action("Play from &Cursor", None)
+        self.from_cursor.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSeekForward))
+        self.stop = self._action("&Stop", "Escape")
         self.stop.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
-        for a in (self.toggle, self.kept, self.from_cursor, self.stop):
+        for a in (self.toggle, self.toggle_return, self.kept, self.stop):
             menu.addAction(a)
+        self.stop_at_end = QAction("Stop at the &End Handle", window)
+        self.stop_at_end.setCheckable(True)
+        self.stop_at_end.setChecked(prefs.stop_at_end)
+        self.stop_at_end.setStatusTip(
+            "Playing from a cursor inside the kept region stops at the end handle"
+        )
+        self.stop_at_end.toggled.connect(lambda on: setattr(prefs, "stop_at_end", on))
+        menu.addAction(self.stop_at_end)
         menu.addSeparator()
         self.edges: dict[str, QAction] = {}
         for edge, text, key in EDGE_KEYS:
@@ -59,16 +78,22 @@ class PlayMenu:
         self._retitle_edges()
 
     def _action(self, text: str, key: str | None) -> QAction:
-        action = QAction(text, self._window)
+        action = QAction(text, self.window)
         if key is not None:
             action.setShortcut(QKeySequence(key))
-        self._window.addAction(action)
+        self.window.addAction(action)
         return action
 
     @property
     def play_actions(self) -> tuple[QAction, ...]:
         """Every action that starts playback (enabled together)."""
-        return (self.toggle, self.kept, self.from_cursor, *self.edges.values())
+        return (
+            self.toggle,
+            self.toggle_return,
+            self.kept,
+            self.from_cursor,
+            *self.edges.values(),
+        )
 
     def _set_edge_ms(self, ms: int) -> None:
         self.prefs.edge_ms = ms
@@ -85,3 +110,42 @@ class PlayMenu:
         }
         for edge, action in self.edges.items():
             action.setStatusTip(tips[edge])
+
+
+class PlayKeysInFields(QObject):
+    """Space and Shift+Space in a trim field play and stop, after committing what is typed.
+
+    A spin box takes Space as text (it refuses it, but the window's shortcut never
+    sees it), so right after typing a trim Space did nothing. Here the typed value is
+    committed first, as Enter would, and then the key does what it does elsewhere.
+    """
+
+    def __init__(
+        self, menu: PlayMenu, fields: Sequence[QAbstractSpinBox], commit: Callable[[], None]
+    ) -> None:
+        super().__init__(menu.window)
+        self._menu = menu
+        self._commit = commit
+        for field in fields:
+            field.installEventFilter(self)
+            if field.lineEdit() is not None:
+                field.lineEdit().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            return False
+        assert isinstance(event, QKeyEvent)
+        if event.key() != Qt.Key.Key_Space:
+            return False
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if modifiers == Qt.KeyboardModifier.NoModifier:
+            action = self._menu.toggle
+        elif modifiers == Qt.KeyboardModifier.ShiftModifier:
+            action = self._menu.toggle_return
+        else:
+            return False
+        if event.type() == QEvent.Type.KeyPress:
+            self._commit()
+            action.trigger()
+        event.accept()
+        return True

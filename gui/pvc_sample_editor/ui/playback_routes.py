@@ -79,7 +79,12 @@ class PlaybackRoutes(QObject):
         self.player: Any = None
         # Until attach: the app probes the audio output after a given file is shown.
         self._no_player_reason = NOT_YET_CHECKED
+        #: Called before anything plays: commits a trim still being typed, so the
+        #: keys play what the fields show.
+        self.before_play: Callable[[], None] = lambda: None
+        self._return_to: int | None = None  # where Shift+Space's playhead goes back to
         menu.toggle.triggered.connect(self.toggle)
+        menu.toggle_return.triggered.connect(self.toggle_and_return)
         menu.from_cursor.triggered.connect(self.play_from_cursor)
         menu.kept.triggered.connect(self.play_kept)
         menu.stop.triggered.connect(self.stop)
@@ -94,6 +99,7 @@ class PlaybackRoutes(QObject):
             player.position_changed.connect(self._view.set_playhead)
             player.failed.connect(self._say)
             player.state_changed.connect(self.refresh)
+            player.state_changed.connect(self._on_state)
             player.availability_changed.connect(self.refresh)
         self.refresh()
 
@@ -110,18 +116,32 @@ class PlaybackRoutes(QObject):
         self._stop_action.setEnabled(available and bool(player and player.playing))
         self._speakers.set_listen_enabled(available, reason)
 
-    def play_kept(self) -> None:
-        """Play the region between the trims."""
+    def _on_state(self, playing: bool) -> None:
+        if not playing and self._return_to is not None:
+            self._view.set_playhead(self._return_to)
+            self._return_to = None
+
+    def _ready(self) -> tuple[Any, AudioDocument] | None:
+        """The session and audio to play, once typed trims are in; None if nothing can play."""
+        self.before_play()
         session, audio = self._c.session, self._c.audio
         if self.player is None or session is None or audio is None:
+            return None
+        self._return_to = None
+        return session, audio
+
+    def play_kept(self) -> None:
+        """Play the region between the trims."""
+        if (ready := self._ready()) is None:
             return
+        session, audio = ready
         self.player.play(audio, session.edit.trim_start_ms, session.edit.trim_end_ms)
 
     def play_edge(self, edge: str) -> None:
         """Play at a handle: ``before_start``, ``after_start``, ``before_end``, ``after_end``."""
-        session, audio = self._c.session, self._c.audio
-        if self.player is None or session is None or audio is None:
+        if (ready := self._ready()) is None:
             return
+        session, audio = ready
         edit = session.edit
         lo, hi = edge_range(
             edge, edit.trim_start_ms, edit.trim_end_ms, self._prefs.edge_ms, audio.duration_ms
@@ -131,20 +151,36 @@ class PlaybackRoutes(QObject):
             return
         self.player.play(audio, lo, hi)
 
-    def play_from_cursor(self) -> None:
-        """Play from the playhead (or the start trim) to the end of the file."""
-        session, audio = self._c.session, self._c.audio
-        if self.player is None or session is None or audio is None:
-            return
-        start = self._view.playhead_ms()
-        self.player.play(audio, start if start is not None else session.edit.trim_start_ms, None)
+    def play_from_cursor(self) -> int | None:
+        """Play from the playhead (or the start handle); returns where it starts.
+
+        To the end of the file, or to the end handle when it starts inside the kept
+        region and *Stop at the End Handle* is on.
+        """
+        if (ready := self._ready()) is None:
+            return None
+        session, audio = ready
+        edit = session.edit
+        cursor = self._view.playhead_ms()
+        start = cursor if cursor is not None else edit.trim_start_ms
+        inside = edit.trim_start_ms <= start < edit.trim_end_ms
+        end = edit.trim_end_ms if inside and self._prefs.stop_at_end else None
+        self.player.play(audio, start, end)
+        return start
 
     def toggle(self) -> None:
-        """Space: stop if playing, else play from the cursor."""
+        """Space: stop (the playhead stays there, to resume), else play from the cursor."""
         if self.player is not None and self.player.playing:
             self.player.stop()
         else:
             self.play_from_cursor()
+
+    def toggle_and_return(self) -> None:
+        """Shift+Space: as Space, but the playhead goes back to where play began."""
+        if self.player is not None and self.player.playing:
+            self.player.stop()
+        else:
+            self._return_to = self.play_from_cursor()
 
     def stop(self) -> None:
         """Stop playback."""
@@ -155,6 +191,7 @@ class PlaybackRoutes(QObject):
         """Fetch and play the server's separated audio of one speaker."""
         if self.player is None or not self.player.available:
             return
+        self._return_to = None
         separation = self._c.session.separation if self._c.session else None
         utterances = [
             (u.start, u.end)
