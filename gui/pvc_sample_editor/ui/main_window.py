@@ -40,7 +40,7 @@ from pvc_sample_editor.editing.workflows import (
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
-from pvc_sample_editor.ui.play_menu import PlayKeysInFields
+from pvc_sample_editor.ui.play_menu import PlayKeysInFields, SoundStateLabel
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
@@ -92,6 +92,9 @@ class MainWindow(EditorLayout):
             lambda text: self.statusBar().showMessage(text, 5000),
         )
         self.playback.before_play = self._commit_typed_trims
+        self.sound_label = SoundStateLabel()  # why nothing plays, always in sight
+        self.statusBar().addPermanentWidget(self.sound_label)
+        self.playback.availability_changed.connect(self.sound_label.show_reason)
         spins = (self.edit_panel.start_field.spin, self.edit_panel.end_field.spin)
         self._field_keys = PlayKeysInFields(self.play_menu, spins, self._commit_typed_trims)
         if player is not None:

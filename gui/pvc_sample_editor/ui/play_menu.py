@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractSpinBox, QMainWindow, QMenu, QStyle
+from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QMainWindow, QMenu, QStyle
 
 from pvc_sample_editor.ui.settings import PlaybackPrefs
 
-__all__ = ["EDGE_KEYS", "PlayKeysInFields", "PlayMenu"]
+__all__ = ["EDGE_KEYS", "PlayKeysInFields", "PlayMenu", "SoundStateLabel"]
 
 # What each edge key plays, in the menu's order: (id, text, key).
 EDGE_KEYS = (
@@ -149,3 +149,24 @@ class PlayKeysInFields(QObject):
             action.trigger()
         event.accept()
         return True
+
+
+class SoundStateLabel(QLabel):
+    """The status bar's note of why nothing plays: the reason's first sentence, in sight.
+
+    Hidden while playback works or the output is still being checked; the whole reason
+    (what to do) is its tooltip and goes to the status line when a play key is pressed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("fieldError")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.hide()
+
+    def show_reason(self, reason: str) -> None:
+        """Show ``reason`` (empty: hide)."""
+        first = reason.split(". ", 1)[0].rstrip(".")
+        self.setText(f"{first}." if reason else "")
+        self.setToolTip(reason)
+        self.setVisible(bool(reason))

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from pvc_sample_editor.audio.document import AudioDocument
 from pvc_sample_editor.audio.output import SpanTimeline
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.play_menu import PlayMenu
+from pvc_sample_editor.ui.playback import CHECKING_REASON
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
 
@@ -57,7 +58,13 @@ def edge_range(
 
 
 class PlaybackRoutes(QObject):
-    """Routes the play actions to the player; keeps the actions' state true."""
+    """Routes the play actions to the player; keeps the actions' state true.
+
+    ``availability_changed(reason)``: why nothing can play, worth showing in sight; ""
+    once it can, or while the output is still being checked.
+    """
+
+    availability_changed = Signal(str)
 
     def __init__(
         self,
@@ -101,20 +108,33 @@ class PlaybackRoutes(QObject):
             player.state_changed.connect(self.refresh)
             player.state_changed.connect(self._on_state)
             player.availability_changed.connect(self.refresh)
+            # A first probe that finds no output flips nothing (it was not available
+            # while checking either), but its reason replaces "checking".
+            player.probed.connect(self.refresh)
         self.refresh()
 
-    def refresh(self, *_args: object) -> None:
-        """Enable playback, or disable it with the reason in every tooltip."""
+    @property
+    def unavailable_reason(self) -> str:
+        """Why nothing can play now (no player yet, no device, no server); empty if it can."""
         player = self.player
-        available = bool(player is not None and player.available)
-        reason = (
-            "" if available else getattr(player, "unavailable_reason", "") or self._no_player_reason
-        )
+        if player is not None and player.available:
+            return ""
+        return getattr(player, "unavailable_reason", "") or self._no_player_reason
+
+    def refresh(self, *_args: object) -> None:
+        """Keep the actions' tooltips and the sound indicator true.
+
+        The play keys stay enabled without an output: pressing one says why nothing
+        plays, in the status line, where a disabled key would only be silent.
+        """
+        player = self.player
+        reason = self.unavailable_reason
         for action in self._play_actions:
-            action.setEnabled(available)
             action.setToolTip(reason or action.text().replace("&", ""))
-        self._stop_action.setEnabled(available and bool(player and player.playing))
-        self._speakers.set_listen_enabled(available, reason)
+        self._stop_action.setEnabled(not reason and bool(player and player.playing))
+        self._speakers.set_listen_enabled(not reason, reason)
+        checking = reason in (CHECKING_REASON, NOT_YET_CHECKED)
+        self.availability_changed.emit("" if checking else reason)
 
     def _on_state(self, playing: bool) -> None:
         if not playing and self._return_to is not None:
@@ -122,10 +142,16 @@ class PlaybackRoutes(QObject):
             self._return_to = None
 
     def _ready(self) -> tuple[Any, AudioDocument] | None:
-        """The session and audio to play, once typed trims are in; None if nothing can play."""
+        """The session and audio to play, once typed trims are in; None if nothing can play.
+
+        Without an output, says why in the status line.
+        """
         self.before_play()
         session, audio = self._c.session, self._c.audio
-        if self.player is None or session is None or audio is None:
+        if session is None or audio is None:
+            return None
+        if reason := self.unavailable_reason:
+            self._say(reason)
             return None
         self._return_to = None
         return session, audio
