@@ -32,9 +32,8 @@ from playback_kit import (
     wait_for_silence,
 )
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from ui_driver import click_at
+from ui_driver import click_at, shown_window
 
 from pvc_sample_editor.timecode import ms_to_frame
 from pvc_sample_editor.ui.controller import EditorController
@@ -72,15 +71,7 @@ def rig(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
         path = tmp_path / "noise.wav"
         sf.write(path, samples, RATE, subtype="FLOAT")
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(
-            EditorController(None), player=player, settings=settings, confirm=lambda t, x: True
-        )
-        qtbot.addWidget(window)
-        window.resize(1200, 780)
-        window.show()
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+        window = shown_window(qtbot, EditorController(None), player, settings)
         window.open_path(path)
         qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10_000)
         recorder = start_recorder(stack, server)

@@ -39,6 +39,7 @@ from pvc_sample_editor.editing.workflows import (
 )
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.export_routes import ExportRoutes
 from pvc_sample_editor.ui.insight import InsightBinder
 from pvc_sample_editor.ui.play_menu import PlayKeysInFields, SoundStateLabel
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
@@ -92,6 +93,13 @@ class MainWindow(EditorLayout):
             lambda text: self.statusBar().showMessage(text, 5000),
         )
         self.playback.before_play = self._commit_typed_trims
+        self.export = ExportRoutes(
+            self,
+            controller,
+            self.export_action,
+            lambda text: self.statusBar().showMessage(text, 10000),
+            self._commit_typed_trims,
+        )
         self.sound_label = SoundStateLabel()  # why nothing plays, always in sight
         self.statusBar().addPermanentWidget(self.sound_label)
         self.playback.availability_changed.connect(self.sound_label.show_reason)
@@ -439,6 +447,7 @@ class MainWindow(EditorLayout):
             self._unsubscribe()
             self._unsubscribe = None
         self.insight.shutdown()
+        self.export.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.controller.shutdown()
         self.closed.emit()

@@ -266,12 +266,17 @@ class EditorLayout(QMainWindow):
             icon=QStyle.StandardPixmap.SP_DialogOpenButton,
         )
         self.submit_action = self._action("S&ubmit", self.submit, QKeySequence.StandardKey.Save)
+        # Wired by ExportRoutes (ui/export_routes.py).
+        self.export_action = QAction("&Export Kept Region…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.addAction(self.export_action)
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.connect_action = self._action("&Connect…", self.connect_requested.emit)
         for a in (
             self.connect_action,
             self.open_sample_action,
             self.open_file_action,
+            self.export_action,
             self.submit_action,
             quit_action,
         ):
