@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from audio_device import NullSinkServer, ServerUnavailableError, SinkRecorder, null_sink_server
+import soundfile as sf
+from audio_device import (
+    NullSinkServer,
+    ServerUnavailableError,
+    SinkRecorder,
+    locate,
+    null_sink_server,
+)
+from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from ui_driver import shown_window
 
+from pvc_sample_editor.timecode import ms_to_frame
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.main_window import MainWindow
 from pvc_sample_editor.ui.playback import Player
 
 RATE = 44_100
@@ -107,3 +122,66 @@ def assert_exactly(y: np.ndarray[Any, Any], at: int, expected: np.ndarray[Any, A
     assert wrong.size == 0, f"{wrong.size} frames differ, first at {wrong[:5]}"
     assert np.all(np.abs(y[:at]) < SILENT), "sound before the range's first frame"
     assert np.all(np.abs(y[at + expected.size :]) < SILENT), "sound after its last frame"
+
+
+# ------------------------------------------------------------------ a window at a sink
+
+ONE_MS = RATE // 1000 + 1  # frames: a frame either side of an exact ms is within 1 ms
+
+
+@dataclass
+class Rig:
+    """A window with noise open, its player and a recorder of the sink it plays to."""
+
+    window: MainWindow
+    player: Player
+    recorder: SinkRecorder
+    samples: np.ndarray[Any, Any]
+    settings: QSettings
+
+
+@contextmanager
+def window_rig(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Rig]:
+    """A window with six seconds of noise open, playing to a recorded null sink."""
+    with ExitStack() as stack:
+        server = start_server(stack, monkeypatch, RATE)
+        player = make_player(qtbot, stack)
+        assert player.available, player.unavailable_reason
+        samples = noise(6.0, seed=11)
+        path = tmp_path / "noise.wav"
+        sf.write(path, samples, RATE, subtype="FLOAT")
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        window = shown_window(qtbot, EditorController(None), player, settings)
+        window.open_path(path)
+        qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10_000)
+        recorder = start_recorder(stack, server)
+        yield Rig(window, player, recorder, samples, settings)
+        window.close()
+
+
+def recorded_range(qtbot: QtBot, rig: Rig, act: Callable[[], None]) -> range:
+    """Do ``act``, wait for the sound to end; the source frames that reached the sink.
+
+    Also checks that they reached it whole: one run of sound, equal to the source.
+    """
+    mark = rig.recorder.frames
+    with qtbot.waitSignal(rig.player.finished, timeout=15_000):
+        act()
+    wait_for_silence(qtbot, rig.recorder, mark)
+    y = rig.recorder.samples(mark)
+    runs = sound_runs(y)
+    assert len(runs) == 1, f"expected one stretch of sound: {runs}"
+    a, b = runs[0]
+    first = locate(rig.samples, y[a : a + RATE // 20])
+    got = y[a:b]
+    source = rig.samples[first : first + got.size]
+    assert source.size == got.size
+    assert np.max(np.abs(got - source)) < EXACT, "what reached the sink is not the source"
+    return range(first, first + got.size)
+
+
+def assert_within_a_ms(played: range, lo_ms: int, hi_ms: int) -> None:
+    """``played`` (source frames) starts and ends within 1 ms of ``[lo_ms, hi_ms)``."""
+    lo, hi = ms_to_frame(lo_ms, RATE), ms_to_frame(hi_ms, RATE)
+    assert abs(played.start - lo) <= ONE_MS, f"starts at frame {played.start}, not {lo}"
+    assert abs(played.stop - hi) <= ONE_MS, f"ends at frame {played.stop}, not {hi}"

@@ -11,34 +11,26 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
-import soundfile as sf
-from audio_device import SinkRecorder, locate
+from audio_device import locate
 from playback_kit import (
-    EXACT,
+    ONE_MS,
     RATE,
     Log,
-    make_player,
-    noise,
+    Rig,
+    assert_within_a_ms,
+    recorded_range,
     sound_runs,
-    start_recorder,
-    start_server,
     wait_for_silence,
+    window_rig,
 )
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
-from ui_driver import click_at, shown_window
+from ui_driver import click_at
 
 from pvc_sample_editor.timecode import ms_to_frame
-from pvc_sample_editor.ui.controller import EditorController
-from pvc_sample_editor.ui.main_window import MainWindow
-from pvc_sample_editor.ui.playback import Player
 from pvc_sample_editor.ui.playback_routes import edge_range
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -48,62 +40,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
-ONE_MS = RATE // 1000 + 1  # frames: a frame either side of an exact ms is within 1 ms
-
-
-@dataclass
-class Rig:
-    window: MainWindow
-    player: Player
-    recorder: SinkRecorder
-    samples: np.ndarray[Any, Any]
-    settings: QSettings
 
 
 @pytest.fixture
 def rig(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Rig]:
-    """A window with six seconds of noise open, playing to a recorded null sink."""
-    with ExitStack() as stack:
-        server = start_server(stack, monkeypatch, RATE)
-        player = make_player(qtbot, stack)
-        assert player.available, player.unavailable_reason
-        samples = noise(6.0, seed=11)
-        path = tmp_path / "noise.wav"
-        sf.write(path, samples, RATE, subtype="FLOAT")
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        window = shown_window(qtbot, EditorController(None), player, settings)
-        window.open_path(path)
-        qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10_000)
-        recorder = start_recorder(stack, server)
-        yield Rig(window, player, recorder, samples, settings)
-        window.close()
+    with window_rig(qtbot, monkeypatch, tmp_path) as made:
+        yield made
 
 
 def played_range(qtbot: QtBot, rig: Rig, key: Qt.Key, modifier: Qt.KeyboardModifier) -> range:
-    """Press the key, wait for the sound to end; the source frames that reached the sink.
-
-    Also checks that they reached it whole: one run of sound, equal to the source.
-    """
-    mark = rig.recorder.frames
-    with qtbot.waitSignal(rig.player.finished, timeout=15_000):
-        qtbot.keyClick(rig.window, key, modifier)
-    wait_for_silence(qtbot, rig.recorder, mark)
-    y = rig.recorder.samples(mark)
-    runs = sound_runs(y)
-    assert len(runs) == 1, f"expected one stretch of sound: {runs}"
-    a, b = runs[0]
-    first = locate(rig.samples, y[a : a + RATE // 20])
-    got = y[a:b]
-    source = rig.samples[first : first + got.size]
-    assert source.size == got.size
-    assert np.max(np.abs(got - source)) < EXACT, "what reached the sink is not the source"
-    return range(first, first + got.size)
-
-
-def assert_within_a_ms(played: range, lo_ms: int, hi_ms: int) -> None:
-    lo, hi = ms_to_frame(lo_ms, RATE), ms_to_frame(hi_ms, RATE)
-    assert abs(played.start - lo) <= ONE_MS, f"starts at frame {played.start}, not {lo}"
-    assert abs(played.stop - hi) <= ONE_MS, f"ends at frame {played.stop}, not {hi}"
+    """Press the key; the source frames that reached the sink (see ``recorded_range``)."""
+    return recorded_range(qtbot, rig, lambda: qtbot.keyClick(rig.window, key, modifier))
 
 
 def test_each_edge_key_plays_its_range_at_the_sink(qtbot: QtBot, rig: Rig) -> None:

@@ -38,6 +38,7 @@ from pvc_sample_editor.editing.workflows import (
     SubmitResult,
 )
 from pvc_sample_editor.timecode import format_ms
+from pvc_sample_editor.ui.audition import HandleAudition
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.export_routes import ExportRoutes
 from pvc_sample_editor.ui.insight import InsightBinder
@@ -93,6 +94,9 @@ class MainWindow(EditorLayout):
             lambda text: self.statusBar().showMessage(text, 5000),
         )
         self.playback.before_play = self._commit_typed_trims
+        self.audition = HandleAudition(
+            self.waveform, self.playback, self.play_menu.prefs, self.play_menu.audition
+        )
         self.export = ExportRoutes(
             self,
             controller,

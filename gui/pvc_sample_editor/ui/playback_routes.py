@@ -89,7 +89,10 @@ class PlaybackRoutes(QObject):
         #: Called before anything plays: commits a trim still being typed, so the
         #: keys play what the fields show.
         self.before_play: Callable[[], None] = lambda: None
-        self._return_to: int | None = None  # where Shift+Space's playhead goes back to
+        # Where the playhead goes back to when play stops (Shift+Space, a snippet).
+        self._returning = False
+        self._return_to: int | None = None
+        self.snippet_playing = False  # what plays is a handle's audition
         menu.toggle.triggered.connect(self.toggle)
         menu.toggle_return.triggered.connect(self.toggle_and_return)
         menu.from_cursor.triggered.connect(self.play_from_cursor)
@@ -112,6 +115,11 @@ class PlaybackRoutes(QObject):
             # while checking either), but its reason replaces "checking".
             player.probed.connect(self.refresh)
         self.refresh()
+
+    @property
+    def audio(self) -> AudioDocument | None:
+        """The audio on screen, which the keys play."""
+        return self._c.audio
 
     @property
     def unavailable_reason(self) -> str:
@@ -137,9 +145,28 @@ class PlaybackRoutes(QObject):
         self.availability_changed.emit("" if checking else reason)
 
     def _on_state(self, playing: bool) -> None:
-        if not playing and self._return_to is not None:
+        if not playing and self._returning:
             self._view.set_playhead(self._return_to)
-            self._return_to = None
+            self._returning, self._return_to = False, None
+        if not playing:
+            self.snippet_playing = False
+
+    def play_snippet(self, start_ms: int, end_ms: int) -> bool:
+        """Play a short range and put the playhead back as it was; False if it cannot.
+
+        For auditioning a handle: silent when nothing can play (a dragged handle is
+        no time for a message), and never over a play the user started.
+        """
+        session, audio, player = self._c.session, self._c.audio, self.player
+        if session is None or audio is None or self.unavailable_reason or player is None:
+            return False
+        if player.playing and not self.snippet_playing:
+            return False
+        back = self._return_to if self._returning else self._view.playhead_ms()
+        player.play(audio, start_ms, end_ms)
+        self._returning, self._return_to = True, back
+        self.snippet_playing = True
+        return True
 
     def _ready(self) -> tuple[Any, AudioDocument] | None:
         """The session and audio to play, once typed trims are in; None if nothing can play.
@@ -153,7 +180,8 @@ class PlaybackRoutes(QObject):
         if reason := self.unavailable_reason:
             self._say(reason)
             return None
-        self._return_to = None
+        self._returning, self._return_to = False, None
+        self.snippet_playing = False
         return session, audio
 
     def play_kept(self) -> None:
@@ -205,8 +233,8 @@ class PlaybackRoutes(QObject):
         """Shift+Space: as Space, but the playhead goes back to where play began."""
         if self.player is not None and self.player.playing:
             self.player.stop()
-        else:
-            self._return_to = self.play_from_cursor()
+        elif (start := self.play_from_cursor()) is not None:
+            self._returning, self._return_to = True, start
 
     def stop(self) -> None:
         """Stop playback."""
@@ -217,7 +245,8 @@ class PlaybackRoutes(QObject):
         """Fetch and play the server's separated audio of one speaker."""
         if self.player is None or not self.player.available:
             return
-        self._return_to = None
+        self._returning, self._return_to = False, None
+        self.snippet_playing = False
         separation = self._c.session.separation if self._c.session else None
         utterances = [
             (u.start, u.end)
