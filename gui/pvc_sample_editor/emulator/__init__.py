@@ -59,7 +59,7 @@ Audio
 
 - Previews and speaker audio are 16-bit WAV, ``media_type`` ``audio/wav``. The sample
   preview is the first 30 s of the uploaded file, untrimmed (trims are metadata);
-  ``remove_background_noise=true`` applies a noise gate (see :mod:`.audio`).
+  ``remove_background_noise=true`` applies a spectral gate (see :mod:`.audio`).
 - ``visual_waveform``: one peak-absolute value in ``[0, 1]`` per 100 ms of the whole file.
 - Uploads are decoded with libsndfile: ``duration_secs`` (rounded to ms), the MIME type
   from the decoded format, the real ``size_bytes`` and a SHA-256 ``hash``. A file that

@@ -61,9 +61,7 @@ class PlayMenu:
         menu.addAction(self.stop_at_end)
         self.audition = QAction("&Audition Handles While Dragging", window)
         self.audition.setCheckable(True)
-        self.audition.setStatusTip(
-            "A dragged handle that rests for 0.3 s plays the 0.6 s at it"
-        )
+        self.audition.setStatusTip("A dragged handle that rests for 0.3 s plays the 0.6 s at it")
         menu.addAction(self.audition)
         menu.addSeparator()
         self.edges: dict[str, QAction] = {}
