@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playback_kit import Log, Rig, assert_within_a_ms, recorded_range, window_rig
+import soundfile as sf
+from playback_kit import RATE, Log, Rig, assert_within_a_ms, noise, recorded_range, window_rig
 from PySide6.QtCore import QEvent, QPointF
 from pytestqt.qtbot import QtBot
 from ui_driver import LEFT, NO_BUTTON, handle_pos, pause, send_mouse
@@ -106,3 +107,12 @@ def test_snippet_ranges_stay_in_the_file() -> None:
     assert snippet_range(0, 100, 900, 1000) == (100, 700)
     assert snippet_range(1, 100, 400, 1000) == (0, 400)
     assert snippet_range(0, 800, 1000, 1000) == (800, 1000)
+
+
+def test_handles_moved_by_a_new_file_play_nothing(qtbot: QtBot, rig: Rig, tmp_path: Path) -> None:
+    """A shorter file pulls the end handle in through its bounds: not a drag, no snippet."""
+    path = tmp_path / "short.wav"
+    sf.write(path, noise(2.0, seed=3), RATE, subtype="FLOAT")
+    with qtbot.assertNotEmitted(rig.player.state_changed, wait=REST_MS * 3):
+        rig.window.open_path(path)
+        qtbot.waitUntil(lambda: rig.window.controller.audio.duration_ms == 2000, timeout=10_000)

@@ -10,7 +10,7 @@ switches it off.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 
 from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
@@ -50,6 +50,7 @@ class HandleAudition(QObject):
         self._trims = (0, 0)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse one fires 5 % early
         self._timer.setInterval(REST_MS)
         self._timer.timeout.connect(self._rested)
         action.setChecked(prefs.audition)
@@ -64,7 +65,8 @@ class HandleAudition(QObject):
 
     def _moved(self, start_ms: int, end_ms: int) -> None:
         self._trims = (start_ms, end_ms)
-        if not self._prefs.audition:
+        # A new file's bounds move the handles too: only a hand's drag is auditioned.
+        if not self._prefs.audition or not self._view.handle_dragged:
             return
         player = self._routes.player
         if self._routes.snippet_playing and player is not None and player.playing:
@@ -76,7 +78,7 @@ class HandleAudition(QObject):
 
     def _rested(self) -> None:
         audio = self._routes.audio
-        if audio is None:
+        if audio is None or not self._view.handle_dragged:
             return
         start, end = self._trims
         lo, hi = snippet_range(self._view.active_handle, start, end, audio.duration_ms)

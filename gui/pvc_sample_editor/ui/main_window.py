@@ -38,12 +38,9 @@ from pvc_sample_editor.editing.workflows import (
     SubmitResult,
 )
 from pvc_sample_editor.timecode import format_ms
-from pvc_sample_editor.ui.audition import HandleAudition
 from pvc_sample_editor.ui.controller import EditorController
-from pvc_sample_editor.ui.export_routes import ExportRoutes
 from pvc_sample_editor.ui.insight import InsightBinder
-from pvc_sample_editor.ui.play_menu import PlayKeysInFields, SoundStateLabel
-from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
+from pvc_sample_editor.ui.listening import Listening
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
@@ -86,29 +83,10 @@ class MainWindow(EditorLayout):
         self.stack.addWidget(self.editor_page)
         self._build_editor(connection_label)
         self._build_actions()
-        self.playback = PlaybackRoutes(
-            controller,
-            self.waveform,
-            self.speakers_panel,
-            self.play_menu,
-            lambda text: self.statusBar().showMessage(text, 5000),
-        )
-        self.playback.before_play = self._commit_typed_trims
-        self.audition = HandleAudition(
-            self.waveform, self.playback, self.play_menu.prefs, self.play_menu.audition
-        )
-        self.export = ExportRoutes(
-            self,
-            controller,
-            self.export_action,
-            lambda text: self.statusBar().showMessage(text, 10000),
-            self._commit_typed_trims,
-        )
-        self.sound_label = SoundStateLabel()  # why nothing plays, always in sight
-        self.statusBar().addPermanentWidget(self.sound_label)
-        self.playback.availability_changed.connect(self.sound_label.show_reason)
-        spins = (self.edit_panel.start_field.spin, self.edit_panel.end_field.spin)
-        self._field_keys = PlayKeysInFields(self.play_menu, spins, self._commit_typed_trims)
+        self.listening = Listening(self, controller)
+        self.playback = self.listening.routes
+        self.export = self.listening.export
+        self.sound_label = self.listening.sound_label
         if player is not None:
             self.set_player(player)
         else:  # the app attaches it once a file given at start-up is on screen
@@ -413,11 +391,6 @@ class MainWindow(EditorLayout):
         else:
             self.controller.set_end(ms)
 
-    def _commit_typed_trims(self) -> None:
-        """A start or end still being typed becomes the edit (before anything plays)."""
-        self.edit_panel.start_field.commit_typing()
-        self.edit_panel.end_field.commit_typing()
-
     # ---------------------------------------------------------------- closing
 
     def _ask(self, title: str, text: str) -> bool:
@@ -451,7 +424,7 @@ class MainWindow(EditorLayout):
             self._unsubscribe()
             self._unsubscribe = None
         self.insight.shutdown()
-        self.export.shutdown()
+        self.listening.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.controller.shutdown()
         self.closed.emit()

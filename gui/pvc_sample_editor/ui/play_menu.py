@@ -51,18 +51,6 @@ class PlayMenu:
         self.stop.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
         for a in (self.toggle, self.toggle_return, self.kept, self.stop):
             menu.addAction(a)
-        self.stop_at_end = QAction("Stop at the &End Handle", window)
-        self.stop_at_end.setCheckable(True)
-        self.stop_at_end.setChecked(prefs.stop_at_end)
-        self.stop_at_end.setStatusTip(
-            "Playing from a cursor inside the kept region stops at the end handle"
-        )
-        self.stop_at_end.toggled.connect(lambda on: setattr(prefs, "stop_at_end", on))
-        menu.addAction(self.stop_at_end)
-        self.audition = QAction("&Audition Handles While Dragging", window)
-        self.audition.setCheckable(True)
-        self.audition.setStatusTip("A dragged handle that rests for 0.3 s plays the 0.6 s at it")
-        menu.addAction(self.audition)
         menu.addSeparator()
         self.edges: dict[str, QAction] = {}
         for edge, text, key in EDGE_KEYS:
@@ -79,6 +67,25 @@ class PlayMenu:
             group.addAction(action)
             length_menu.addAction(action)
             self.edge_lengths[ms] = action
+        menu.addSeparator()
+        self.stop_at_end = QAction("Stop at the &End Handle", window)
+        self.stop_at_end.setCheckable(True)
+        self.stop_at_end.setChecked(prefs.stop_at_end)
+        self.stop_at_end.setStatusTip(
+            "Playing from a cursor inside the kept region stops at the end handle"
+        )
+        self.stop_at_end.toggled.connect(lambda on: setattr(prefs, "stop_at_end", on))
+        menu.addAction(self.stop_at_end)
+        self.audition = QAction("&Audition Handles While Dragging", window)
+        self.audition.setCheckable(True)
+        self.audition.setStatusTip("A dragged handle that rests for 0.3 s plays the 0.6 s at it")
+        menu.addAction(self.audition)
+        menu.addSeparator()
+        self.compare_noise = self._action("Compare &Noise Removal (A/B)…", "Ctrl+B")
+        self.compare_noise.setStatusTip(
+            "Hear the server's preview as recorded and with noise removed, and choose"
+        )
+        menu.addAction(self.compare_noise)
         self._retitle_edges()
 
     def _action(self, text: str, key: str | None) -> QAction:
