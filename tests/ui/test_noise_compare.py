@@ -123,16 +123,21 @@ def test_ab_switch_goes_on_from_the_same_frame_and_shows_the_noise_floors(
         assert not dialog.playing
         wait_for_silence(qtbot, recorder, mark)
         y = recorder.samples(mark)
-        # From 0.5 s to the switch frame the sink got A, then B from that very frame on:
-        # no gap, nothing twice, nothing of the one mixed into the other.
-        at = locate(y, a[RATE // 2 : RATE // 2 + RATE // 10]) - RATE // 2
-        got_a = y[at + RATE // 2 : at + switch]
-        got_b = y[at + switch : at + switch + RATE // 2]
-        assert np.max(np.abs(got_a - a[RATE // 2 : switch])) < EXACT, "A is not whole"
-        assert np.max(np.abs(got_b - b[switch : switch + RATE // 2])) < EXACT, "B is not whole"
-        assert (
-            np.max(np.abs(a[switch : switch + RATE // 2] - b[switch : switch + RATE // 2])) > 0.01
-        )
+        # Around the switch frame the sink got A up to it, then B from it: no gap,
+        # nothing twice, nothing of one mixed into the other. Compared over 0.5 s only
+        # (located by A's noise just before), so the check does not depend on parec
+        # keeping every frame of a long recording on a loaded machine.
+        before, after = RATE // 5, RATE * 3 // 10
+        rough = locate(y, a[RATE // 2 : RATE // 2 + RATE // 10]) - RATE // 2
+        quiet_from = rough + 3 * RATE + RATE // 20  # past the loud part, which would win
+        window = y[quiet_from : rough + switch + RATE // 2]
+        chunk = a[switch - before : switch - before + RATE // 20]
+        at = quiet_from + locate(window, chunk) - (switch - before)
+        got_a = y[at + switch - before : at + switch]
+        got_b = y[at + switch : at + switch + after]
+        assert np.max(np.abs(got_a - a[switch - before : switch])) < EXACT, "A is not whole"
+        assert np.max(np.abs(got_b - b[switch : switch + after])) < EXACT, "B is not whole"
+        assert np.max(np.abs(a[switch : switch + after] - b[switch : switch + after])) > 0.005
 
 
 def test_choosing_noise_removal_sets_the_edit_and_closes(
