@@ -245,11 +245,14 @@ def test_play_says_it_waits_for_the_audio_check_until_the_player_is_attached(
     shell = make_shell(parse_args([str(path)]))
     play = shell.window.toggle_play_action
     shell.start()
-    assert not play.isEnabled()
     assert play.toolTip() == "Playback is available once the audio output has been checked."
+    assert not shell.window.sound_label.isVisible()  # not yet a problem: still checking
     qtbot.waitUntil(lambda: "could not be loaded" in play.toolTip(), timeout=10000)
-    assert not play.isEnabled()
-    assert play.toolTip() == "Playback is not available: its module could not be loaded."
+    missing = "Playback is not available: its module could not be loaded."
+    assert play.toolTip() == missing
+    assert shell.window.sound_label.text() == missing
+    play.trigger()
+    assert shell.window.statusBar().currentMessage() == missing
 
 
 def test_connect_from_the_editor_can_go_back_to_the_open_file(

@@ -16,6 +16,7 @@ from pvc_sample_editor.api.client import ApiClient
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.main_window import MainWindow
+from pvc_sample_editor.ui.playback import CHECKING_REASON, Player
 
 
 def make_window(qtbot: QtBot, client: ApiClient | None, player: Any = None) -> MainWindow:
@@ -163,21 +164,60 @@ def test_unsaved_changes_mark_the_title_and_closing_asks(qtbot: QtBot, tmp_path:
     assert not window.isVisible()
 
 
-def test_without_an_audio_device_play_is_disabled_and_says_why(
+def test_without_an_audio_device_play_says_why_where_the_user_looks(
     qtbot: QtBot, tmp_path: Path, deviceless_player: Any
 ) -> None:
-    """No sound server: Play actions and Listen buttons are disabled with the reason."""
+    """No sound server: the status bar keeps the reason in sight, and Space (even in a
+    trim field) or an edge key puts the whole reason in the status line; Listen is off."""
     player = deviceless_player
     assert not player.available
+    reason = player.unavailable_reason
     window = make_window(qtbot, None, player)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
     window.open_path(tone(tmp_path / "p.wav", 2.0))
     qtbot.waitUntil(lambda: window.controller.audio is not None, timeout=10000)
+    assert window.sound_label.isVisible()
+    assert window.sound_label.text() == reason.split(". ")[0] + "."
+    assert window.sound_label.text().startswith("No sound server is running")
     for action in (window.play_kept_action, window.play_cursor_action, window.toggle_play_action):
-        assert not action.isEnabled()
-        assert player.unavailable_reason in action.toolTip()
-    qtbot.keyClick(window, Qt.Key.Key_Space)  # nothing happens, nothing breaks
+        assert reason in action.toolTip()
+    window.waveform.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not player.playing
+    assert window.statusBar().currentMessage() == reason
+    window.statusBar().clearMessage()
+    spin = window.edit_panel.end_field.spin
+    qtbot.mouseClick(spin.lineEdit(), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(spin.hasFocus, timeout=2000)
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    assert window.statusBar().currentMessage() == reason
+    window.statusBar().clearMessage()
+    qtbot.keyClick(window, Qt.Key.Key_F7, Qt.KeyboardModifier.ShiftModifier)
+    assert window.statusBar().currentMessage() == reason
     assert not player.playing
     window.close()
+
+
+def test_a_first_probe_that_finds_no_server_replaces_checking(
+    qtbot: QtBot, no_sound_server: None
+) -> None:
+    """The app attaches the player while it still checks; its finding reaches the window.
+
+    Not available while checking nor after, so only the probe's end can say it.
+    """
+    window = make_window(qtbot, None)
+    player = Player()
+    try:
+        window.set_player(player)
+        assert player.unavailable_reason == CHECKING_REASON
+        assert not window.sound_label.isVisible()
+        qtbot.waitUntil(window.sound_label.isVisible, timeout=10_000)
+        assert window.sound_label.text().startswith("No sound server is running")
+        assert window.toggle_play_action.toolTip() == player.unavailable_reason
+    finally:
+        player.shutdown()
+        window.close()
 
 
 def test_a_late_preview_of_the_sample_left_never_reaches_the_next_one(

@@ -9,7 +9,6 @@ The sink runs at the source's rate, so a match is exact up to the sink's 16-bit 
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -20,14 +19,20 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from audio_device import (
-    ArraySource,
-    NullSinkServer,
-    ServerUnavailableError,
-    SinkRecorder,
-    locate,
-    null_sink_server,
-    pactl,
+from audio_device import ArraySource, NullSinkServer, SinkRecorder, locate, pactl
+from playback_kit import (
+    EXACT,
+    NO_SERVER,
+    RATE,
+    SILENT,
+    Log,
+    assert_exactly,
+    make_player,
+    noise,
+    sound_runs,
+    start_recorder,
+    start_server,
+    wait_for_silence,
 )
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -40,67 +45,6 @@ from pvc_sample_editor.ui.playback import SERVER_LOST_REASON, Player
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="drives PulseAudio, the sound server on Linux"
 )
-
-RATE = 44_100
-# 16-bit samples at the sink: a frame that matches is within one step of the source.
-EXACT = 2 / 32768
-SILENT = 1e-4
-NO_SERVER = "No sound server is running (connection refused)"
-
-
-def noise(seconds: float, seed: int = 1) -> np.ndarray[Any, Any]:
-    """White noise: every stretch of it is unlike every other, so it locates exactly."""
-    rng = np.random.default_rng(seed)
-    return (0.3 * rng.uniform(-1, 1, round(seconds * RATE))).astype(np.float32)
-
-
-class Log:
-    """Everything a player emits, in order, as (signal, value) pairs."""
-
-    def __init__(self, player: Player) -> None:
-        self.events: list[tuple[str, Any]] = []
-        player.position_changed.connect(lambda ms: self.events.append(("position", ms)))
-        player.state_changed.connect(lambda on: self.events.append(("state", on)))
-        player.finished.connect(lambda: self.events.append(("finished", None)))
-        player.failed.connect(lambda text: self.events.append(("failed", text)))
-
-    def of(self, kind: str) -> list[Any]:
-        return [value for name, value in self.events if name == kind]
-
-    @property
-    def position(self) -> int:
-        positions = self.of("position")
-        return int(positions[-1]) if positions else -1
-
-    def clear(self) -> None:
-        self.events.clear()
-
-
-def start_server(stack: ExitStack, monkeypatch: pytest.MonkeyPatch, rate: int) -> NullSinkServer:
-    """A private server for this test, with ``PULSE_SERVER`` pointing at it."""
-    try:
-        server = stack.enter_context(null_sink_server(rate))
-    except ServerUnavailableError as exc:
-        if os.environ.get("CI"):  # CI installs pulseaudio: a skip there would hide a bug
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
-    monkeypatch.setenv("PULSE_SERVER", server.address)
-    return server
-
-
-def start_recorder(stack: ExitStack, server: NullSinkServer) -> SinkRecorder:
-    recorder = SinkRecorder(server, server.root / f"sink-{time.monotonic_ns()}.f32")
-    stack.callback(recorder.close)
-    recorder.wait_running()
-    return recorder
-
-
-def make_player(qtbot: QtBot, stack: ExitStack) -> Player:
-    player = Player(stall_timeout_ms=3000)
-    stack.callback(player.deleteLater)
-    stack.callback(player.shutdown)
-    qtbot.waitUntil(lambda: not player.probing, timeout=10_000)
-    return player
 
 
 @pytest.fixture
@@ -121,39 +65,6 @@ def player(qtbot: QtBot, sink: NullSinkServer) -> Iterator[Player]:
         p = make_player(qtbot, stack)
         assert p.available, p.unavailable_reason
         yield p
-
-
-def wait_for_silence(qtbot: QtBot, recorder: SinkRecorder, since: int, ms: int = 100) -> None:
-    """Wait until the recording ends in ``ms`` of silence after some sound."""
-    quiet = RATE * ms // 1000
-
-    def settled() -> bool:
-        y = recorder.samples(since)
-        loud = np.nonzero(np.abs(y) > SILENT)[0]
-        return loud.size > 0 and y.size - loud[-1] > quiet
-
-    qtbot.waitUntil(settled, timeout=10_000)
-
-
-def sound_runs(y: np.ndarray[Any, Any], gap_ms: int = 20) -> list[tuple[int, int]]:
-    """``[start, end)`` of each stretch of sound separated by at least ``gap_ms`` of silence."""
-    loud = np.nonzero(np.abs(y) > SILENT)[0]
-    if loud.size == 0:
-        return []
-    breaks = np.nonzero(np.diff(loud) > RATE * gap_ms // 1000)[0]
-    starts = [loud[0], *loud[breaks + 1]]
-    ends = [*(loud[breaks] + 1), loud[-1] + 1]
-    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
-
-
-def assert_exactly(y: np.ndarray[Any, Any], at: int, expected: np.ndarray[Any, Any]) -> None:
-    """``expected`` sits at ``at`` in ``y``, frame for frame, with silence on both sides."""
-    got = y[at : at + expected.size]
-    assert got.size == expected.size, "the recording stops inside the range"
-    wrong = np.nonzero(np.abs(got - expected) > EXACT)[0]
-    assert wrong.size == 0, f"{wrong.size} frames differ, first at {wrong[:5]}"
-    assert np.all(np.abs(y[:at]) < SILENT), "sound before the range's first frame"
-    assert np.all(np.abs(y[at + expected.size :]) < SILENT), "sound after its last frame"
 
 
 # ---------------------------------------------------------------------------- the range

@@ -17,6 +17,7 @@ class RecordingPlayer(QObject):
     finished = Signal()
     failed = Signal(str)
     availability_changed = Signal(bool)
+    probed = Signal()
 
     available = True
     unavailable_reason = ""

@@ -132,3 +132,19 @@ def submit_and_wait(qtbot: Any, ed: Editor, timeout: int = 20000) -> None:
     assert ed.window.submit_button.isEnabled(), ed.window.reason_label.text()
     qtbot.keyClick(ed.window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not ed.controller.submitting, timeout=timeout)
+
+
+def shown_window(
+    qtbot: Any, controller: EditorController, player: Any = None, settings: Any = None
+) -> MainWindow:
+    """A window shown, active and never asking (tests answer for the user)."""
+    window = MainWindow(
+        controller, player=player, settings=settings, confirm=lambda title, text: True
+    )
+    qtbot.addWidget(window)
+    window.resize(1200, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    return window

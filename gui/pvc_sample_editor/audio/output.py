@@ -351,6 +351,30 @@ class RingRenderer:
         with self._lock:
             self._written += n
 
+    def replace_unplayed(
+        self, fetch: Callable[[int], np.ndarray[Any, Any]]
+    ) -> tuple[int, int] | None:
+        """Drop what is written but not yet handed out and write ``fetch(frame)`` instead.
+
+        ``fetch`` gets the timeline frame writing resumes at and returns the frames from
+        there (at most the ring's capacity). It runs under the lock the callback takes,
+        so the device never sees the ring empty in between: keep it to a quick read.
+        Returns (resume frame, frames written), or None while fading out.
+        """
+        with self._lock:
+            if self._fade_from is not None:
+                return None
+            self._written = max(self._read, self.preroll)
+            resume = self._written
+            samples = fetch(resume)[: self.capacity]
+            n = int(samples.shape[0])
+            at = (resume - self.preroll) % self.capacity
+            first = min(n, self.capacity - at)
+            self._ring[at : at + first] = samples[:first]
+            self._ring[: n - first] = samples[first:]
+            self._written += n
+            return resume, n
+
     def end_early(self) -> None:
         """The source ended before the range did (a truncated file): end where it ended."""
         with self._lock:
@@ -515,6 +539,7 @@ class OutputStream:
         self._stop_requested = False
         self._abort = False
         self._next = start_frame  # next source frame the feeder reads
+        self._fill_lock = threading.Lock()  # a block's read and write vs a source switch
         self._thread = threading.Thread(target=self._run, name="audio-feeder", daemon=True)
 
     def start(self) -> None:
@@ -527,6 +552,38 @@ class OutputStream:
         fade_from = self.renderer.begin_fade()
         self._wake.set()
         return self._source_frame(fade_from)
+
+    def switch_source(self, source: PlaybackSource) -> int | None:
+        """Go on from the same frame in ``source`` (same rate), without a gap or a repeat.
+
+        What the device has taken of the old source still plays (its buffer, tens of
+        ms); the ring's unplayed frames are replaced at once by the new source's (one
+        block read here, so the device never runs dry), and the feeder goes on from
+        there. Returns the source frame the new source plays from, or None when it
+        cannot switch (the stream is stopping, or the rates differ).
+        """
+        if int(source.samplerate) != self.samplerate:
+            return None
+        block = self.samplerate * _BLOCK_MS // 1000
+
+        def fetch(resume: int) -> np.ndarray[Any, Any]:
+            frame = self._source_frame(resume)
+            count = max(0, min(block, self.stop_frame - frame))
+            try:
+                samples = np.asarray(source.read_mono(frame, frame + count), dtype=np.float32)
+            except Exception:  # the feeder reads again and reports it
+                return np.zeros(0, np.float32)
+            return np.clip(samples[:count], -1.0, 1.0)
+
+        with self._fill_lock:  # not in the middle of a block read from the old source
+            done = self.renderer.replace_unplayed(fetch)
+            if done is None:
+                return None
+            resume, written = done
+            self.source = source
+            self._next = self._source_frame(resume) + written
+        self._wake.set()
+        return self._source_frame(resume)
 
     def abort(self) -> None:
         """Stop without waiting for the fade to play out (the program is closing)."""
@@ -584,19 +641,20 @@ class OutputStream:
         r = self.renderer
         block = self.samplerate * _BLOCK_MS // 1000
         while not r.written_all and r.space > 0 and not self._stop_requested:
-            count = min(block, r.space, self.stop_frame - self._next)
-            try:
-                samples = np.asarray(
-                    self.source.read_mono(self._next, self._next + count), dtype=np.float32
-                )
-            except Exception as exc:  # any reader error ends playback with its text
-                raise _ReadError from exc
-            samples = np.clip(samples[:count], -1.0, 1.0)  # decoded MP3 overshoots
-            r.write(samples)
-            self._next += samples.shape[0]
-            if samples.shape[0] < count:  # the file is shorter than its header said
-                r.end_early()
-                return
+            with self._fill_lock:
+                count = min(block, r.space, self.stop_frame - self._next)
+                try:
+                    samples = np.asarray(
+                        self.source.read_mono(self._next, self._next + count), dtype=np.float32
+                    )
+                except Exception as exc:  # any reader error ends playback with its text
+                    raise _ReadError from exc
+                samples = np.clip(samples[:count], -1.0, 1.0)  # decoded MP3 overshoots
+                r.write(samples)
+                self._next += samples.shape[0]
+                if samples.shape[0] < count:  # the file is shorter than its header said
+                    r.end_early()
+                    return
 
     def _feed(self, device: _Device) -> tuple[str, str]:
         """Keep the ring full until the end (or the fade) has drained; watch for a stall."""

@@ -60,7 +60,7 @@ Audio
 
 - Previews and speaker audio are 16-bit WAV, ``media_type`` ``audio/wav``. The sample
   preview is the first 30 s of the uploaded file, untrimmed (trims are metadata);
-  ``remove_background_noise=true`` applies a noise gate (see :mod:`.audio`).
+  ``remove_background_noise=true`` applies a spectral gate (see :mod:`.audio`).
 - ``visual_waveform``: one peak-absolute value in ``[0, 1]`` per 100 ms of the whole file.
 - Uploads are parsed as they arrive and their files spooled to disk (:mod:`.bodies`),
   so their size is bounded by free disk space only, not memory. They are decoded with

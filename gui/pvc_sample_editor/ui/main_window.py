@@ -40,7 +40,7 @@ from pvc_sample_editor.editing.workflows import (
 from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.insight import InsightBinder
-from pvc_sample_editor.ui.playback_routes import PlaybackRoutes
+from pvc_sample_editor.ui.listening import Listening
 from pvc_sample_editor.ui.queue_binder import QueueBinder
 from pvc_sample_editor.ui.settings import Settings, open_dialog_folder, remember_open_folder
 from pvc_sample_editor.ui.speakers import speaker_color
@@ -85,14 +85,10 @@ class MainWindow(EditorLayout):
         self.stack.addWidget(self.editor_page)
         self._build_editor(connection_label)
         self._build_actions()
-        self.playback = PlaybackRoutes(
-            controller,
-            self.waveform,
-            self.speakers_panel,
-            (self.play_kept_action, self.play_cursor_action, self.toggle_play_action),
-            self.stop_action,
-            lambda text: self.statusBar().showMessage(text, 5000),
-        )
+        self.listening = Listening(self, controller)
+        self.playback = self.listening.routes
+        self.export = self.listening.export
+        self.sound_label = self.listening.sound_label
         if player is not None:
             self.set_player(player)
         else:  # the app attaches it once a file given at start-up is on screen
@@ -428,22 +424,6 @@ class MainWindow(EditorLayout):
         else:
             self.controller.set_end(ms)
 
-    def play_kept(self) -> None:
-        """Play the region between the trims."""
-        self.playback.play_kept()
-
-    def play_from_cursor(self) -> None:
-        """Play from the playhead (or the start trim) to the end of the file."""
-        self.playback.play_from_cursor()
-
-    def toggle_play(self) -> None:
-        """Space: stop if playing, else play from the cursor."""
-        self.playback.toggle()
-
-    def stop_playback(self) -> None:
-        """Stop playback."""
-        self.playback.stop()
-
     # ---------------------------------------------------------------- closing
 
     def _ask(self, title: str, text: str) -> bool:
@@ -480,6 +460,7 @@ class MainWindow(EditorLayout):
             self._unsubscribe = None
         self.insight.shutdown()
         self.workspace_binder.shutdown()
+        self.listening.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.queue.shutdown()  # what it had still to send stays in its journal
         self.controller.shutdown()

@@ -201,6 +201,16 @@ class Player(QObject):
         self.position_changed.emit(self._last_ms)
         self._timer.start()
 
+    def switch_source(self, source: PlaybackSource) -> int | None:
+        """Go on playing from the same frame in ``source`` (another version of the same
+        audio, at the same rate): no gap, nothing repeated. Returns the source frame it
+        goes on from; None when nothing plays or it cannot switch (then ``play`` from
+        the position instead)."""
+        stream = self._stream
+        if stream is None or not self._playing or source.frames < stream.stop_frame:
+            return None
+        return stream.switch_source(source)
+
     def stop(self) -> None:
         """Fade out (a few ms); the playhead goes to where the fade began, to resume there."""
         stream = self._stream

@@ -17,6 +17,7 @@ from pvc_sample_editor import APP_ID
 from pvc_sample_editor.api.regions import DEFAULT_BASE_URL
 
 __all__ = [
+    "PlaybackPrefs",
     "RecentSample",
     "Settings",
     "open_dialog_folder",
@@ -128,3 +129,62 @@ def remember_open_folder(q: QSettings | None, folder: Path) -> None:
     """Note the folder a file was just opened from, for the next Open dialog."""
     if q is not None:
         q.setValue(_LAST_OPEN_FOLDER, str(folder))
+
+
+class PlaybackPrefs:
+    """How the play keys behave; kept in QSettings when given one, else for this run only."""
+
+    EDGE_CHOICES_MS = (500, 1000, 2000, 3000, 5000)
+
+    def __init__(self, qsettings: QSettings | None) -> None:
+        self.q = qsettings
+        edge = self._int("playback/edge_ms", 2000)
+        # A hand-edited value outside the menu's choices: the default.
+        self._edge_ms = edge if edge in self.EDGE_CHOICES_MS else 2000
+        self._stop_at_end = self._bool("playback/stop_at_end", False)
+        self._audition = self._bool("playback/audition_while_dragging", True)
+
+    def _int(self, key: str, default: int) -> int:
+        if self.q is None:
+            return default
+        value = self.q.value(key, default, type=int)
+        return value if isinstance(value, int) else default
+
+    def _bool(self, key: str, default: bool) -> bool:
+        if self.q is None:
+            return default
+        return bool(self.q.value(key, default, type=bool))
+
+    def _write(self, key: str, value: int | bool) -> None:
+        if self.q is not None:
+            self.q.setValue(key, value)
+
+    @property
+    def edge_ms(self) -> int:
+        """How long the play-at-the-edges keys play (N, 2 s by default)."""
+        return self._edge_ms
+
+    @edge_ms.setter
+    def edge_ms(self, ms: int) -> None:
+        self._edge_ms = int(ms)
+        self._write("playback/edge_ms", int(ms))
+
+    @property
+    def stop_at_end(self) -> bool:
+        """Play from a point inside the kept region stops at the End handle."""
+        return self._stop_at_end
+
+    @stop_at_end.setter
+    def stop_at_end(self, on: bool) -> None:
+        self._stop_at_end = bool(on)
+        self._write("playback/stop_at_end", bool(on))
+
+    @property
+    def audition(self) -> bool:
+        """A dragged handle that rests plays a short snippet at the handle."""
+        return self._audition
+
+    @audition.setter
+    def audition(self, on: bool) -> None:
+        self._audition = bool(on)
+        self._write("playback/audition_while_dragging", bool(on))

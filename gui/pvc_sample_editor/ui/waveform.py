@@ -408,6 +408,11 @@ class WaveformView(pg.PlotWidget):
         self.trims_changed.emit(start, end)
 
     @property
+    def handle_dragged(self) -> bool:
+        """True while the user drags a handle (not when the model or a bound moves it)."""
+        return any(getattr(line, "moving", False) for line in self._region.lines)
+
+    @property
     def active_handle(self) -> int:
         """Which handle the keyboard nudges: 0 start, 1 end."""
         return self._active

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.edit_panel import EditPanel
 from pvc_sample_editor.ui.overview import OverviewStrip
+from pvc_sample_editor.ui.play_menu import PlayMenu
 from pvc_sample_editor.ui.report_panel import ReportPanel
+from pvc_sample_editor.ui.settings import PlaybackPrefs
 from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
 from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
@@ -61,6 +63,7 @@ class EditorLayout(QMainWindow):
     controller: EditorController
     editor_page: QWidget
     confirm: Callable[[str, str], bool]  # asks a yes/no question (title, text)
+    settings: QSettings | None
 
     # ---------------------------------------------------------------- slots (subclass)
 
@@ -74,22 +77,6 @@ class EditorLayout(QMainWindow):
 
     def set_at_playhead(self, handle: int) -> None:
         """Put the start (0) or end (1) trim at the playhead."""
-        raise NotImplementedError
-
-    def play_kept(self) -> None:
-        """Play the region between the trims."""
-        raise NotImplementedError
-
-    def play_from_cursor(self) -> None:
-        """Play from the playhead."""
-        raise NotImplementedError
-
-    def toggle_play(self) -> None:
-        """Play or stop."""
-        raise NotImplementedError
-
-    def stop_playback(self) -> None:
-        """Stop playback."""
         raise NotImplementedError
 
     def step_sample(self, step: int) -> None:
@@ -292,12 +279,17 @@ class EditorLayout(QMainWindow):
             icon=QStyle.StandardPixmap.SP_DialogOpenButton,
         )
         self.submit_action = self._action("S&ubmit", self.submit, QKeySequence.StandardKey.Save)
+        # Wired by ExportRoutes (ui/export_routes.py).
+        self.export_action = QAction("&Export Kept Region…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.addAction(self.export_action)
         quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.connect_action = self._action("&Connect…", self.connect_requested.emit)
         for a in (
             self.connect_action,
             self.open_sample_action,
             self.open_file_action,
+            self.export_action,
             self.submit_action,
             quit_action,
         ):
@@ -409,30 +401,11 @@ class EditorLayout(QMainWindow):
         # "+" without Shift on many layouts; "=" is the same key.
         self._action("Zoom In (=)", wf.zoom_in, "=")
 
-        play_menu = menu.addMenu("&Play")
-        self.play_kept_action = self._action(
-            "Play &Kept Region",
-            self.play_kept,
-            "Ctrl+Space",
-            icon=QStyle.StandardPixmap.SP_MediaPlay,
-        )
-        self.play_cursor_action = self._action(
-            "Play from &Cursor",
-            self.play_from_cursor,
-            "Shift+Space",
-            icon=QStyle.StandardPixmap.SP_MediaSeekForward,
-        )
-        self.toggle_play_action = self._action("Play/Stop", self.toggle_play, "Space")
-        self.stop_action = self._action(
-            "&Stop", self.stop_playback, icon=QStyle.StandardPixmap.SP_MediaStop
-        )
-        for a in (
-            self.toggle_play_action,
-            self.play_kept_action,
-            self.play_cursor_action,
-            self.stop_action,
-        ):
-            play_menu.addAction(a)
+        self.play_menu = PlayMenu(self, menu.addMenu("&Play"), PlaybackPrefs(self.settings))
+        self.play_kept_action = self.play_menu.kept
+        self.play_cursor_action = self.play_menu.from_cursor
+        self.toggle_play_action = self.play_menu.toggle
+        self.stop_action = self.play_menu.stop
 
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
