@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import weakref
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ def _no_busy_runners(qapp: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     monkeypatch.setattr(TaskRunner, "__init__", recording_init)
     yield
+    # Collect what the test left in reference cycles here, outside any Qt destructor:
+    # a QObject the collector deletes inside another's destructor can deadlock Qt.
+    gc.collect()
     busy = [runner for runner in list(created) if runner.busy]
     for runner in busy:
         runner.shutdown()

@@ -69,6 +69,11 @@ class MainWindow(EditorLayout):
     ) -> None:
         super().__init__()
         self.controller = controller
+        # The window owns the controller: Qt deletes it with the window, in order. Left to
+        # Python, a controller caught in a reference cycle was deleted by the garbage
+        # collector at any allocation, once inside another object's destructor, where its
+        # undo group's destructor waited on a lock that destructor held: a hang.
+        controller.setParent(self)
         self.settings = settings
         #: How the window asks a yes/no question (title, text) before closing; a modal
         #: box unless the caller (a script, the self-test, a test) answers instead.
