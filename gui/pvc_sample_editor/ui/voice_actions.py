@@ -1,0 +1,62 @@
+"""The voice's own actions in the window, made in one place and wired by the window:
+deleting samples (:mod:`.sample_delete`) and training (:mod:`.training`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.queue_binder import QueueBinder
+from pvc_sample_editor.ui.sample_delete import SampleDeleter, voice_menu
+from pvc_sample_editor.ui.training import TrainingWatcher
+from pvc_sample_editor.ui.window_layout import EditorLayout
+from pvc_sample_editor.ui.workspace import WorkspaceBinder
+
+__all__ = ["VoiceActions"]
+
+
+class VoiceActions(QObject):
+    """Delete and Train for the open voice: the list's menu and keys, the Voice menu."""
+
+    def __init__(
+        self,
+        controller: EditorController,
+        window: EditorLayout,
+        binder: WorkspaceBinder,
+        queue: QueueBinder,
+    ) -> None:
+        super().__init__(window)
+        menu = voice_menu(window.menuBar())
+
+        def confirm(title: str, text: str) -> bool:
+            return window.confirm(title, text)
+
+        def say(text: str) -> None:
+            window.statusBar().showMessage(text, 8000)
+
+        self.deleter = SampleDeleter(
+            controller,
+            window.workspace,
+            binder,
+            queue.batch,
+            confirm=confirm,
+            say=say,
+            menu=menu,
+            parent=self,
+        )
+        self.training = TrainingWatcher(
+            controller,
+            window.workspace,
+            queue.batch,
+            submit_all=queue.submit_all,
+            confirm=confirm,
+            say=say,
+            menu=menu,
+            parent=self,
+        )
+
+    def shutdown(self) -> None:
+        """Stop the training poll and wait for a delete in flight."""
+        self.training.shutdown()
+        self.deleter.shutdown()
