@@ -1,5 +1,6 @@
 """The voice's own actions in the window, made in one place and wired by the window:
-deleting samples (:mod:`.sample_delete`) and training (:mod:`.training`).
+deleting samples (:mod:`.sample_delete`), training (:mod:`.training`) and adding
+recordings (:mod:`.uploads`), new voices and their details (:mod:`.new_voice`).
 """
 
 from __future__ import annotations
@@ -7,9 +8,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from pvc_sample_editor.ui.controller import EditorController
+from pvc_sample_editor.ui.new_voice import VoiceEditor
 from pvc_sample_editor.ui.queue_binder import QueueBinder
 from pvc_sample_editor.ui.sample_delete import SampleDeleter, voice_menu
 from pvc_sample_editor.ui.training import TrainingWatcher
+from pvc_sample_editor.ui.uploads import Uploader
 from pvc_sample_editor.ui.window_layout import EditorLayout
 from pvc_sample_editor.ui.workspace import WorkspaceBinder
 
@@ -56,7 +59,22 @@ class VoiceActions(QObject):
             parent=self,
         )
 
+        self.uploader = Uploader(
+            controller, window.workspace, binder, confirm=confirm, say=say, parent=self
+        )
+        window.file_menu.insertAction(window.submit_action, self.uploader.action)
+        self.details = VoiceEditor(
+            controller,
+            window,
+            say=say,
+            file_menu=window.file_menu,
+            voice_menu=menu,
+            parent=self,
+        )
+
     def shutdown(self) -> None:
-        """Stop the training poll and wait for a delete in flight."""
+        """Stop the training poll and an upload (journaled), wait for a delete in flight."""
+        self.uploader.shutdown()
+        self.details.shutdown()
         self.training.shutdown()
         self.deleter.shutdown()
