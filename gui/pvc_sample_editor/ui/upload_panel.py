@@ -99,8 +99,12 @@ class UploadPanel(QWidget):
     def show_progress(self, progress: UploadProgress) -> None:
         """Bytes sent of the file being sent, and of the whole batch."""
         if 0 <= progress.index < len(self.file_bars):
+            bar = self.file_bars[progress.index]
             total = max(progress.file_total, 1)
-            self.file_bars[progress.index].setValue(round(progress.file_sent / total * _SCALE))
+            bar.setValue(round(progress.file_sent / total * _SCALE))
+            # Every byte sent is not yet a sample: the server answers once it has stored it.
+            sent = progress.file_sent >= progress.file_total
+            bar.setFormat("sent: waiting for the server…" if sent else "%p%")
         self.total.setValue(round(progress.batch_sent / max(progress.batch_total, 1) * _SCALE))
 
     def mark(self, index: int, text: str, *, failed: bool = False) -> None:

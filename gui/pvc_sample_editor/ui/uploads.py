@@ -277,6 +277,8 @@ class Uploader(QObject):
             return
         self._set_busy(True)
         self.progress.start(batch)
+        left = len(batch.in_state(EntryState.PENDING, EntryState.SENDING))
+        self._say(f"Uploading {left} recording{'s' * (left != 1)}…")
         journal = self.journal
 
         def work(cancel: threading.Event) -> UploadOutcome:
