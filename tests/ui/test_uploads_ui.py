@@ -298,3 +298,16 @@ def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(
     qtbot.waitUntil(lambda: panel.title.text() == "Night reader (v2): 1 sample", timeout=10000)
     assert editor.check.get_voice(voice_id).name == "Night reader (v2)"
     assert dict(editor.check.get_voice(voice_id).labels) == {"accent": "Bavarian"}
+    # Deleting the voice's last sample, open in the editor: its recording stays open on
+    # its own (nothing of it is on the server now) and the list says how to fill it.
+    editor.window.activateWindow()
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus, timeout=5000)
+    with qtbot.waitSignal(c.session_replaced, timeout=15000):
+        qtbot.keyClick(panel.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=10000)
+    assert c.session is not None
+    assert c.session.ref is None
+    assert c.local_path == take
+    assert uploader.hint.isVisible()
+    assert editor.check.get_voice(voice_id).samples == ()
