@@ -44,6 +44,7 @@ from pvc_sample_editor.ui.listening import Listening
 from pvc_sample_editor.ui.queue_binder import QueueBinder
 from pvc_sample_editor.ui.settings import Settings, open_dialog_folder, remember_open_folder
 from pvc_sample_editor.ui.speakers import speaker_color
+from pvc_sample_editor.ui.voice_actions import VoiceActions
 from pvc_sample_editor.ui.waveform import SpeakerBands
 from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
 from pvc_sample_editor.ui.workspace import WorkspaceBinder
@@ -167,6 +168,8 @@ class MainWindow(EditorLayout):
             settings=Settings(self.settings) if self.settings is not None else None,
         )
         self.workspace_binder.message.connect(self._show_local_notice)
+        # Delete and Train: the list's menu and Delete key, the Voice menu, the Train row.
+        self.voice_actions = VoiceActions(c, self, self.workspace_binder, self.queue)
         self.insight = InsightBinder(c, self.report_panel, wf, lambda t, x: self.confirm(t, x))
         self.insight.region_checked.connect(self.workspace_binder.set_verdict)
         # Queued: the view says it from inside a redraw, and the answer is a modal box.
@@ -466,6 +469,7 @@ class MainWindow(EditorLayout):
         self.insight.shutdown()
         self.workspace_binder.shutdown()
         self.listening.shutdown()
+        self.voice_actions.shutdown()
         self.waveform.set_source(None, 0.0)  # before the controller closes the reader
         self.queue.shutdown()  # what it had still to send stays in its journal
         self.controller.shutdown()

@@ -287,6 +287,11 @@ class WorkspaceBinder(QObject):
             return None
         return None if copy.path.exists() else copy.path
 
+    def adopt_local_copies(self, copies: dict[SampleRef, Path]) -> None:
+        """Files just uploaded as these samples: each opens its file, not the preview."""
+        self._by_hand.update(copies)
+        self._render_rows()
+
     def set_verdict(self, report: Report) -> None:
         """The audio check finished the open sample's kept region: show its verdict."""
         ref = self._current_ref()
@@ -360,10 +365,12 @@ class WorkspaceBinder(QObject):
 
     def open_sample(self, sample_id: str) -> None:
         """Open ``sample_id`` of the open voice, with the local copy last used for it."""
-        ref = self._current_ref()
-        if ref is None or ref.sample_id == sample_id:
+        ref, voice = self._current_ref(), self._voice
+        # The voice listed may not be the open sample's (a new voice, just made).
+        voice_id = voice.voice_id if voice is not None else ref.voice_id if ref else None
+        if voice_id is None or ref == SampleRef(voice_id, sample_id):
             return
-        target = SampleRef(ref.voice_id, sample_id)
+        target = SampleRef(voice_id, sample_id)
         lost = self._lost_copy(target)
         if lost is not None:  # renamed or moved since the folder was matched: look again first
             self._reopen = (target, lost)

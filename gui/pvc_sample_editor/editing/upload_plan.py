@@ -1,0 +1,65 @@
+"""What the window says before an upload: each file read once, and its issues (no Qt).
+
+:func:`check_files` runs off the GUI thread; :func:`issues_text` is the question the
+window asks when anything would be refused or is advised against.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pvc_sample_editor.api.models import Voice
+from pvc_sample_editor.editing.upload_checks import (
+    LocalFile,
+    UploadIssue,
+    inspect_file,
+    upload_issues,
+)
+
+__all__ = ["Checked", "check_files", "issues_text"]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The files as read, what cannot be read at all, and what to say about the rest."""
+
+    files: tuple[LocalFile, ...]
+    unreadable: tuple[str, ...]
+    issues: tuple[UploadIssue, ...]
+
+    @property
+    def sendable(self) -> tuple[LocalFile, ...]:
+        """The files the server would take."""
+        blocked = {i.path for i in self.issues if i.blocking}
+        return tuple(f for f in self.files if f.path not in blocked)
+
+
+def check_files(paths: Sequence[Path], voice: Voice, cancel: threading.Event) -> Checked:
+    """Read every file once and list its issues against the voice's samples."""
+    files, unreadable = [], []
+    for path in paths:
+        try:
+            files.append(inspect_file(path, should_stop=cancel.is_set))
+        except IsADirectoryError:
+            unreadable.append(f"“{path.name}” is a folder: choose the recordings inside it.")
+        except OSError as exc:
+            unreadable.append(f"“{path.name}” cannot be read ({exc.strerror or exc}).")
+    return Checked(tuple(files), tuple(unreadable), upload_issues(files, voice.samples))
+
+
+def issues_text(checked: Checked) -> str:
+    """The question before an upload with issues: each issue, then what would be sent."""
+    lines = [f"• {text}" for text in checked.unreadable]
+    lines += [f"• {issue.message}" for issue in checked.issues]
+    total = len(checked.files) + len(checked.unreadable)
+    sendable = len(checked.sendable)
+    lines.append(
+        f"\n{sendable} of {total} file{'s' * (total != 1)} can be sent; "
+        "the server would refuse the others, so they are left out."
+        if sendable < total
+        else ""
+    )
+    return "\n".join(lines).rstrip()
