@@ -146,7 +146,8 @@ def test_train_is_disabled_below_the_minimum_and_says_why(editor: Editor) -> Non
     assert not training.button.isEnabled()
     assert not training.action.isEnabled()
     assert "more are needed" in training.button.toolTip()
-    assert "more are needed" in training.label.text()
+    assert training.label.text() == "Not trained yet."  # the gauge's sentence says the rest
+    assert "more are needed" in training.label.toolTip()
 
 
 def test_train_sends_unsent_edits_first_then_follows_the_training_to_the_end(

@@ -180,8 +180,9 @@ class TrainingWatcher(QObject):
         self.action.setEnabled(enabled)
         self.button.setToolTip(ready.reason)
         self.action.setToolTip(ready.reason)
-        if not text:  # before any training the line says where the voice stands
-            text = html.escape(ready.reason)
+        if not text:  # before any training; where the voice stands is said under the gauge
+            text = "Not trained yet."
+            tip = tip or ready.reason
         self.label.setText(text)
         self.label.setToolTip(tip)
 

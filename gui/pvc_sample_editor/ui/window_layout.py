@@ -111,7 +111,7 @@ class EditorLayout(QMainWindow):
         self.splitter.addWidget(editor)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([540, 1000])
+        self.splitter.setSizes([560, 1000])
         page = QVBoxLayout(editor)
         page.setContentsMargins(12, 10, 12, 10)
         page.setSpacing(8)

@@ -22,6 +22,8 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QResizeEvent,
+    QShowEvent,
     QStandardItem,
     QStandardItemModel,
 )
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -317,9 +320,10 @@ class WorkspacePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        # Wide enough for a readable name beside the five short columns: without it the
-        # splitter gave the list what the editor's panels left, and names read "…".
-        self.setMinimumWidth(580)
+        # Wide enough for a readable name beside the short columns (two of which step
+        # aside below NARROW): without it the splitter gave the list what the editor's
+        # panels left, and names read "…".
+        self.setMinimumWidth(440)
         self.title = QLabel("Samples")
         self.title.setObjectName("title")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -377,6 +381,7 @@ class WorkspacePanel(QWidget):
         self.table.clicked.connect(self._on_clicked)
         self.table.activated.connect(self._on_clicked)
         self.folder_button.clicked.connect(self.folder_requested)
+        self._sized = False  # given its first width (showEvent)
         self._live_total_base = 0  # the other samples' kept time, while one is edited
         self._show_queue_counts()
 
@@ -434,6 +439,27 @@ class WorkspacePanel(QWidget):
             self._fit_columns()
         self._select(current)
         self._show_total()
+
+    #: Below this width the speaker and noise columns give their room to the names (the
+    #: open sample's editor shows both; widen the list to see them for every sample).
+    NARROW = 560
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time the list appears, give it two fifths of the window (440-600 px)."""
+        super().showEvent(event)
+        splitter = self.parentWidget()
+        if self._sized or not isinstance(splitter, QSplitter):
+            return
+        self._sized = True
+        total = sum(splitter.sizes())
+        mine = max(self.minimumWidth(), min(600, round(total * 0.4)))
+        splitter.setSizes([mine, total - mine])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        narrow = self.width() < self.NARROW
+        for column in (3, 4):
+            self.table.setColumnHidden(column, narrow)
 
     def _fit_columns(self) -> None:
         """Each short column as wide as its widest text (or the widest word it can show),
