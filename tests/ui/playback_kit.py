@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -64,10 +67,65 @@ class Log:
         self.events.clear()
 
 
-def start_server(stack: ExitStack, monkeypatch: pytest.MonkeyPatch, rate: int) -> NullSinkServer:
-    """A private server for this test, with ``PULSE_SERVER`` pointing at it."""
+# One null-sink server per rate for the whole run, kept awake by a recorder that never
+# stops: a null sink left idle renders its first block after 2 s, so a server (and a
+# recorder) per test cost every playback test 2 s of waiting. Tests that stop or
+# restart the server ask for a private one.
+_SHARED: dict[int, NullSinkServer] = {}
+_KEEPERS: list[subprocess.Popen[bytes]] = []
+_SHARED_DIRS: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _stop_shared() -> None:
+    for keeper in _KEEPERS:
+        keeper.kill()
+        keeper.wait()
+    for server in _SHARED.values():
+        server.stop()
+    for folder in _SHARED_DIRS:
+        folder.cleanup()
+
+
+def _shared_server(rate: int) -> NullSinkServer:
+    server = _SHARED.get(rate)
+    if server is not None and server.running:
+        return server
+    if not _SHARED:
+        atexit.register(_stop_shared)
+    # A short path: a unix socket's path must fit in 108 bytes.
+    folder = tempfile.TemporaryDirectory(prefix="pvc-pulse-")
+    _SHARED_DIRS.append(folder)
+    server = NullSinkServer(Path(folder.name), rate)
+    server.start()
+    _SHARED[rate] = server
+    keeper = SinkRecorder(server, server.root / "keeper.f32")
+    keeper.wait_running()  # the sink renders at low latency from now on
+    keeper.close()
+    _KEEPERS.append(
+        subprocess.Popen(  # a monitor that stays: the sink never idles again
+            [
+                "parec",
+                "--device=null.monitor",
+                "--raw",
+                f"--rate={rate}",
+                "--channels=1",
+                "--latency-msec=2",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PULSE_SERVER": server.address},
+        )
+    )
+    return server
+
+
+def start_server(
+    stack: ExitStack, monkeypatch: pytest.MonkeyPatch, rate: int, *, private: bool = False
+) -> NullSinkServer:
+    """A server with ``PULSE_SERVER`` pointing at it: the run's shared one for ``rate``, or
+    (``private``) one for this test alone, which it may stop and start."""
     try:
-        server = stack.enter_context(null_sink_server(rate))
+        server = stack.enter_context(null_sink_server(rate)) if private else _shared_server(rate)
     except ServerUnavailableError as exc:
         if os.environ.get("CI"):  # CI installs pulseaudio: a skip there would hide a bug
             pytest.fail(str(exc), pytrace=False)

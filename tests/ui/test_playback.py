@@ -48,9 +48,12 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[NullSinkServer]:
+def sink(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[NullSinkServer]:
+    own = request.node.get_closest_marker("own_sink") is not None
     with ExitStack() as stack:
-        yield start_server(stack, monkeypatch, RATE)
+        yield start_server(stack, monkeypatch, RATE, private=own)
 
 
 @pytest.fixture
@@ -278,6 +281,7 @@ def test_a_source_that_breaks_mid_play_fails_playback(qtbot: QtBot, player: Play
     assert log.of("finished") == []
 
 
+@pytest.mark.own_sink
 def test_a_lost_sink_fails_playback_then_a_new_one_plays(
     qtbot: QtBot, player: Player, sink: NullSinkServer
 ) -> None:
@@ -304,7 +308,7 @@ def test_the_sound_server_stopping_and_starting_again(
 ) -> None:
     """The server dies mid-play, the editor says so, and plays again once it is back."""
     with ExitStack() as stack:
-        server = start_server(stack, monkeypatch, RATE)
+        server = start_server(stack, monkeypatch, RATE, private=True)
         player = make_player(qtbot, stack)
         assert player.available
         samples = noise(4.0, seed=4)
@@ -361,6 +365,7 @@ def test_without_a_sound_server_playback_is_disabled_and_says_why(
         deviceless_player.play(clip, 0, 500)  # after shutdown: ignored
 
 
+@pytest.mark.own_sink
 def test_a_server_without_an_output_says_no_device(
     qtbot: QtBot, sink: NullSinkServer, player: Player
 ) -> None:
@@ -402,7 +407,7 @@ def test_a_speaker_clip_plays_under_its_own_playhead_and_survives_a_server_resta
     with ExitStack() as stack:
         doc = editor.controller.audio
         assert doc is not None
-        server = start_server(stack, monkeypatch, int(doc.samplerate))
+        server = start_server(stack, monkeypatch, int(doc.samplerate), private=True)
         player = make_player(qtbot, stack)
         editor.window.set_player(player)
         separate_speakers(qtbot, editor.window)

@@ -146,7 +146,7 @@ def test_train_is_disabled_below_the_minimum_and_says_why(editor: Editor) -> Non
     assert not training.button.isEnabled()
     assert not training.action.isEnabled()
     assert "more are needed" in training.button.toolTip()
-    assert training.label.text() == "Not trained yet."  # the gauge's sentence says the rest
+    assert training.label.text() == "No training yet."  # the gauge's sentence says the rest
     assert "more are needed" in training.label.toolTip()
 
 

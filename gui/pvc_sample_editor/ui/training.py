@@ -181,7 +181,7 @@ class TrainingWatcher(QObject):
         self.button.setToolTip(ready.reason)
         self.action.setToolTip(ready.reason)
         if not text:  # before any training; where the voice stands is said under the gauge
-            text = "Not trained yet."
+            text = "No training yet."
             tip = tip or ready.reason
         self.label.setText(text)
         self.label.setToolTip(tip)
