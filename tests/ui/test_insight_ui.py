@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -156,3 +157,42 @@ def test_a_dragged_handle_snaps_to_speech_unless_shift_is_held(
     assert abs(session.edit.trim_start_ms - near_other * 1000) <= px * 1.01
     assert session.edit.trim_start_ms != other
     QApplication.processEvents()
+
+
+def test_a_file_checked_before_is_not_read_again_unless_it_changed(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moving back to a sample shows its whole-file markers at once; a rewrite is re-read."""
+    import pvc_sample_editor.analysis as analysis
+
+    read: list[Path] = []
+    real = analysis.analyse_file
+
+    def counting(path: Path, *args: object, **kwargs: object) -> object:
+        read.append(Path(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "analyse_file", counting)
+    rate = 16_000
+    one, two = tmp_path / "one.wav", tmp_path / "two.wav"
+    rng = np.random.default_rng(5)
+    for path in (one, two):
+        sf.write(path, (0.2 * rng.standard_normal(3 * rate)).astype(np.float32), rate)
+    window = _window(qtbot)
+    for path in (one, two, one):
+        window.open_path(path)
+        qtbot.waitUntil(
+            lambda p=path: window.insight.whole is not None and window.controller.local_path == p,
+            timeout=20000,
+        )
+    assert read == [one, two]  # the third open reused the first report
+    sf.write(one, (0.1 * rng.standard_normal(4 * rate)).astype(np.float32), rate)
+    window.open_path(two)
+    qtbot.waitUntil(lambda: window.controller.local_path == two, timeout=20000)
+    window.open_path(one)
+    qtbot.waitUntil(
+        lambda: window.insight.whole is not None and window.controller.local_path == one,
+        timeout=20000,
+    )
+    assert read == [one, two, one]  # rewritten on disk: read again
+    window.close()

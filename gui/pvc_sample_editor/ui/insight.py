@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from pvc_sample_editor.audio.source import FileStamp, stamp_of
 from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing.session import Change
 from pvc_sample_editor.ui.controller import EditorController
@@ -38,6 +39,9 @@ SETTLE_MS = 400
 HOLD_S = 0.3
 #: Non-speech at an end shorter than this is not worth a marker.
 _MIN_EDGE_MS = 300
+#: Whole-file reports kept for files checked this session: moving back to a sample
+#: shows its markers at once instead of reading hours of audio again.
+_KEPT_REPORTS = 8
 
 
 def markers_for(report: Report) -> list[Marker]:
@@ -78,6 +82,7 @@ class InsightBinder(QObject):
         self._region_task: Task[Any] | None = None
         self.whole: Report | None = None  # of the document now shown
         self._whole_path: Path | None = None
+        self._reports: dict[tuple[Path, FileStamp | None], Report] = {}
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -137,6 +142,11 @@ class InsightBinder(QObject):
             self._file_task.cancel()
         self.whole, self._whole_path = None, path
         self._panel.suggest_button.setEnabled(False)
+        key = (path, stamp_of(path))
+        known = self._reports.get(key) if key[1] is not None else None
+        if known is not None:  # back to a file checked this session, unchanged on disk
+            self._show_whole(known)
+            return
 
         def work(cancel: threading.Event) -> Report:
             from pvc_sample_editor.analysis import AnalysisOptions, analyse_file
@@ -147,11 +157,11 @@ class InsightBinder(QObject):
 
         def done(report: Report) -> None:
             self._file_task = None
-            self.whole = report
-            self._view.set_markers(markers_for(report))
-            self._view.set_speech(report.speech_segments)
-            self._panel.suggest_button.setEnabled(report.suggested_trim_start_ms is not None)
-            self.whole_file_checked.emit(report)
+            if key[1] is not None:
+                self._reports[key] = report
+                while len(self._reports) > _KEPT_REPORTS:
+                    self._reports.pop(next(iter(self._reports)))
+            self._show_whole(report)
 
         def failed(exc: BaseException) -> None:
             self._file_task = None
@@ -160,6 +170,13 @@ class InsightBinder(QObject):
         self._file_task = self._runner.submit(
             work, on_result=done, on_error=failed, name="check file", generation=self._c.generation
         )
+
+    def _show_whole(self, report: Report) -> None:
+        self.whole = report
+        self._view.set_markers(markers_for(report))
+        self._view.set_speech(report.speech_segments)
+        self._panel.suggest_button.setEnabled(report.suggested_trim_start_ms is not None)
+        self.whole_file_checked.emit(report)
 
     # ---------------------------------------------------------------- the kept region
 
