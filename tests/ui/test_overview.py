@@ -27,6 +27,7 @@ def _window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     sf.write(path, (level * np.sin(2 * np.pi * 200 * t)).astype(np.float32), rate)
     window = local_window(qtbot, path)
     window.controller.set_trims(10_000, 40_000)
+    qtbot.waitUntil(lambda: window.overview.up_to_date)  # a handle's move shows within 33 ms
     return window
 
 
@@ -143,6 +144,7 @@ def test_a_dragged_handle_moves_on_the_strip_too(qtbot: QtBot, tmp_path: Path) -
     kept = _strip(window).pixelColor(x, y)
     drag_handle_to(window.waveform, 1, 30.0)
     assert abs(window.controller.session.edit.trim_end_ms - 30_000) < 200
+    qtbot.waitUntil(lambda: window.overview.up_to_date)
     cut = _strip(window).pixelColor(x, y)
     assert cut.green() < kept.green() - 10
     untouched = int(strip.secs_to_x(20.0))
