@@ -550,3 +550,16 @@ def test_a_pending_submission_survives_a_restart(store: DraftStore) -> None:
     assert restored is not None
     assert restored.submission_pending
     assert not restored.with_submission_pending(False).submission_pending
+
+
+def test_for_samples_reads_only_the_drafts_that_exist(tmp_path: Path) -> None:
+    """A voice of many samples with a few drafts: each draft by its sample, none invented."""
+    store = DraftStore(tmp_path)
+    keys = {s: DraftKey.for_sample(SampleRef("voice1", s)) for s in ("a", "b", "c")}
+    for sample_id in ("a", "c"):
+        store.save(_draft(keys[sample_id]))
+    (tmp_path / keys["b"].file_name).with_suffix(".tmp").write_text("not a draft")
+    found = store.for_samples("voice1", ["a", "b", "c", "d"])
+    assert set(found) == {"a", "c"}
+    assert found["a"].key == keys["a"]
+    assert DraftStore(tmp_path / "absent").for_samples("voice1", ["a"]) == {}

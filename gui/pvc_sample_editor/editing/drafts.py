@@ -393,6 +393,11 @@ class DraftStore:
                     found[key] = draft
         return found
 
+    def for_samples(self, voice_id: str, sample_ids: Iterable[str]) -> dict[str, Draft]:
+        """The drafts of a voice's samples that have one, by sample id (see load_many)."""
+        keys = {DraftKey.for_sample(SampleRef(voice_id, s)): s for s in sample_ids}
+        return {keys[key]: draft for key, draft in self.load_many(keys).items()}
+
     def discard(self, key: DraftKey) -> bool:
         """Delete the draft for ``key`` (after the server confirmed it); True if one existed."""
         try:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from pvc_sample_editor.api.models import Sample, Voice
 from pvc_sample_editor.editing.budget import Budget, kept_ms
-from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.drafts import Draft, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit
-from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.editing.workspace import SampleState, draft_state
 
 __all__ = ["SampleState", "SampleSummary", "VoiceSummary", "sample_summary", "summarise_voice"]
@@ -56,10 +55,8 @@ def sample_summary(sample: Sample, draft: Draft | None) -> SampleSummary:
 
 def summarise_voice(voice: Voice, drafts: DraftStore | None = None) -> VoiceSummary:
     """Every sample of ``voice`` with its state from ``drafts`` (None: no drafts read)."""
-    rows = []
-    for sample in voice.samples:
-        draft = None
-        if drafts is not None:
-            draft = drafts.load(DraftKey.for_sample(SampleRef(voice.voice_id, sample.sample_id)))
-        rows.append(sample_summary(sample, draft))
+    # One listing of the draft folder, then only the drafts that exist are read.
+    ids = [s.sample_id for s in voice.samples]
+    saved = drafts.for_samples(voice.voice_id, ids) if drafts is not None else {}
+    rows = [sample_summary(s, saved.get(s.sample_id)) for s in voice.samples]
     return VoiceSummary(voice, tuple(rows))

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from pvc_sample_editor.api.models import Sample, SeparationStatus, Voice
 from pvc_sample_editor.editing.budget import kept_ms
-from pvc_sample_editor.editing.drafts import Draft, DraftKey, DraftStore
+from pvc_sample_editor.editing.drafts import Draft, DraftStore
 from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
 from pvc_sample_editor.editing.recordings import LocalCopy
-from pvc_sample_editor.editing.session import SampleRef
 
 __all__ = [
     "LocalState",
@@ -184,14 +183,10 @@ def sample_rows(
     """Every sample of ``voice``: ``live`` edits (open in the window) first, then drafts."""
     live = live or {}
     failed = failed or {}
-    keys = {
-        s.sample_id: DraftKey.for_sample(SampleRef(voice.voice_id, s.sample_id))
-        for s in voice.samples
-    }
-    saved = drafts.load_many(keys.values())
+    saved = drafts.for_samples(voice.voice_id, [s.sample_id for s in voice.samples])
     rows = []
     for sample in voice.samples:
-        draft = saved.get(keys[sample.sample_id])
+        draft = saved.get(sample.sample_id)
         rows.append(
             sample_row(
                 sample,
