@@ -8,8 +8,12 @@ can be called from tests and scripts without catching SystemExit.
 from __future__ import annotations
 
 import argparse
+from typing import TextIO
 
-__all__ = ["ArgumentError", "VerbParser"]
+__all__ = ["ArgumentError", "VerbParser", "parse_or_explain"]
+
+#: The exit status of every verb for bad input.
+BAD_INPUT = 2
 
 
 class ArgumentError(Exception):
@@ -21,3 +25,18 @@ class VerbParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ArgumentError(message)
+
+
+def parse_or_explain(
+    parser: argparse.ArgumentParser, argv: list[str], err: TextIO, usage: str
+) -> argparse.Namespace | int:
+    """``argv`` parsed, or the exit status once the mistake and ``usage`` are written to
+    ``err`` (0 after ``--help``, which argparse prints itself)."""
+    try:
+        return parser.parse_args(argv)
+    except ArgumentError as e:
+        err.write(f"{parser.prog}: {e}\n")
+        err.write(f"Usage: {usage}\n")
+        return BAD_INPUT
+    except SystemExit as e:  # --help
+        return e.code if isinstance(e.code, int) else BAD_INPUT

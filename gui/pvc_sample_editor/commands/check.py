@@ -16,7 +16,7 @@ from typing import TextIO
 from pvc_sample_editor.analysis import AnalysisOptions, Report, Verdict, analyse_file
 from pvc_sample_editor.analysis.report import format_time_ms
 from pvc_sample_editor.audio.errors import AudioLoadError
-from pvc_sample_editor.commands.arguments import ArgumentError, VerbParser
+from pvc_sample_editor.commands.arguments import VerbParser, parse_or_explain
 
 __all__ = ["run"]
 
@@ -59,12 +59,11 @@ def run(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = None
     """Run the ``check`` verb on ``argv`` (the arguments after ``check``)."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
-    try:
-        ns = _parser().parse_args(argv)
-    except ArgumentError as e:
-        err.write(f"pvc-sample-editor check: {e}\n")
-        err.write("Usage: pvc-sample-editor check FILE... [--start-ms N] [--end-ms N] [--json]\n")
-        return EXIT_BAD_INPUT
+    ns = parse_or_explain(
+        _parser(), argv, err, "pvc-sample-editor check FILE... [--start-ms N] [--end-ms N] [--json]"
+    )
+    if isinstance(ns, int):
+        return ns
     if ns.pause_ms <= 0 or ns.padding_ms < 0:
         err.write("pvc-sample-editor check: --pause-ms must be above 0, --padding-ms 0 or more.\n")
         return EXIT_BAD_INPUT

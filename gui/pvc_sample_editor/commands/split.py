@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pvc_sample_editor.audio.errors import AudioLoadError
-from pvc_sample_editor.commands.arguments import ArgumentError, VerbParser
+from pvc_sample_editor.commands.arguments import VerbParser, parse_or_explain
 from pvc_sample_editor.editing.split import (
     DEFAULT_MAX_SECONDS,
     SplitError,
@@ -73,14 +73,11 @@ def run(argv: list[str], *, out: TextIO | None = None, err: TextIO | None = None
     """Run the ``split`` verb on ``argv`` (the arguments after ``split``)."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
-    try:
-        ns = _parser().parse_args(argv)
-    except ArgumentError as e:
-        err.write(f"pvc-sample-editor split: {e}\n")
-        err.write("Usage: pvc-sample-editor split FILE --out DIR [--max-minutes 30] [--json]\n")
-        return EXIT_BAD_INPUT
-    except SystemExit as e:  # --help
-        return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT
+    ns = parse_or_explain(
+        _parser(), argv, err, "pvc-sample-editor split FILE --out DIR [--max-minutes 30] [--json]"
+    )
+    if isinstance(ns, int):
+        return ns
     if not ns.max_minutes > 0 or ns.max_minutes != ns.max_minutes:
         err.write("pvc-sample-editor split: --max-minutes must be a number above 0.\n")
         return EXIT_BAD_INPUT
