@@ -196,3 +196,18 @@ def test_a_file_checked_before_is_not_read_again_unless_it_changed(
     )
     assert read == [one, two, one]  # rewritten on disk: read again
     window.close()
+
+
+def test_a_long_summary_ends_in_an_ellipsis_and_says_itself_whole_on_hover(
+    qtbot: QtBot,
+) -> None:
+    window = _window(qtbot)
+    summary = window.report_panel.summary
+    long_text = "Background noise is too loud: " + "record in a quieter room, " * 12 + "end."
+    summary.setText(long_text)
+    assert summary.text().endswith("…")
+    assert len(summary.text()) < len(long_text)
+    assert summary.toolTip() == long_text
+    summary.setText("Short.")
+    assert (summary.text(), summary.toolTip()) == ("Short.", "")
+    window.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -71,6 +71,47 @@ def _value_text(check: str, value: object) -> str:
     return text + _UNITS.get(check, "")
 
 
+class _LinesLabel(QLabel):
+    """A wrapped label of a fixed number of lines: a longer text ends in "…" where it is
+    cut, and says itself whole on hover (cut mid-sentence, it read as if complete)."""
+
+    def __init__(self, text: str, *, lines: int) -> None:
+        super().__init__()
+        self._lines = lines
+        self._full = ""
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing())
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._fit()
+
+    def full_text(self) -> str:
+        """The text as given, before any of it was cut to fit."""
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        text, width = self._full, max(self.width(), 1)
+        metrics = self.fontMetrics()
+        room = self._lines * metrics.lineSpacing()
+        flags = int(Qt.TextFlag.TextWordWrap)
+        words = text.split(" ")
+        while (
+            len(words) > 1
+            and metrics.boundingRect(0, 0, width, 10_000, flags, text).height() > room
+        ):
+            words.pop()
+            text = " ".join(words).rstrip(" ,;:") + "…"
+        super().setText(text)
+        self.setToolTip(self._full if text != self._full else "")
+
+
 class ReportPanel(QWidget):
     """Findings of the kept region, a one-sentence summary, and Suggest Trims."""
 
@@ -91,12 +132,9 @@ class ReportPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.summary = QLabel("Open a local copy to check its audio.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         # Three lines kept for it: a longer or shorter finding must not move the edit
         # panel beside it (the page is laid out to the taller of the two).
-        self.summary.setFixedHeight(3 * self.fontMetrics().lineSpacing())
+        self.summary = _LinesLabel("Open a local copy to check its audio.", lines=3)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         row = QHBoxLayout()
         self.suggest_button = QPushButton("Suggest Trims")

@@ -41,7 +41,7 @@ from pvc_sample_editor.ui.controller import EditorController
 from pvc_sample_editor.ui.settings import Settings
 from pvc_sample_editor.ui.tasks import Task, TaskRunner
 from pvc_sample_editor.ui.waveform import WaveformView
-from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
+from pvc_sample_editor.ui.workspace_panel import NO_FOLDER, NO_FOLDER_TIP, WorkspacePanel
 
 __all__ = ["WorkspaceBinder"]
 
@@ -172,7 +172,7 @@ class WorkspaceBinder(QObject):
         folder = self._folder(voice.voice_id)
         if folder is None:
             self._copies = {}
-            self._panel.show_folder("No recordings folder: samples open the server's preview.")
+            self._panel.show_folder(NO_FOLDER, tooltip=NO_FOLDER_TIP)
             self._render_rows()
             return
         self._panel.show_folder(f"Looking for the samples' files in {folder}…", tooltip=str(folder))

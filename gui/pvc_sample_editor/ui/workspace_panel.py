@@ -51,7 +51,12 @@ from pvc_sample_editor.editing.budget import (
 )
 from pvc_sample_editor.editing.workspace import LocalState, SampleRow, SampleState
 
-__all__ = ["BudgetGauge", "SampleListModel", "WorkspacePanel"]
+__all__ = ["NO_FOLDER", "NO_FOLDER_TIP", "BudgetGauge", "SampleListModel", "WorkspacePanel"]
+
+NO_FOLDER = "No recordings folder chosen."
+NO_FOLDER_TIP = (
+    "Without the voice's recordings folder, samples open the server's 30-second preview."
+)
 
 COLUMNS = ("Name", "Length", "Kept", "Spk.", "Noise", "Check", "Local", "State")
 _QUALITY, _LOCAL, _STATE = 5, 6, 7
@@ -332,7 +337,8 @@ class WorkspacePanel(QWidget):
             "The folder holding this voice's original recordings: each sample opens its own "
             "file from there (found by name, size, then length) instead of the preview."
         )
-        self.folder_label = QLabel("No recordings folder: samples open the server's preview.")
+        self.folder_label = QLabel(NO_FOLDER)
+        self.folder_label.setToolTip(NO_FOLDER_TIP)
         self.folder_label.setTextFormat(Qt.TextFormat.PlainText)
         self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         folder_row = QHBoxLayout()
