@@ -130,6 +130,49 @@ def test_the_delete_key_on_the_list_deletes_the_open_sample_and_opens_its_neighb
     assert len(panel.model.rows) == len(order) - 1
 
 
+def test_deleting_a_voices_last_sample_shown_from_its_preview_leaves_no_sample_open(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    # A voice of one sample with no local copy: the editor shows the server's preview.
+    recording = tmp_path / "only take.wav"
+    t = np.arange(8_000 * 40) / 8_000
+    sf.write(recording, (0.2 * np.sin(2 * np.pi * 150 * t)).astype(np.float32), 8_000)
+    voice_id = editor.check.create_voice("One take", "en")
+    (sample,) = editor.check.add_samples(voice_id, [recording])
+    c, window = editor.controller, editor.window
+    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
+        c.open_sample(SampleRef(voice_id, sample.sample_id), None)
+    qtbot.waitUntil(lambda: _ids_shown(editor) == {sample.sample_id}, timeout=10000)
+    assert window.banner.isVisible()  # "Showing the server's preview…"
+    assert c.audio is not None
+    drag_handle_to(window.waveform, 0, 2.0, modifiers=SHIFT)  # an edit, and its draft
+    ref = SampleRef(voice_id, sample.sample_id)
+    assert DraftStore().load(DraftKey.for_sample(ref)) is not None
+    panel = window.workspace
+    qtbot.mouseClick(
+        panel.table.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=_row_rect_center(editor, sample.sample_id),
+    )
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus, timeout=2000)
+    Answers(editor)
+    qtbot.keyClick(panel.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: c.session is None, timeout=10000)
+    assert editor.check.get_voice(voice_id).samples == ()
+    # Nothing of the deleted sample is left to edit or to submit.
+    assert c.audio is None
+    assert window.waveform.source is None
+    assert window.title_label.text() == "No sample open"
+    assert not window.submit_button.isEnabled()
+    assert not window.banner.isVisible()
+    assert not window.draft_bar.isVisible()
+    assert not c.undo_stack.canUndo()
+    assert DraftStore().load(DraftKey.for_sample(ref)) is None
+    qtbot.waitUntil(lambda: not _ids_shown(editor), timeout=10000)
+    assert window.windowTitle().startswith("PVC Sample Editor")
+
+
 def _add_minutes(editor: Editor, tmp_path: Path, minutes: float) -> None:
     rate = 8_000
     path = tmp_path / "extra reading.wav"

@@ -80,6 +80,12 @@ class AudioSlot(QObject):
         if self._task is not None:
             self._task.cancel()
 
+    def release(self) -> AudioDocument | None:
+        """Stop loading and hand over the shown document (the caller closes it)."""
+        self.cancel()
+        document, self.document = self.document, None
+        return document
+
     def shutdown(self) -> None:
         """Stop loading, wait for the worker, close the shown document."""
         self.cancel()

@@ -307,6 +307,33 @@ class EditorController(QObject):
             generation=self.generation,
         )
 
+    def close_sample(self) -> None:
+        """Show no sample: the one open is gone from the server and has no local copy.
+
+        Its history goes with it (nothing of it is left to undo); the preview it showed is
+        closed after the window has let go of it."""
+        if self.session is None:
+            return
+        self.session_replacing.emit()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._open_task is not None:
+            self._open_task.cancel()
+            self._open_task = None
+        self.stop_polling()
+        self.generation += 1
+        self.histories.close()
+        self.session = None
+        self.local_path = None
+        self.autosave.pending = False
+        document = self.audio_slot.release()
+        self.warning.emit("")  # the preview's banner
+        self.draft_restored.emit(None)
+        self.session_replaced.emit()
+        if document is not None:
+            document.close()
+
     def _check_mismatch(self) -> None:
         session = self.session
         if session is None or session.sample is None or self.audio is None:

@@ -74,6 +74,11 @@ class Histories(QObject):
             self.stack = stack
             self.group.setActiveStack(stack)
 
+    def close(self) -> None:
+        """Forget the shown sample's history (it has gone): a fresh, empty stack."""
+        self._drop(self.stack)
+        self.stack = self._new_stack()
+
     def take(self, ref: SampleRef) -> tuple[EditSession, QUndoStack] | None:
         """The parked session and stack of ``ref``, no longer parked; None if none."""
         return self._parked.pop(ref, None)

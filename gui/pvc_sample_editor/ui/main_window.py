@@ -207,6 +207,10 @@ class MainWindow(EditorLayout):
         self.saved_label.clear()
         self.submit_error.clear()
         self.edit_panel.forget_typing()  # the old session's text was committed to it
+        if session is None and self.controller.audio is None:  # the sample was closed
+            self.playback.stop()
+            self._show_document(None)
+            return
         self._render_all()
 
     def _on_session_changed(self, change: Change) -> None:
@@ -226,6 +230,7 @@ class MainWindow(EditorLayout):
             self.title_label.setText("No sample open")
             self.info_label.setText("Open a sample (Ctrl+O) or drop an audio file on the window.")
             self._render_submit_state()
+            self._update_title()
             return
         name = session.sample.file_name if session.sample else session.edit.file_name
         voice = self.controller.voice_name

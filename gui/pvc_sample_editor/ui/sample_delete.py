@@ -6,7 +6,8 @@ cannot undo it (:func:`~pvc_sample_editor.editing.voice_actions.deletion_questio
 delete runs off the GUI thread and takes the sample's draft with it; then the voice is
 read again, so the list and the gauge show what the server holds. Deleting the sample
 open in the editor moves to its neighbour in the list, or, when it was the last one,
-leaves its local recording open on its own (nothing of it is on the server any more).
+leaves its local recording open on its own (nothing of it is on the server any more), or
+shows no sample when it had only the server's preview.
 """
 
 from __future__ import annotations
@@ -207,6 +208,8 @@ class SampleDeleter(QObject):
         path = self._c.local_path
         if path is not None:
             self._c.open_local_file(path)  # unattached: nothing of it is on the server now
+        else:  # it showed the server's preview, which has gone with it
+            self._c.close_sample()
 
     def shutdown(self) -> None:
         """Wait for a delete in flight (it is quick; its outcome is kept on the server)."""
