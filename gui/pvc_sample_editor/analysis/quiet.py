@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 from pvc_sample_editor.analysis.speech import FRAME_MS, AreaResampler, VoiceDetector, runs
-from pvc_sample_editor.audio.source import _soundfile_path
+from pvc_sample_editor.audio.source import open_sound_file
 
 __all__ = ["QuietCut", "WindowLevels", "find_quiet_cut", "window_levels"]
 
@@ -75,7 +74,7 @@ def window_levels(
     should_stop: Callable[[], bool] | None = None,
 ) -> WindowLevels:
     """Speech decisions and power per 30 ms frame of ``[start_frame, stop_frame)``."""
-    with sf.SoundFile(_soundfile_path(Path(os.path.abspath(path)))) as handle:
+    with open_sound_file(Path(os.path.abspath(path))) as handle:
         rate = int(handle.samplerate)
         detector = VoiceDetector(rate)
         resampler = AreaResampler(rate, detector.rate)

@@ -39,7 +39,7 @@ from pvc_sample_editor.analysis.report import (
 from pvc_sample_editor.analysis.speech import FRAME_MS, VoiceDetector, runs
 from pvc_sample_editor.analysis.truepeak import TruePeakMeter
 from pvc_sample_editor.audio.errors import AudioLoadError
-from pvc_sample_editor.audio.source import AudioInfo, _soundfile_path, probe
+from pvc_sample_editor.audio.source import AudioInfo, open_sound_file, probe
 
 __all__ = [
     "Analyser",
@@ -480,7 +480,7 @@ def analyse_file(
     next_progress = 0.0
     snapshot_cost = 0.0
     try:
-        with sf.SoundFile(_soundfile_path(info.path)) as handle:
+        with open_sound_file(info.path) as handle:
             if start:
                 handle.seek(start)
             position = start

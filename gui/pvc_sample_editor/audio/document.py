@@ -7,6 +7,7 @@ playback): the whole audio is never held in memory. A short clip sent by the ser
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import soundfile as sf
 from pvc_sample_editor.audio.errors import AudioFileChangedError, AudioLoadError
 from pvc_sample_editor.audio.loader import load_pyramid
 from pvc_sample_editor.audio.peaks import PeakPyramid, sample_envelope
-from pvc_sample_editor.audio.source import SampleReader
+from pvc_sample_editor.audio.source import SampleReader, mpeg_output_to_log
 from pvc_sample_editor.timecode import MAX_MS, frames_to_ms
 
 __all__ = [
@@ -229,7 +230,10 @@ def decode_mono(data: bytes, media_type: str) -> tuple[np.ndarray, int]:
     if not data:
         raise AudioLoadError(f"The server sent no audio data ({kind}).")
     try:
-        with sf.SoundFile(io.BytesIO(data)) as handle:
+        quiet = mpeg_output_to_log() if "mpeg" in kind else contextlib.nullcontext()
+        with quiet:
+            handle = sf.SoundFile(io.BytesIO(data))
+        with handle:
             samplerate = int(handle.samplerate)
             mono = np.zeros(max(0, handle.frames), dtype=np.float32)
             got = 0

@@ -29,7 +29,7 @@ from pathlib import Path
 import soundfile as sf
 
 from pvc_sample_editor.audio.errors import AudioLoadError
-from pvc_sample_editor.audio.source import _soundfile_path, probe
+from pvc_sample_editor.audio.source import _soundfile_path, open_sound_file, probe
 from pvc_sample_editor.timecode import frames_to_ms, ms_to_frame
 
 __all__ = [
@@ -153,7 +153,7 @@ def export_region(
     written = 0
     try:
         with (
-            sf.SoundFile(_soundfile_path(info.path)) as reader,
+            open_sound_file(info.path) as reader,
             _open_for_writing(part, info.samplerate, info.channels, container, subtype) as writer,
         ):
             _skip_to(reader, start, info.seekable, block_frames, dtype)

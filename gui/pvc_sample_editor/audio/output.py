@@ -36,6 +36,7 @@ import contextlib
 import ctypes
 import functools
 import importlib
+import logging
 import sys
 import threading
 import time
@@ -60,6 +61,8 @@ __all__ = [
     "no_server_reason",
     "probe_output",
 ]
+
+log = logging.getLogger(__name__)
 
 NO_DEVICE_REASON = (
     "No audio output device was found. Connect speakers or headphones; "
@@ -150,6 +153,35 @@ def _ignore_alsa_error(*_args: object) -> None:
 
 _alsa_quiet = _ALSA_ERROR_HANDLER(_ignore_alsa_error)
 
+# libjack prints to stderr too, when the look at every device opens ALSA's "jack" device
+# (alsa-plugins) with no JACK server running, which is normal: "Cannot connect to server
+# socket err = No such file or directory", "jack server is not running…". On a terminal
+# that reads like a failure; it goes to the log instead.
+_JACK_MESSAGE_FUNCTION = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+
+
+def _log_jack_message(message: bytes | None) -> None:
+    log.debug("libjack: %s", (message or b"").decode(errors="replace"))
+
+
+_jack_quiet = _JACK_MESSAGE_FUNCTION(_log_jack_message)
+
+
+def _quiet_audio_libraries() -> None:
+    """Send what ALSA and libjack print while PortAudio looks for devices away from stderr.
+
+    Called before each start of PortAudio: its JACK host API installs its own (quiet)
+    error function, and a restart may leave libjack's default, which prints.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):  # no ALSA: PortAudio will say so itself
+        ctypes.CDLL("libasound.so.2").snd_lib_error_set_handler(_alsa_quiet)
+    with contextlib.suppress(OSError, AttributeError):  # no JACK here: nothing to quiet
+        jack = ctypes.CDLL("libjack.so.0")
+        jack.jack_set_error_function(_jack_quiet)
+        jack.jack_set_info_function(_jack_quiet)
+
 
 @functools.cache
 def _sounddevice() -> Any:
@@ -157,10 +189,15 @@ def _sounddevice() -> Any:
 
     A missing library is a reason shown to the user, not an ImportError at start.
     """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):  # no ALSA: PortAudio will say so itself
-            ctypes.CDLL("libasound.so.2").snd_lib_error_set_handler(_alsa_quiet)
+    _quiet_audio_libraries()
     return importlib.import_module("sounddevice")
+
+
+def _restart_portaudio(sd: Any) -> None:
+    """Stop and start PortAudio: it lists the devices only when it starts."""
+    sd._terminate()
+    _quiet_audio_libraries()
+    sd._initialize()
 
 
 @functools.cache
@@ -253,8 +290,7 @@ def _restart_if_idle(sd: Any) -> bool:
     with _open_lock:
         if _open_devices:
             return False
-        sd._terminate()
-        sd._initialize()
+        _restart_portaudio(sd)
         return True
 
 
@@ -268,8 +304,7 @@ def probe_output(*, rescan: bool = False) -> OutputProbe:
     try:
         sd = _sounddevice()
         if rescan:
-            sd._terminate()  # sounddevice's own advice for a fresh device list
-            sd._initialize()
+            _restart_portaudio(sd)  # sounddevice's own advice for a fresh device list
     except ImportError as exc:
         return OutputProbe(_NO_LIBRARY.format(cause=exc))
     except OSError:  # sounddevice's own words: "PortAudio library not found"

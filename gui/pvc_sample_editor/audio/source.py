@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import sys
 import threading
 import time
 from collections import OrderedDict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,6 +32,7 @@ import soundfile as sf
 
 from pvc_sample_editor.audio.errors import AudioFileChangedError, AudioLoadError
 from pvc_sample_editor.audio.pcm import PcmLayout, find_pcm_layout
+from pvc_sample_editor.system.native_output import library_output_to_log
 from pvc_sample_editor.timecode import frames_to_ms
 
 __all__ = [
@@ -40,6 +43,8 @@ __all__ = [
     "FrameDecoder",
     "SampleReader",
     "direct_layout",
+    "mpeg_output_to_log",
+    "open_sound_file",
     "probe",
     "stamp_of",
 ]
@@ -134,7 +139,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     p = Path(os.path.abspath(path))
     stamp = _check_file(p)
     try:
-        with sf.SoundFile(_soundfile_path(p)) as handle:
+        with open_sound_file(p) as handle:
             info = AudioInfo(
                 path=p,
                 frames=int(handle.frames),
@@ -212,6 +217,30 @@ def _soundfile_path(path: Path) -> str | bytes:
     from a ``str`` (soundfile then uses ``sf_wchar_open``).
     """
     return str(path) if sys.platform == "win32" else os.fsencode(path)
+
+
+# Decoders that never print on stderr; any other file may be an MP3, and libmpg123 prints
+# "Warning: Xing stream size off…" opening one that was cut short (said here in words).
+_QUIET_SUFFIXES = frozenset(AUDIO_SUFFIXES - {".mp3"})
+_MPG123_SAYS = re.compile(r"(Warning|Note|Error): |\[src/libmpg123/")
+
+
+def open_sound_file(path: Path) -> sf.SoundFile:
+    """libsndfile's handle on ``path`` for reading, whatever the name's bytes are.
+
+    What libmpg123 prints while it opens an MP3 goes to the log, not to the terminal.
+    Raises what :class:`soundfile.SoundFile` raises.
+    """
+    name = _soundfile_path(path)
+    if path.suffix.lower() in _QUIET_SUFFIXES:
+        return sf.SoundFile(name)
+    with mpeg_output_to_log():
+        return sf.SoundFile(name)
+
+
+def mpeg_output_to_log() -> AbstractContextManager[None]:
+    """A block in which what libmpg123 prints on stderr goes to the log (keep it short)."""
+    return library_output_to_log("libmpg123", _MPG123_SAYS)
 
 
 def _check_file(p: Path) -> FileStamp:
@@ -385,7 +414,7 @@ def direct_layout(info: AudioInfo) -> PcmLayout | None:
         return None
     probe_frames = min(info.frames, 512)
     try:
-        with sf.SoundFile(_soundfile_path(info.path)) as handle, open(info.path, "rb") as raw:
+        with open_sound_file(info.path) as handle, open(info.path, "rb") as raw:
             for start in (0, info.frames - probe_frames):
                 handle.seek(start)
                 expected = handle.read(probe_frames, dtype="float32", always_2d=True)
@@ -465,7 +494,7 @@ class FrameDecoder:
             self._handle = None
         self._position = -1
         try:
-            self._handle = sf.SoundFile(_soundfile_path(self.info.path))
+            self._handle = open_sound_file(self.info.path)
         except (OSError, sf.LibsndfileError) as err:
             raise self._open_error(err) from err
         self._position = 0

@@ -43,7 +43,7 @@ import soundfile as sf
 
 from pvc_sample_editor.analysis.quiet import QuietCut, find_quiet_cut
 from pvc_sample_editor.audio.errors import AudioLoadError
-from pvc_sample_editor.audio.source import AudioInfo, _soundfile_path, probe
+from pvc_sample_editor.audio.source import AudioInfo, open_sound_file, probe
 from pvc_sample_editor.timecode import frames_to_ms
 
 __all__ = [
@@ -282,7 +282,7 @@ def write_split(
     temps = [p.path.with_name(f".{p.path.name}.partial") for p in plan.parts]
     buffer: np.ndarray[Any, Any] = np.empty((_BLOCK, info.channels), dtype=dtype)
     try:
-        with sf.SoundFile(_soundfile_path(info.path)) as source:
+        with open_sound_file(info.path) as source:
             for part, temp in zip(plan.parts, temps, strict=True):
                 with sf.SoundFile(
                     temp, "w", info.samplerate, info.channels, plan.subtype, format=plan.format

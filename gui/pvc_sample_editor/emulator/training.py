@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
+from pvc_sample_editor.audio.source import open_sound_file
 from pvc_sample_editor.emulator.store import SampleRecord
 from pvc_sample_editor.emulator.validation import HttpError, error_body
 
@@ -91,7 +91,7 @@ def kept_spans(
 def noise_floor_db(path: Path, spans: list[tuple[float, float]]) -> float:
     """10th percentile of the 50 ms RMS levels (dBFS) over ``spans``, read in blocks."""
     levels: list[np.ndarray[Any, Any]] = []
-    with sf.SoundFile(str(path)) as handle:
+    with open_sound_file(path) as handle:
         rate = int(handle.samplerate)
         frame = max(1, round(rate * _FRAME_SECS))
         for a, b in spans:
