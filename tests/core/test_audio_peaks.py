@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import mmap
 import os
+import struct
 import threading
 import time
 from pathlib import Path
@@ -336,6 +339,46 @@ def test_a_second_load_comes_from_the_cache_without_decoding(
     assert progress == [1.0]
     assert second.info == first.info
     _assert_levels_equal(second, list(zip(first.mins, first.maxs, strict=True)), 0.0)
+    # Mapped from the entry, not read into memory: the view pages in what it draws.
+    assert all(_mapped(level) for level in (*second.mins, *second.maxs))
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """True when ``array``'s memory is a file mapping (a view of an ``np.memmap``)."""
+    base: object = array
+    while isinstance(base, np.ndarray):
+        if isinstance(base, np.memmap):
+            return True
+        base = base.base
+    return isinstance(base, mmap.mmap)
+
+
+def _payload_at(data: bytes) -> int:
+    (length,) = struct.unpack_from("<I", data, 8)
+    return 12 + length
+
+
+def test_an_entry_written_before_the_sum_is_still_served_and_still_checked(
+    files: dict[str, Path],
+) -> None:
+    # As the build before wrote it: the same layout with the CRC-32 alone, no padding.
+    path = files["ogg_vorbis"]
+    good = load_pyramid(path)
+    entry = _entry(path)
+    data = entry.read_bytes()
+    at = _payload_at(data)
+    header = json.loads(data[12:at])
+    del header["sum64"]
+    raw = json.dumps(header).encode()
+    older = data[:8] + struct.pack("<I", len(raw)) + raw + data[at:]
+    entry.write_bytes(older)
+    served = load_pyramid(path)
+    assert served.from_cache
+    _assert_levels_equal(served, list(zip(good.mins, good.maxs, strict=True)), 0.0)
+    at = _payload_at(older)
+    entry.write_bytes(older[: at + 5] + bytes([older[at + 5] ^ 0x01]) + older[at + 6 :])
+    assert not load_pyramid(path).from_cache
+    assert entry.read_bytes() == data  # rewritten in today's form
 
 
 def test_opening_a_document_examines_the_file_once(
@@ -358,7 +401,10 @@ def test_opening_a_document_examines_the_file_once(
     assert (len(layouts), len(stats)) == (1, 2)  # the stat again after: unchanged?
 
 
-@pytest.mark.parametrize("damage", ["garbage", "cut_short", "flipped_byte", "png", "empty"])
+@pytest.mark.parametrize(
+    "damage",
+    ["garbage", "cut_short", "flipped_byte", "flipped_bit_early", "zeroed_page", "png", "empty"],
+)
 def test_a_damaged_cache_entry_is_ignored_and_rebuilt(files: dict[str, Path], damage: str) -> None:
     path = files["ogg_vorbis"]
     good = load_pyramid(path)
@@ -368,6 +414,11 @@ def test_a_damaged_cache_entry_is_ignored_and_rebuilt(files: dict[str, Path], da
         "garbage": np.random.default_rng(3).bytes(len(data)),
         "cut_short": data[: len(data) // 2],
         "flipped_byte": data[:-100] + bytes([data[-100] ^ 0x40]) + data[-99:],
+        # In the finest level, which the first views never draw: the check is still whole.
+        "flipped_bit_early": data[: _payload_at(data) + 9]
+        + bytes([data[_payload_at(data) + 9] ^ 0x01])
+        + data[_payload_at(data) + 10 :],
+        "zeroed_page": data[:8192] + bytes(4096) + data[12288:],
         "png": b"\x89PNG\r\n\x1a\n" + bytes(100),
         "empty": b"",
     }[damage]
