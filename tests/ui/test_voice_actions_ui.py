@@ -21,6 +21,7 @@ from pvc_sample_editor.api.training import DEFAULT_MODEL_ID, TrainingState, Voic
 from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
 from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.emulator.training import TrainingSettings
+from pvc_sample_editor.ui.report_panel import NO_AUDIO_TEXT
 from pvc_sample_editor.ui.training import training_html
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -162,7 +163,15 @@ def test_deleting_a_voices_last_sample_shown_from_its_preview_leaves_no_sample_o
     assert editor.check.get_voice(voice_id).samples == ()
     # Nothing of the deleted sample is left to edit or to submit.
     assert c.audio is None
-    assert window.waveform.source is None
+    # The window is as before the first sample: no picture, no name, no check.
+    view = window.waveform
+    assert view.source is None
+    assert view.duration == 0.0
+    assert view.view_range_secs() == pytest.approx((0.0, 1.0))
+    assert view.trims_secs() == pytest.approx((0.0, 1.0))
+    assert all(line.scene() is view.scene() for line in view._region.lines)  # still drawn
+    assert window.edit_panel.file_name_edit.text() == ""
+    assert window.report_panel.summary.text() == NO_AUDIO_TEXT
     assert window.title_label.text() == "No sample open"
     assert not window.submit_button.isEnabled()
     assert not window.banner.isVisible()

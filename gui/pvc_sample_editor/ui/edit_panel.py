@@ -247,6 +247,16 @@ class EditPanel(QWidget):
         if field.text() != edit.file_name and not typing:
             field.setText(edit.file_name)
 
+    def clear(self) -> None:
+        """Empty fields, as before the first sample (the name shows its placeholder)."""
+        self.show_trims(0, 0)
+        self.kept_label.clear()
+        self.noise_box.blockSignals(True)
+        self.noise_box.setChecked(False)
+        self.noise_box.blockSignals(False)
+        self.file_name_edit.clear()
+        self.show_errors({})
+
     def show_trims(self, start_ms: int, end_ms: int) -> None:
         """Render trims (also used for live values while a handle is dragged)."""
         self.start_field.show_value(start_ms)

@@ -23,7 +23,7 @@ from pvc_sample_editor.audio.source import FileStamp, stamp_of
 from pvc_sample_editor.editing import operations as ops
 from pvc_sample_editor.editing.session import Change
 from pvc_sample_editor.ui.controller import EditorController
-from pvc_sample_editor.ui.report_panel import ReportPanel
+from pvc_sample_editor.ui.report_panel import NO_AUDIO_TEXT, ReportPanel
 from pvc_sample_editor.ui.tasks import Task, TaskRunner, report_progress
 from pvc_sample_editor.ui.waveform import Marker, WaveformView
 
@@ -92,7 +92,7 @@ class InsightBinder(QObject):
         # A load needs both cores and the view its frames: the check steps aside.
         controller.audio_progress.connect(self._hold)
         waveform.interacted.connect(self._hold)
-        controller.session_replaced.connect(self._settle.start)
+        controller.session_replaced.connect(self._on_session_replaced)
         controller.session_changed.connect(self._on_session_changed)
         panel.suggest_requested.connect(self.suggest_trims)
 
@@ -123,17 +123,26 @@ class InsightBinder(QObject):
     def _on_audio_loaded(self) -> None:
         path = self._path()
         if path is None:
-            self.whole = None
-            self._view.set_markers([])
-            self._view.set_speech([])
-            self._panel.suggest_button.setEnabled(False)
-            self._panel.show_unavailable(
+            self._show_unavailable(
                 "The audio check needs the local copy: open it (File → Open Local Copy)."
             )
             return
         if path != self._whole_path:
             self._check_whole_file(path)
         self._settle.start()
+
+    def _on_session_replaced(self) -> None:
+        if self._c.session is None:  # the sample was closed: nothing to check
+            self._show_unavailable(NO_AUDIO_TEXT)
+        else:
+            self._settle.start()
+
+    def _show_unavailable(self, why: str) -> None:
+        self.whole = None
+        self._view.set_markers([])
+        self._view.set_speech([])
+        self._panel.suggest_button.setEnabled(False)
+        self._panel.show_unavailable(why)
 
     # ---------------------------------------------------------------- the whole file
 

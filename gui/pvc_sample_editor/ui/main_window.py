@@ -207,10 +207,11 @@ class MainWindow(EditorLayout):
         self.saved_label.clear()
         self.submit_error.clear()
         self.edit_panel.forget_typing()  # the old session's text was committed to it
-        if session is None and self.controller.audio is None:  # the sample was closed
+        if session is None:  # the sample was closed: as before the first one
             self.playback.stop()
-            self._show_document(None)
-            return
+            self.waveform.show_empty()
+            self.edit_panel.clear()
+            self.speakers_panel.show_separation(None, [], online=False)
         self._render_all()
 
     def _on_session_changed(self, change: Change) -> None:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:  # the analysis package loads when the first check runs, not at start-up
     from pvc_sample_editor.analysis import Report
 
-__all__ = ["CHECK_NAMES", "ReportPanel"]
+__all__ = ["CHECK_NAMES", "NO_AUDIO_TEXT", "ReportPanel"]
 
 #: How each check reads in the panel, and what it means (its tooltip).
 CHECK_NAMES: dict[str, tuple[str, str]] = {
@@ -43,6 +43,9 @@ CHECK_NAMES: dict[str, tuple[str, str]] = {
     "bit_depth": ("Bit depth", "16-bit or more is advised."),
 }
 _VERDICT_COLOURS = {"ok": "#30a46c", "warn": "#d9a400", "fail": "#e5484d"}
+
+#: What the panel says before any file is open.
+NO_AUDIO_TEXT = "Open a local copy to check its audio."
 
 
 _UNITS = {
@@ -134,7 +137,7 @@ class ReportPanel(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         # Three lines kept for it: a longer or shorter finding must not move the edit
         # panel beside it (the page is laid out to the taller of the two).
-        self.summary = _LinesLabel("Open a local copy to check its audio.", lines=3)
+        self.summary = _LinesLabel(NO_AUDIO_TEXT, lines=3)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         row = QHBoxLayout()
         self.suggest_button = QPushButton("Suggest Trims")
