@@ -40,8 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         "'pvc-sample-editor split --help' to split a long recording at pauses.",
     )
     p.add_argument("audio", nargs="?", type=Path, help="local copy of the sample's audio")
-    p.add_argument("--voice-id", help="the professional voice that holds the sample")
-    p.add_argument("--sample-id", help="the sample to edit (with --voice-id)")
+    p.add_argument(
+        "--voice-id",
+        help="the professional voice to open: its samples are listed and the first opens",
+    )
+    p.add_argument("--sample-id", help="the sample of --voice-id to open instead of the first")
     p.add_argument(
         "--api-base", help="API base URL (a region, or http://127.0.0.1:PORT for an emulator)"
     )
@@ -57,8 +60,12 @@ def parse_args(argv: list[str]) -> AppOptions:
     """Parse and check the arguments; exits with a usage message on a mistake."""
     parser = _parser()
     ns = parser.parse_args(argv)
-    if bool(ns.voice_id) != bool(ns.sample_id):
-        parser.error("--voice-id and --sample-id go together: give both, or neither.")
+    if ns.sample_id and not ns.voice_id:
+        parser.error("--sample-id needs the --voice-id of the voice that holds it.")
+    if ns.audio is not None and ns.voice_id and not ns.sample_id:
+        parser.error(
+            "a local copy is one sample's: give its --sample-id too, or open the file alone."
+        )
     return AppOptions(
         audio=ns.audio,
         voice_id=ns.voice_id,

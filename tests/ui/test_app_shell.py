@@ -187,6 +187,52 @@ def test_a_file_given_with_a_stored_key_is_shown_and_connected(
     assert "Not connected" not in shell.window.connection_label.text()
 
 
+def _stored_key(emulator: Any, settings: QSettings) -> KeyStore:
+    ring = MemoryKeyring()
+    ring.set_password("pvc-sample-editor", "elevenlabs-api-key", emulator.api_key)
+    settings.setValue("api/base_url", emulator.base_url)
+    return KeyStore(ring)
+
+
+def test_a_voice_id_alone_lists_the_voice_and_opens_its_first_sample(
+    qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings
+) -> None:
+    from pvc_sample_editor.api.client import ApiClient
+
+    demo = emulator.demo
+    with ApiClient(emulator.base_url, emulator.api_key) as check:
+        served = {s.sample_id for s in check.get_voice(demo.voice_id).samples}
+    assert len(served) > 1
+    shell = make_shell(parse_args(["--voice-id", demo.voice_id]), _stored_key(emulator, settings))
+    shell.start()
+    panel, c = shell.window.workspace, shell.controller
+    qtbot.waitUntil(lambda: {r.sample_id for r in panel.model.rows} == served, timeout=10000)
+    first = panel.first_sample_id()
+    assert first is not None
+    qtbot.waitUntil(
+        lambda: c.session is not None and c.session.ref == SampleRef(demo.voice_id, first),
+        timeout=10000,
+    )
+    qtbot.waitUntil(lambda: c.audio is not None, timeout=10000)  # its preview: no folder yet
+    assert shell.window.stack.currentWidget() is shell.window.editor_page
+
+
+def test_a_voice_id_alone_of_an_empty_voice_shows_it_to_add_recordings(
+    qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings
+) -> None:
+    from pvc_sample_editor.api.client import ApiClient
+
+    with ApiClient(emulator.base_url, emulator.api_key) as check:
+        voice_id = check.create_voice("Fresh voice", "en")
+    shell = make_shell(parse_args(["--voice-id", voice_id]), _stored_key(emulator, settings))
+    shell.start()
+    panel = shell.window.workspace
+    qtbot.waitUntil(lambda: "Fresh voice" in panel.title.text(), timeout=10000)
+    assert len(panel.model.rows) == 0
+    assert shell.controller.session is None
+    assert shell.window.stack.currentWidget() is shell.window.editor_page
+
+
 def test_a_broken_file_given_with_a_stored_key_says_why_and_still_connects(
     qtbot: QtBot,
     make_shell: Any,

@@ -205,17 +205,22 @@ def test_open_button_returns_the_selection(
     assert chosen[1].sample_id == emulator.demo.sample_id
 
 
-def test_voice_without_samples_cannot_be_opened(
+def test_a_voice_without_samples_opens_on_its_own_to_add_recordings(
     qtbot: QtBot, open_picker: Callable[..., Any]
 ) -> None:
     dialog = open_picker()
     qtbot.waitUntil(lambda: dialog.voice_list.count() == 3, timeout=WAIT_MS)
     click_voice(qtbot, dialog, "Podcast host")
-    qtbot.waitUntil(
-        lambda: dialog.samples_hint.text() == "This voice has no samples.", timeout=WAIT_MS
-    )
+    qtbot.waitUntil(lambda: "no samples yet" in dialog.samples_hint.text(), timeout=WAIT_MS)
     assert dialog.sample_table.rowCount() == 0
-    assert not dialog.open_button.isEnabled()
+    assert dialog.open_button.isEnabled()
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
+    chosen = dialog.selected()
+    assert chosen is not None
+    voice, sample = chosen
+    assert voice.name == "Podcast host"
+    assert sample is None
 
 
 def test_server_error_is_shown_inline_and_retry_recovers(
@@ -253,9 +258,7 @@ def test_markup_in_a_voice_name_is_shown_literally(
     dialog = open_picker()
     qtbot.waitUntil(lambda: name in voice_names(dialog), timeout=WAIT_MS)
     click_voice(qtbot, dialog, name)
-    qtbot.waitUntil(
-        lambda: dialog.samples_hint.text() == "This voice has no samples.", timeout=WAIT_MS
-    )
+    qtbot.waitUntil(lambda: "no samples yet" in dialog.samples_hint.text(), timeout=WAIT_MS)
     assert dialog.voice_title.text() == name
     assert dialog.voice_title.textFormat() == Qt.TextFormat.PlainText
 

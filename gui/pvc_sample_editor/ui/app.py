@@ -108,6 +108,7 @@ class AppShell(QObject):
         self.window.stack.addWidget(self.welcome)
         self._picker_runner = TaskRunner("picker", max_threads=1, parent=self)
         self._shut_down = False
+        self._asked_opened = False  # the voice or sample named on the command line
         self._build_recent_menu()
 
     # ---------------------------------------------------------------- start
@@ -184,8 +185,20 @@ class AppShell(QObject):
         base = o.api_base or self.settings.base_url or DEFAULT_BASE_URL
         if not self._connect(loaded.key, base, demo=False):
             return
+        self._open_asked()
+
+    def _open_asked(self) -> bool:
+        """Open the voice or sample the command line named, once; False when there is none
+        (left) to open."""
+        o = self.options
+        if self._asked_opened:
+            return False
+        self._asked_opened = True
         if o.voice_id and o.sample_id:
             self.controller.open_sample(SampleRef(o.voice_id, o.sample_id), o.audio)
+        elif o.voice_id:
+            self.window.workspace_binder.open_voice(o.voice_id)
+        return bool(o.voice_id)
 
     def _connect(self, key: str, base_url: str, *, demo: bool) -> bool:
         SECRETS.add(key)  # from now on the crash log redacts it
@@ -217,7 +230,7 @@ class AppShell(QObject):
             except KeyStoreError as exc:
                 self.window.statusBar().showMessage(str(exc), 10000)
         self.settings.base_url = base_url
-        if self._connect(key, base_url, demo=False):
+        if self._connect(key, base_url, demo=False) and not self._open_asked():
             self.pick_sample()
 
     def start_demo(self) -> None:
@@ -259,12 +272,17 @@ class AppShell(QObject):
             self.show_welcome()
             return
         dialog = SamplePickerDialog(self.client, self._picker_runner, self.window)
-        if dialog.exec() and dialog.selected() is not None:
-            voice, sample = dialog.selected()  # type: ignore[misc]
-            self.open_sample(
-                SampleRef(voice.voice_id, sample.sample_id), f"{voice.name} › {sample.file_name}"
-            )
+        chosen = dialog.selected() if dialog.exec() else None
         dialog.deleteLater()
+        if chosen is None:
+            return
+        voice, sample = chosen
+        if sample is None:  # a voice with no samples yet: its workspace, to add them
+            self.window.workspace_binder.open_voice(voice.voice_id)
+            return
+        self.open_sample(
+            SampleRef(voice.voice_id, sample.sample_id), f"{voice.name} › {sample.file_name}"
+        )
 
     def open_sample(self, ref: SampleRef, label: str, local_path: Path | None = None) -> None:
         """Open a server sample; ask for its local copy when none is known."""

@@ -281,6 +281,30 @@ class EditorController(QObject):
             work, on_result=opened, on_error=failed, name="open sample"
         )
 
+    def open_voice(self, voice_id: str) -> None:
+        """Read a voice from the server and list its samples (``voice_loaded``); the
+        sample on screen, if any, stays until another is opened."""
+        client = self._require_client()
+        if client is None:
+            return
+        self.status.emit("Reading the voice from the server…")
+
+        def opened(voice: Voice) -> None:
+            self.voice = voice
+            self.voice_loaded.emit(voice)
+            count = len(voice.samples)
+            self.status.emit(f"Opened “{voice.name}”: {count} sample{'s' * (count != 1)}.")
+
+        def failed(exc: BaseException) -> None:
+            self.error.emit(f"Could not open the voice: {exc}")
+
+        self._api.submit(
+            lambda cancel: client.get_voice(voice_id, cancel=cancel),
+            on_result=opened,
+            on_error=failed,
+            name="open voice",
+        )
+
     def load_preview(self) -> None:
         """Load the server's 30-second preview as the waveform (no local copy)."""
         client = self._require_client()

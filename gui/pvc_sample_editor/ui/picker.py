@@ -85,7 +85,9 @@ class SamplePickerDialog(QDialog):
     """Lists the account's professional voices, then the chosen voice's samples.
 
     Accepting (Open, or double-click on a sample) makes :meth:`selected` return the
-    ``(voice, sample)`` pair; rejecting or closing cancels any request still running.
+    ``(voice, sample)`` pair, the sample None when none is selected (a voice with no
+    samples yet opens to add its recordings); rejecting or closing cancels any request
+    still running.
     """
 
     def __init__(
@@ -109,9 +111,9 @@ class SamplePickerDialog(QDialog):
         self._voice_task: Task[Voice] | None = None
         # Failed request kind ("voices" / "samples") -> (message, how to try it again).
         self._failures: dict[str, tuple[str, Callable[[], None]]] = {}
-        self._chosen: tuple[Voice, Sample] | None = None
+        self._chosen: tuple[Voice, Sample | None] | None = None
 
-        self.setWindowTitle("Open a sample")
+        self.setWindowTitle("Open a Voice or Sample")
         self.setMinimumSize(720, 420)
         self.resize(900, 520)
 
@@ -248,8 +250,8 @@ class SamplePickerDialog(QDialog):
 
     # ------------------------------------------------------------ public
 
-    def selected(self) -> tuple[Voice, Sample] | None:
-        """The chosen ``(voice, sample)`` once the dialog was accepted, else None."""
+    def selected(self) -> tuple[Voice, Sample | None] | None:
+        """The chosen ``(voice, sample or None)`` once the dialog was accepted, else None."""
         return self._chosen
 
     def done(self, result: int) -> None:
@@ -395,7 +397,9 @@ class SamplePickerDialog(QDialog):
         self.voice_title.setText(voice.name)
         count = len(voice.samples)
         self.samples_hint.setText(
-            f"{count} sample{'s' if count != 1 else ''}" if count else "This voice has no samples."
+            f"{count} sample{'s' if count != 1 else ''}"
+            if count
+            else "This voice has no samples yet: Open shows it, to add its recordings."
         )
         self.sample_table.setRowCount(count)
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -427,7 +431,10 @@ class SamplePickerDialog(QDialog):
         return self._voice.samples[row] if row < len(self._voice.samples) else None
 
     def _update_open_enabled(self) -> None:
-        self.open_button.setEnabled(self._current_sample() is not None)
+        voice = self._voice
+        # A voice with samples opens one of them; an empty one opens on its own.
+        can = voice is not None and (not voice.samples or self._current_sample() is not None)
+        self.open_button.setEnabled(can)
 
     def _on_sample_double_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
@@ -435,10 +442,10 @@ class SamplePickerDialog(QDialog):
             self._open_selected()
 
     def _open_selected(self) -> None:
-        sample = self._current_sample()
-        if self._voice is None or sample is None:
+        voice, sample = self._voice, self._current_sample()
+        if voice is None or (sample is None and voice.samples):
             return
-        self._chosen = (self._voice, sample)
+        self._chosen = (voice, sample)
         self.accept()
 
     # ------------------------------------------------------------ status

@@ -90,6 +90,8 @@ class WorkspaceBinder(QObject):
         self._copies: dict[str, LocalCopy] = {}
         self._matched_for: tuple[str, frozenset[tuple[str, int | None]]] | None = None
         self._voice: Voice | None = None
+        # A voice opened by its id alone: its first sample opens once its files are matched.
+        self._first_of: str | None = None
         self._runner = TaskRunner("recordings", max_threads=1, parent=self)
         self._scan: Task[Any] | None = None
         controller.voice_loaded.connect(self._on_voice_loaded)
@@ -130,6 +132,28 @@ class WorkspaceBinder(QObject):
         if self._matched_for != (voice.voice_id, samples):
             self._matched_for = (voice.voice_id, samples)
             self.match_folder()
+        if self._scan is None:  # no folder to search (or searched already)
+            self._open_first()
+
+    def open_voice(self, voice_id: str) -> None:
+        """List ``voice_id``'s samples and open the first, with its file from the voice's
+        recordings folder when one is matched there (else the server's preview)."""
+        self._first_of = voice_id
+        self._c.open_voice(voice_id)
+
+    def _open_first(self) -> bool:
+        """Open the first sample of a voice opened by its id; True when one was asked for."""
+        voice = self._voice
+        if voice is None or self._first_of != voice.voice_id:
+            return False
+        self._first_of = None
+        first = self._panel.first_sample_id()
+        ref = self._current_ref()
+        if first is not None:
+            self.open_sample(first)
+        elif ref is not None and ref.voice_id != voice.voice_id and not self._c.submitting:
+            self._c.close_sample()  # an empty voice: another voice's sample must not stay
+        return True
 
     def _decorate(self, row: SampleRow) -> SampleRow:
         """``row`` with its local copy and audio-check verdict, which the core does not know."""
@@ -193,6 +217,7 @@ class WorkspaceBinder(QObject):
             self._render_rows()
             if not self._finish_reopen(text):
                 self.message.emit(text)
+                self._open_first()
 
         def settled() -> None:
             self._scan = None
@@ -215,7 +240,7 @@ class WorkspaceBinder(QObject):
         text += f"; {differs} differ{'s' if differs == 1 else ''}" if differs else "."
         self._panel.show_folder(text, problem=bool(differs), tooltip=str(folder))
         self._render_rows()
-        if self._finish_reopen(""):
+        if self._finish_reopen("") or self._open_first():
             return
         ref = self._current_ref()
         copy = copies.get(ref.sample_id) if ref is not None else None

@@ -513,6 +513,13 @@ class WorkspacePanel(QWidget):
             self.table.selectRow(index.row())
             self.table.scrollTo(index)
 
+    def first_sample_id(self) -> str | None:
+        """The sample on the list's first row as shown (sorted, filtered), or None."""
+        if self.proxy.rowCount() == 0:
+            return None
+        index = self.proxy.mapToSource(self.proxy.index(0, 0))
+        return self.model.rows[index.row()].sample_id
+
     def neighbour(self, sample_id: str, step: int) -> str | None:
         """The sample ``step`` rows away from ``sample_id`` in the list as shown."""
         source = self.model.row_of(sample_id)
