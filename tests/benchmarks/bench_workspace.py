@@ -19,6 +19,7 @@ samples, and the window talks to it over loopback. In one run it measures:
 - the budget gauge during a handle drag: drag-frame p90 with the gauge following the
   handle and without, in alternating passes.
 
+It also saves the window with the 200-sample list to ``tests/_artifacts/workspace-200.png``.
 Each figure is one JSON line; the targets follow (issue 15: list ≤ 300 ms, frames ≤ 16 ms,
 switch ≤ 100 ms, the gauge adds ≤ 0.5 ms to the drag p90 and the drag stays ≤ 4 ms).
 """
@@ -48,6 +49,7 @@ SAMPLES = 200
 LIST_TARGET_MS, FRAME_TARGET_MS, SWITCH_TARGET_MS = 300.0, 16.0, 100.0
 GAUGE_TARGET_MS, DRAG_TARGET_MS = 0.5, 4.0
 KEY = "bench-key"
+SHOT = Path(__file__).resolve().parents[1] / "_artifacts" / "workspace-200.png"
 
 SERVER = """
 import sys
@@ -269,6 +271,8 @@ def main() -> int:
             wait_for(app, lambda: window.workspace.model.rowCount() == SAMPLES)
             wait_for(app, lambda: c.audio is not None)
             figures = list_figures(app, window, check, voice_id)
+            SHOT.parent.mkdir(exist_ok=True)  # to look at: the list of 200 as it paints
+            window.grab().save(str(SHOT))
             switches = switch_figures(app, window, check, voice_id)
             p90 = gauge_figures(app, window)
             window.close()

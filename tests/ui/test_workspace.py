@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor, drag, handle_pos
 
@@ -15,6 +16,7 @@ from pvc_sample_editor.api.models import Sample
 from pvc_sample_editor.editing.budget import kept_ms
 from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
 from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.ui.workspace_panel import COLUMNS
 
 
 def _add_takes(editor: Editor, tmp_path: Path, *seconds: float) -> list[Sample]:
@@ -204,3 +206,47 @@ def test_each_sample_keeps_its_own_undo_history(
     assert (c.session.edit.trim_start_ms, c.session.edit.trim_end_ms) == (500, 3500)
     editor.window.undo_action.trigger()
     assert (c.session.edit.trim_start_ms, c.session.edit.trim_end_ms) == (0, 4000)
+
+
+def _cells(editor: Editor, sample_id: str) -> dict[str, str]:
+    panel = editor.window.workspace
+    row = panel.model.row_of(sample_id)
+    return {name: panel.model.item(row, c).text() for c, name in enumerate(COLUMNS)}
+
+
+def test_each_row_shows_speakers_noise_file_and_state_and_the_narrow_list_keeps_names(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    window, panel = editor.window, editor.window.workspace
+    table = panel.table
+    splitter = panel.parentWidget()
+    assert isinstance(splitter, QSplitter)
+    window.resize(1700, 820)
+    qtbot.waitUntil(lambda: sum(splitter.sizes()) > 1600, timeout=5000)
+    total = sum(splitter.sizes())
+    splitter.setSizes([620, total - 620])
+    qtbot.waitUntil(lambda: not table.isColumnHidden(3), timeout=5000)
+    assert not table.isColumnHidden(4)
+    voice = editor.check.get_voice(editor.server.demo.voice_id)
+    demo_id = editor.server.demo.sample_id
+    for sample in voice.samples:
+        cells = _cells(editor, sample.sample_id)
+        two_speakers = "host and guest" in sample.file_name  # the demo's podcast
+        assert cells["Spk."] == ("2" if two_speakers else "—"), cells
+        assert cells["Noise"] == ("on" if sample.remove_background_noise else "off"), cells
+        assert cells["Local"] == ("●" if sample.sample_id == demo_id else "—"), cells
+        assert cells["State"] == "saved", cells
+    assert {_cells(editor, s.sample_id)["Noise"] for s in voice.samples} == {"on", "off"}
+    # Noise removal switched in the editor: the open sample's row follows at once.
+    was = _cells(editor, demo_id)["Noise"]
+    qtbot.mouseClick(window.edit_panel.noise_box, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _cells(editor, demo_id)["Noise"] != was, timeout=5000)
+    assert _cells(editor, demo_id)["State"] == "edited *"
+    # At the list's narrowest the speaker and noise columns give the names their room.
+    splitter.setSizes([panel.minimumWidth(), total - panel.minimumWidth()])
+    qtbot.waitUntil(lambda: table.isColumnHidden(3), timeout=5000)
+    assert table.isColumnHidden(4)
+    assert table.columnWidth(0) >= panel.NAME_MIN
+    splitter.setSizes([620, total - 620])
+    qtbot.waitUntil(lambda: not table.isColumnHidden(3), timeout=5000)
+    assert table.columnWidth(0) >= panel.NAME_MIN

@@ -46,7 +46,12 @@ from pvc_sample_editor.ui.settings import Settings, open_dialog_folder, remember
 from pvc_sample_editor.ui.speakers import speaker_color
 from pvc_sample_editor.ui.voice_actions import VoiceActions
 from pvc_sample_editor.ui.waveform import SpeakerBands
-from pvc_sample_editor.ui.window_layout import AUDIO_FILE_FILTER, STYLE_SHEET, EditorLayout
+from pvc_sample_editor.ui.window_layout import (
+    AUDIO_FILE_FILTER,
+    STYLE_SHEET,
+    EditorLayout,
+    first_size,
+)
 from pvc_sample_editor.ui.workspace import WorkspaceBinder
 
 __all__ = ["AUDIO_FILE_FILTER", "MainWindow"]
@@ -82,7 +87,7 @@ class MainWindow(EditorLayout):
         self._unsubscribe: Callable[[], None] | None = None
         self.setAcceptDrops(True)
         self.setStyleSheet(STYLE_SHEET)
-        self.resize(1280, 820)
+        self.resize(*first_size())
         self.setMinimumSize(720, 520)  # fits small laptop screens and the 800x800 test screen
 
         self.stack = QStackedWidget()

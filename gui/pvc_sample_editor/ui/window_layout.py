@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -35,7 +35,22 @@ from pvc_sample_editor.ui.speakers import SpeakersPanel
 from pvc_sample_editor.ui.waveform import WaveformView
 from pvc_sample_editor.ui.workspace_panel import WorkspacePanel
 
-__all__ = ["AUDIO_FILE_FILTER", "STYLE_SHEET", "EditorLayout"]
+__all__ = ["AUDIO_FILE_FILTER", "STYLE_SHEET", "EditorLayout", "first_size"]
+
+
+def first_size() -> tuple[int, int]:
+    """The window's size on a first start (later ones restore the last): 85 % of the
+    screen, from 1280 × 820 up to 1600 × 900. At 1600 the sample list is 600 px wide and
+    shows every column; at 1280 its speaker and noise columns give way to the names."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return 1280, 820
+    room = screen.availableGeometry()
+    return (
+        max(1280, min(1600, round(room.width() * 0.85))),
+        max(820, min(900, round(room.height() * 0.85))),
+    )
+
 
 AUDIO_FILE_FILTER = (
     "Audio files (*.wav *.wave *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.aifc *.w64 *.caf);;"

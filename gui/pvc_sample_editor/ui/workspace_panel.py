@@ -67,7 +67,8 @@ _HEADER_TIPS = (
     "Speakers found by separation (— not separated)",
     "Background-noise removal",
     "The audio check of the kept region: ok, warn or fail",
-    "What opens: its file from the recordings folder, or the server's preview",
+    "What opens: ● its file from the recordings folder, ○ the server's preview, "
+    "≠ a file that differs from the sample, — no recordings folder",
     "Saved, edited (an unsent draft), submitting or failed",
 )
 _STATE_COLOURS = {
@@ -78,6 +79,14 @@ _STATE_COLOURS = {
 }
 _VERDICT_COLOURS = {"ok": "#30a46c", "warn": "#d9a400", "fail": "#e5484d"}
 _LOCAL_COLOURS = {LocalState.DIFFERS: "#e5484d", LocalState.PREVIEW: "#8a8a8a"}
+# The local-copy column as marks: a word each ("preview", "differs") cost the speaker
+# and noise columns their room at the list's default width.
+_LOCAL_MARKS = {
+    LocalState.UNKNOWN: "—",
+    LocalState.FILE: "●",
+    LocalState.PREVIEW: "○",
+    LocalState.DIFFERS: "≠",
+}
 
 
 def _minutes_text(ms: int) -> str:
@@ -223,8 +232,8 @@ class SampleListModel(QStandardItemModel):
             return "on" if row.noise else "off"
         if column == _QUALITY:
             return row.verdict or "—"
-        if column == _LOCAL:
-            return row.local.value
+        if column == _LOCAL:  # a mark; the tooltip says it in words
+            return _LOCAL_MARKS[row.local]
         return row.label + (" *" if row.state is SampleState.EDITED else "")
 
     @staticmethod
@@ -326,9 +335,10 @@ class WorkspacePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         # Wide enough for a readable name beside the short columns (two of which step
-        # aside below NARROW): without it the splitter gave the list what the editor's
-        # panels left, and names read "…".
+        # aside when the names would get less than NAME_MIN): without it the splitter
+        # gave the list what the editor's panels left, and names read "…".
         self.setMinimumWidth(440)
+        self._widths: dict[int, int] = {}  # each short column's fitted width
         self.title = QLabel("Samples")
         self.title.setObjectName("title")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -446,9 +456,10 @@ class WorkspacePanel(QWidget):
         self._select(current)
         self._show_total()
 
-    #: Below this width the speaker and noise columns give their room to the names (the
-    #: open sample's editor shows both; widen the list to see them for every sample).
-    NARROW = 560
+    #: The names keep at least this much: below it the speaker and noise columns give
+    #: their room to them (the open sample's editor shows both; widen the list to see
+    #: them for every sample).
+    NAME_MIN = 110
 
     def showEvent(self, event: QShowEvent) -> None:
         """The first time the list appears, give it two fifths of the window (440-600 px)."""
@@ -463,22 +474,31 @@ class WorkspacePanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        narrow = self.width() < self.NARROW
+        self._fit_optional_columns()
+
+    def _fit_optional_columns(self) -> None:
+        """Show the speaker and noise columns when the names still get NAME_MIN beside them."""
+        table = self.table
+        others = sum(self._widths.values())  # as fitted: a hidden column measures 0
+        room = table.width() - 2 * table.frameWidth() - table.verticalScrollBar().sizeHint().width()
+        narrow = room - others < self.NAME_MIN
         for column in (3, 4):
-            self.table.setColumnHidden(column, narrow)
+            table.setColumnHidden(column, narrow)
 
     def _fit_columns(self) -> None:
         """Each short column as wide as its widest text (or the widest word it can show),
         so the name column keeps the rest: Qt's own fitting pads each by ~30 px."""
         cells, heads = self.table.fontMetrics(), self.table.horizontalHeader().fontMetrics()
-        widest = {_STATE: "submitting", _LOCAL: "preview", _QUALITY: "warn"}
+        widest = {_STATE: "submitting", _QUALITY: "warn"}
         for column in range(1, len(COLUMNS)):
             texts = {self.model.item(r, column).text() for r in range(self.model.rowCount())}
             width = max(
                 heads.horizontalAdvance(COLUMNS[column]) + 4,
                 *(cells.horizontalAdvance(t) for t in texts | {widest.get(column, "")}),
             )
+            self._widths[column] = width + 12
             self.table.setColumnWidth(column, width + 12)
+        self._fit_optional_columns()
 
     def show_folder(self, text: str, *, problem: bool = False, tooltip: str = "") -> None:
         """Say which recordings folder the voice uses and what it held (or why it cannot)."""
