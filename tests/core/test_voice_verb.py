@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import pytest
+from test_secret_service import gnome_keyring, private_bus  # noqa: F401 (fixtures)
 
 from conftest import EmulatorHttp
 from pvc_sample_editor.api.models import Sample, Voice
@@ -25,6 +26,7 @@ from pvc_sample_editor.editing.session import SampleRef
 from pvc_sample_editor.editing.voice_summary import summarise_voice
 from pvc_sample_editor.emulator.demo import DEMO_EXTRA_SAMPLES, DEMO_SAMPLE_ID, DEMO_VOICE_ID
 from pvc_sample_editor.emulator.demo_audio import render
+from pvc_sample_editor.system.credentials import KeyStore
 from pvc_sample_editor.system.settings_file import settings_path
 
 PODCAST = DEMO_EXTRA_SAMPLES[1]
@@ -187,6 +189,19 @@ def test_no_key_exits_2_and_says_how_to_give_one(
     assert "No API key" in err
     assert "ELEVENLABS_API_KEY" in err
     assert not emulator.requests_log.for_operation("get_voice_by_id")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="GNOME Keyring is Linux's")
+@pytest.mark.usefixtures("gnome_keyring")  # a real one, on a bus of the test's own
+def test_without_the_variable_the_key_the_window_saved_in_the_keyring_is_used(
+    emulator: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "ELEVENLABS_API_KEY" not in os.environ
+    KeyStore().save(emulator.api_key)  # as the window does when told to remember it
+    code, out, err = verb(capsys, emulator, DEMO_VOICE_ID, "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["voice_id"] == DEMO_VOICE_ID
+    assert emulator.requests_log.for_operation("get_voice_by_id")
 
 
 def test_a_rejected_key_exits_2(

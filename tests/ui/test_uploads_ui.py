@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 from ui_driver import Editor
@@ -264,7 +264,15 @@ def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(
             qtbot.keyClicks(dialog.language, "German")
             qtbot.keyClicks(dialog.description, "Calm, low, unhurried.")
             _fill(qtbot, dialog, "Night reader", labels="accent: Bavarian")
-        else:
+        else:  # the details as they are; a label added and the description rewritten
+            assert dialog.labels.toPlainText() == "accent: Bavarian"
+            dialog.labels.setFocus()
+            dialog.labels.moveCursor(QTextCursor.MoveOperation.End)
+            qtbot.keyClick(dialog.labels, Qt.Key.Key_Return)
+            qtbot.keyClicks(dialog.labels, "age: middle-aged")
+            dialog.description.setFocus()
+            qtbot.keyClick(dialog.description, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            qtbot.keyClicks(dialog.description, "Brighter now.")
             _fill(qtbot, dialog, "Night reader (v2)")
         assert not dialog.isVisible()
         return dialog.result_details
@@ -296,8 +304,10 @@ def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(
     assert c.local_path == take  # its uploaded file, not the preview
     details.edit_action.trigger()  # Voice → Edit Voice Details…
     qtbot.waitUntil(lambda: panel.title.text() == "Night reader (v2): 1 sample", timeout=10000)
-    assert editor.check.get_voice(voice_id).name == "Night reader (v2)"
-    assert dict(editor.check.get_voice(voice_id).labels) == {"accent": "Bavarian"}
+    edited = editor.check.get_voice(voice_id)
+    assert edited.name == "Night reader (v2)"
+    assert edited.description == "Brighter now."
+    assert dict(edited.labels) == {"accent": "Bavarian", "age": "middle-aged"}
     # Deleting the voice's last sample, open in the editor: its recording stays open on
     # its own (nothing of it is on the server now) and the list says how to fill it.
     editor.window.activateWindow()
