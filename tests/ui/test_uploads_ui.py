@@ -243,6 +243,26 @@ def _fill(qtbot: QtBot, dialog: VoiceDetailsDialog, name: str, *, labels: str = 
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
 
 
+def test_the_noise_removal_chosen_in_the_file_menu_goes_with_each_upload(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    uploader = _uploader(editor, Asked())
+    panel = editor.window.workspace
+    assert uploader.noise_action in editor.window.file_menu.actions()
+    assert not uploader.noise_action.isChecked()  # off unless asked: it can hurt clean audio
+    for name, on in (("plain take.wav", False), ("noisy take.wav", True)):
+        if on:
+            uploader.noise_action.trigger()  # File → Remove Background Noise from Uploads
+        _drop(panel.table.viewport(), [_wav(tmp_path / name, 2.0)])
+        qtbot.waitUntil(lambda n=name: n in {r.file_name for r in panel.model.rows}, timeout=20000)
+        qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)
+    served = {s.file_name: s for s in editor.check.get_voice(editor.server.demo.voice_id).samples}
+    assert served["plain take.wav"].remove_background_noise is False
+    assert served["noisy take.wav"].remove_background_noise is True
+    rows = {r.file_name: r for r in panel.model.rows}
+    assert (rows["plain take.wav"].noise, rows["noisy take.wav"].noise) == (False, True)
+
+
 def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(
     qtbot: QtBot, editor: Editor, tmp_path: Path
 ) -> None:

@@ -252,6 +252,9 @@ def test_a_voice_that_needs_verification_says_so_and_links_to_elevenlabs(editor:
     assert VoiceVerification.VERIFY_URL in training_html(needs)
     assert "Verification required" in training_html(needs)
     assert "Verification" not in training_html(done)
+    assert "Speaker verified." in training_html(done)
+    not_asked = dataclasses.replace(voice, verification=VoiceVerification(False, False))
+    assert "erif" not in training_html(not_asked)  # nothing to say where nobody asks
     training = editor.window.voice_actions.training
     editor.controller.voice_loaded.emit(needs)
     assert VoiceVerification.VERIFY_URL in training.label.text()

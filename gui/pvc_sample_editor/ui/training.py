@@ -58,7 +58,8 @@ def model_choices(voice: Voice) -> list[str]:
 
 
 def training_html(voice: Voice) -> str:
-    """The header line as rich text: the training per model, and verification if needed."""
+    """The header line as rich text: the training per model, and the speaker's
+    verification where ElevenLabs asks for it (needed, with the link; or done)."""
     parts = [html.escape(training_line(voice))] if training_line(voice) else []
     verification = voice.verification
     if verification is not None and verification.needs_action:
@@ -66,6 +67,8 @@ def training_html(voice: Voice) -> str:
             "<b>Verification required</b>: ElevenLabs trains the voice once its speaker "
             f'verifies it, on <a href="{VoiceVerification.VERIFY_URL}">the ElevenLabs site</a>.'
         )
+    elif verification is not None and verification.requires_verification:
+        parts.append("Speaker verified.")
     return "<br>".join(parts)
 
 

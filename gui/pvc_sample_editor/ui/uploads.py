@@ -113,6 +113,14 @@ class Uploader(QObject):
         self.action = QAction("Add &Recordings…", self)
         self.action.setToolTip("Upload recordings to the open voice as new samples")
         self.action.triggered.connect(self.add_recordings)
+        # Sent with each upload (the spec's remove_background_noise); each sample's own
+        # setting can be changed in the editor afterwards.
+        self.noise_action = QAction("Remove Background &Noise from Uploads", self)
+        self.noise_action.setCheckable(True)
+        self.noise_action.setToolTip(
+            "Upload new recordings with background-noise removal on. It can make clean "
+            "audio worse: use it only for recordings with noise."
+        )
         viewport = panel.table.viewport()
         viewport.setAcceptDrops(True)
         viewport.installEventFilter(self)
@@ -256,7 +264,12 @@ class Uploader(QObject):
         if client is None:
             return self._set_busy(False)
         try:
-            batch = self.journal.begin(client.base_url, voice.voice_id, files)
+            batch = self.journal.begin(
+                client.base_url,
+                voice.voice_id,
+                files,
+                remove_background_noise=self.noise_action.isChecked(),
+            )
         except OSError as exc:
             self._set_busy(False)
             self.inform(

@@ -63,6 +63,7 @@ class VoiceActions(QObject):
             controller, window.workspace, binder, confirm=confirm, say=say, parent=self
         )
         window.file_menu.insertAction(window.submit_action, self.uploader.action)
+        window.file_menu.insertAction(window.submit_action, self.uploader.noise_action)
         self.details = VoiceEditor(
             controller,
             window,
