@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import threading
 import time
@@ -25,6 +26,19 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ.pop("ELEVENLABS_API_KEY", None)
 
 TEST_API_KEY = "test-key-7f3a"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A slow test (a package built, a Debian root made) runs for minutes on purpose.
+
+    faulthandler's watchdog (``faulthandler_timeout``: every thread's stack for a hang in
+    C code, where no Python handler runs) would print "Timeout" and a dump of every
+    thread in the middle of a passing run. Here it is disarmed; the test's own
+    ``timeout`` marker (pytest-timeout) still ends a real hang, with the stacks.
+    """
+    if item.get_closest_marker("slow") is not None:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
