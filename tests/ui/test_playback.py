@@ -282,6 +282,28 @@ def test_a_source_that_breaks_mid_play_fails_playback(qtbot: QtBot, player: Play
 
 
 @pytest.mark.own_sink
+def test_the_playhead_follows_what_the_sink_takes_not_the_wall_clock(
+    qtbot: QtBot, player: Player, sink: NullSinkServer
+) -> None:
+    """The sink suspended for 0.7 s mid-play takes no audio: the playhead waits with it
+    (one driven by a timer would run on by 700 ms), and goes on when the sink resumes."""
+    source = ArraySource(noise(6.0), RATE)
+    log = Log(player)
+    player.play(source, 0, 6000)
+    qtbot.waitUntil(lambda: log.position >= 500, timeout=10_000)
+    pactl(sink.address, "suspend-sink", "null", "1")
+    qtbot.wait(200)  # what the device already held plays out
+    held = log.position
+    qtbot.wait(700)
+    moved = log.position - held
+    pactl(sink.address, "suspend-sink", "null", "0")
+    qtbot.waitUntil(lambda: log.position >= held + 300, timeout=5000)
+    player.stop()
+    print(f"playhead moved {moved} ms while the sink was suspended for 700 ms")
+    assert moved <= 50, moved
+
+
+@pytest.mark.own_sink
 def test_a_lost_sink_fails_playback_then_a_new_one_plays(
     qtbot: QtBot, player: Player, sink: NullSinkServer
 ) -> None:
