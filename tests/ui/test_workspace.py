@@ -250,3 +250,28 @@ def test_each_row_shows_speakers_noise_file_and_state_and_the_narrow_list_keeps_
     splitter.setSizes([620, total - 620])
     qtbot.waitUntil(lambda: not table.isColumnHidden(3), timeout=5000)
     assert table.columnWidth(0) >= panel.NAME_MIN
+
+
+def test_a_row_deleted_on_the_server_says_so_when_clicked_and_leaves_the_list(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    (gone, kept) = _add_takes(editor, tmp_path, 3.0, 4.0)
+    _reopen_demo(qtbot, editor)
+    demo_id = editor.server.demo.sample_id
+    editor.controller.set_trims(1000, 9000)  # an unsent edit of the sample on screen
+    editor.check.delete_sample(editor.server.demo.voice_id, gone.sample_id)  # the web page
+    panel = editor.window.workspace
+    assert gone.sample_id in {r.sample_id for r in panel.model.rows}  # the list is older
+    _click_row(qtbot, editor, gone.sample_id)
+    qtbot.waitUntil(
+        lambda: gone.sample_id not in {r.sample_id for r in panel.model.rows}, timeout=10000
+    )
+    said = editor.window.statusBar().currentMessage()
+    assert "“take 01.wav” is no longer on the server" in said
+    assert "deleted there" in said
+    assert kept.sample_id in {r.sample_id for r in panel.model.rows}
+    session = editor.controller.session  # the sample on screen stays, with its edit
+    assert session is not None
+    assert session.ref is not None
+    assert session.ref.sample_id == demo_id
+    assert (session.edit.trim_start_ms, session.edit.trim_end_ms) == (1000, 9000)

@@ -31,6 +31,7 @@ __all__ = [
     "MISMATCH_TOLERANCE_MS",
     "OpenedSample",
     "ReadBackFailedError",
+    "SampleGoneError",
     "SubmitResult",
     "confirm_differences",
     "describe_error",
@@ -71,13 +72,25 @@ class SubmitResult:
     differences: tuple[str, ...]
 
 
+class SampleGoneError(NotFoundError):
+    """The voice was read and no longer holds the sample; ``voice`` is what it holds now."""
+
+    def __init__(self, message: str, voice: Voice) -> None:
+        super().__init__(message, status=404)
+        self.voice = voice
+
+
 def open_sample(client: ApiClient, ref: SampleRef, cancel: threading.Event) -> OpenedSample:
-    """Read the sample (through its voice, whose name the window shows)."""
+    """Read the sample (through its voice, whose name the window shows).
+
+    Raises :class:`SampleGoneError`, with the voice as it is, when the sample has gone.
+    """
     voice = client.get_voice(ref.voice_id, cancel=cancel)
     sample = voice.sample(ref.sample_id)
     if sample is None:
-        raise NotFoundError(
-            f"The voice '{voice.name}' has no sample {ref.sample_id}; it may have been deleted."
+        raise SampleGoneError(
+            f"The voice '{voice.name}' has no sample {ref.sample_id}; it may have been deleted.",
+            voice,
         )
     return OpenedSample(ref, voice.name, sample, voice)
 

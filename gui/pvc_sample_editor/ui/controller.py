@@ -275,11 +275,27 @@ class EditorController(QObject):
 
         def failed(exc: BaseException) -> None:
             self._open_task = None
+            if isinstance(exc, workflows.SampleGoneError):  # deleted elsewhere meanwhile
+                self._sample_gone(ref, exc.voice)
+                return
             self.error.emit(f"Could not open the sample: {exc}")
 
         self._open_task = self._api.submit(
             work, on_result=opened, on_error=failed, name="open sample"
         )
+
+    def _sample_gone(self, ref: SampleRef, voice: Voice) -> None:
+        """The sample asked for is no longer in its voice: say so, list what there is."""
+        listed = self.voice.sample(ref.sample_id) if self.voice is not None else None
+        name = f"“{listed.file_name}”" if listed is not None else "The sample"
+        self.error.emit(
+            f"{name} is no longer on the server: it was deleted there (in the web page or "
+            "another app). The list now shows the voice as it is; an unsent edit of it "
+            "stays in its draft file."
+        )
+        if self.voice is None or self.voice.voice_id == voice.voice_id:
+            self.voice = voice
+            self.voice_loaded.emit(voice)
 
     def open_voice(self, voice_id: str) -> None:
         """Read a voice from the server and list its samples (``voice_loaded``); the
