@@ -12,6 +12,7 @@ Each check is skipped, saying which tool is missing, where that tool is not inst
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -192,6 +193,44 @@ def test_workflow_bash_steps_pass_shellcheck(tmp_path: Path) -> None:
     assert scripts
     proc = subprocess.run([shellcheck, *scripts], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("runner_os", "files", "passes"),
+    [
+        ("Linux", ["app/_internal/libpython3.11.so"], True),  # the system's PortAudio
+        ("Windows", ["app/_internal/_sounddevice_data/portaudio-binaries/x.dll"], True),
+        ("macOS", ["app/_internal/libQt6Core.dylib"], False),  # PortAudio left out
+        ("Linux", ["app/_internal/PySide6/Qt/lib/libQt6Multimedia.so.6"], False),
+        ("Windows", ["app/_internal/portaudio.dll", "app/_internal/avcodec-61.dll"], False),
+    ],
+)
+def test_the_workflow_refuses_a_bundle_with_qtmultimedia_or_without_portaudio(
+    tmp_path: Path, runner_os: str, files: list[str], passes: bool
+) -> None:
+    """The workflow's own check, run on stand-in bundles: Multimedia or FFmpeg fail it, and
+    so does a Windows or macOS bundle without PortAudio."""
+    yaml = pytest.importorskip("ruamel.yaml", reason="needs ruamel.yaml to read the workflow")
+    workflow = yaml.YAML(typ="safe").load(WORKFLOW.read_text(encoding="utf-8"))
+    (script,) = [
+        step["run"]
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("name") == "Playback is PortAudio, not QtMultimedia and FFmpeg"
+    ]
+    for name in files:
+        path = tmp_path / "packaging" / "dist" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    proc = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "RUNNER_OS": runner_os},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (proc.returncode == 0) == passes, proc.stderr
 
 
 def test_shell_scripts_pass_shellcheck() -> None:
