@@ -217,6 +217,28 @@ def test_a_voice_id_alone_lists_the_voice_and_opens_its_first_sample(
     assert shell.window.stack.currentWidget() is shell.window.editor_page
 
 
+def test_a_voice_id_given_without_a_key_opens_once_a_key_is_entered(
+    qtbot: QtBot, make_shell: Any, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = emulator.demo
+    shell = make_shell(parse_args(["--voice-id", demo.voice_id]), KeyStore(MemoryKeyring()))
+    picked: list[bool] = []
+    monkeypatch.setattr(SamplePickerDialog, "exec", lambda self: picked.append(True) or 0)
+    shell.start()
+    assert shell.window.stack.currentWidget() is shell.welcome  # no key: ask for one
+    w = shell.welcome
+    qtbot.keyClicks(w.key_edit, emulator.api_key)
+    w.set_base_url(emulator.base_url)
+    qtbot.mouseClick(w.connect_button, Qt.MouseButton.LeftButton)
+    panel = shell.window.workspace
+    qtbot.waitUntil(lambda: len(panel.model.rows) > 1, timeout=10000)
+    assert picked == []  # the voice asked for opened: no picker
+    c = shell.controller
+    qtbot.waitUntil(
+        lambda: c.session is not None and c.session.ref.voice_id == demo.voice_id, timeout=10000
+    )
+
+
 def test_a_voice_id_alone_of_an_empty_voice_shows_it_to_add_recordings(
     qtbot: QtBot, make_shell: Any, emulator: Any, settings: QSettings
 ) -> None:
