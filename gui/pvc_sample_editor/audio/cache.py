@@ -24,8 +24,9 @@ as 64-bit words (which a flipped bit, a zeroed page or a shifted block changes) 
 about 1.5 ms. Entries written before the sum was stored are checked with their CRC.
 Anything unexpected (foreign or truncated file, bad JSON, wrong lengths, a sum or CRC
 mismatch, other version) is treated as a miss and rebuilt. Writes go to a temporary
-file in the same folder, are synced, and are renamed over the old entry, so neither a
-reader nor a crash ever leaves half a file under the entry's name. Raw arrays rather
+file in the same folder and are renamed over the old entry, so a reader never sees half
+a file; there is no fsync (it cost up to 0.1 s of a load, before the overview is
+whole): after a crash a damaged entry fails its check and is rebuilt. Raw arrays rather
 than ``np.savez``: no zip layer, no pickle, one mapping, one check.
 
 On Windows a mapped entry cannot be replaced or deleted while a document shows it: its
@@ -187,8 +188,6 @@ def write_cache(
         with os.fdopen(fd, "wb") as f:
             f.write(_MAGIC + struct.pack("<I", len(header)) + header)
             f.write(whole.data)
-            f.flush()
-            os.fsync(f.fileno())  # on disk before its name is: a crash leaves no half entry
         os.replace(tmp_name, entry)
         tmp_name = None
     except OSError as err:
