@@ -275,3 +275,25 @@ def test_a_row_deleted_on_the_server_says_so_when_clicked_and_leaves_the_list(
     assert session.ref is not None
     assert session.ref.sample_id == demo_id
     assert (session.edit.trim_start_ms, session.edit.trim_end_ms) == (1000, 9000)
+
+
+def test_opening_an_empty_voice_closes_the_sample_and_coming_back_keeps_its_edit(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    c, panel = editor.controller, editor.window.workspace
+    demo = editor.server.demo
+    c.set_trims(1500, 8000)
+    assert c.undo_stack.canUndo()
+    empty_id = editor.check.create_voice("Not recorded yet", "en")
+    editor.window.workspace_binder.open_voice(empty_id)
+    qtbot.waitUntil(lambda: panel.title.text() == "Not recorded yet: 0 samples", timeout=10000)
+    qtbot.waitUntil(lambda: c.session is None, timeout=5000)  # no other voice's sample beside it
+    assert editor.window.title_label.text() == "No sample open"
+    c.open_sample(SampleRef(demo.voice_id, demo.sample_id), Path(demo.audio_path))
+    qtbot.waitUntil(lambda: c.session is not None and c.audio is not None, timeout=10000)
+    session = c.session
+    assert session is not None
+    assert (session.edit.trim_start_ms, session.edit.trim_end_ms) == (1500, 8000)
+    assert c.undo_stack.canUndo()  # its history came back with it
+    c.undo_stack.undo()
+    assert session.edit.trim_start_ms != 1500

@@ -347,12 +347,13 @@ class EditorController(QObject):
             generation=self.generation,
         )
 
-    def close_sample(self) -> None:
-        """Show no sample: the one open is gone from the server and has no local copy.
-
-        Its history goes with it (nothing of it is left to undo); the preview it showed is
-        closed after the window has let go of it."""
-        if self.session is None:
+    def close_sample(self, *, keep_history: bool = False) -> None:
+        """Show no sample: the one open is gone from the server (its history goes with
+        it), or belongs to a voice left for an empty one (``keep_history``: parked, to
+        come back to, as a switch does). Its draft stays as autosave wrote it. The audio
+        it showed is closed after the window has let go of it."""
+        session = self.session
+        if session is None or self.submitting:
             return
         self.session_replacing.emit()
         if self._unsubscribe is not None:
@@ -363,7 +364,7 @@ class EditorController(QObject):
             self._open_task = None
         self.stop_polling()
         self.generation += 1
-        self.histories.close()
+        self.histories.close(session if keep_history else None)
         self.session = None
         self.local_path = None
         self.autosave.pending = False

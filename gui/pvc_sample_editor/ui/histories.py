@@ -61,11 +61,7 @@ class Histories(QObject):
         """Leave ``old`` (parked if it is a server sample other than ``new``'s) for ``new``,
         with its parked ``stack`` or a fresh one."""
         if old is not None and old.ref is not None and old.ref != new.ref:
-            self._parked[old.ref] = (old, self.stack)
-            self._parked.move_to_end(old.ref)
-            while len(self._parked) > KEPT:
-                _ref, (_session, dropped) = self._parked.popitem(last=False)
-                self._drop(dropped)
+            self._park(old)
         else:
             self._drop(self.stack)
         if stack is None:
@@ -74,10 +70,24 @@ class Histories(QObject):
             self.stack = stack
             self.group.setActiveStack(stack)
 
-    def close(self) -> None:
-        """Forget the shown sample's history (it has gone): a fresh, empty stack."""
-        self._drop(self.stack)
+    def close(self, old: EditSession | None = None) -> None:
+        """Show no sample: park ``old``'s session and stack to come back to (a server
+        sample that still exists), or forget the history (its sample has gone); then a
+        fresh, empty stack."""
+        if old is not None and old.ref is not None:
+            self._park(old)
+        else:
+            self._drop(self.stack)
         self.stack = self._new_stack()
+
+    def _park(self, old: EditSession) -> None:
+        """Keep ``old`` (a server sample) and the shown stack, dropping the oldest parked."""
+        assert old.ref is not None
+        self._parked[old.ref] = (old, self.stack)
+        self._parked.move_to_end(old.ref)
+        while len(self._parked) > KEPT:
+            _ref, (_session, dropped) = self._parked.popitem(last=False)
+            self._drop(dropped)
 
     def take(self, ref: SampleRef) -> tuple[EditSession, QUndoStack] | None:
         """The parked session and stack of ``ref``, no longer parked; None if none."""

@@ -151,8 +151,9 @@ class WorkspaceBinder(QObject):
         ref = self._current_ref()
         if first is not None:
             self.open_sample(first)
-        elif ref is not None and ref.voice_id != voice.voice_id and not self._c.submitting:
-            self._c.close_sample()  # an empty voice: another voice's sample must not stay
+        elif ref is not None and ref.voice_id != voice.voice_id:
+            # An empty voice: another voice's sample must not stay beside its list.
+            self._c.close_sample(keep_history=True)
         return True
 
     def _decorate(self, row: SampleRow) -> SampleRow:
