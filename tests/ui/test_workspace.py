@@ -297,3 +297,24 @@ def test_opening_an_empty_voice_closes_the_sample_and_coming_back_keeps_its_edit
     assert c.undo_stack.canUndo()  # its history came back with it
     c.undo_stack.undo()
     assert session.edit.trim_start_ms != 1500
+
+
+def test_a_voice_that_could_not_be_read_says_why_and_leaves_no_pending_open(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    (take,) = _add_takes(editor, tmp_path, 3.0)
+    c, window = editor.controller, editor.window
+    demo = editor.server.demo
+    editor.server.faults.inject("get_voice_by_id", count=1, status=404)
+    window.workspace_binder.open_voice(demo.voice_id)
+    qtbot.waitUntil(
+        lambda: "Could not open the voice" in window.statusBar().currentMessage(), timeout=10000
+    )
+    # Later the user opens one sample of that voice: that one opens, not its first row.
+    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
+        c.open_sample(SampleRef(demo.voice_id, take.sample_id), None)
+    # A pending "open the first row" would act on this read of the voice: nothing does.
+    with qtbot.assertNotEmitted(c.session_replaced, wait=500):
+        pass
+    assert c.session is not None
+    assert c.session.ref == SampleRef(demo.voice_id, take.sample_id)

@@ -297,9 +297,10 @@ class EditorController(QObject):
             self.voice = voice
             self.voice_loaded.emit(voice)
 
-    def open_voice(self, voice_id: str) -> None:
-        """Read a voice from the server and list its samples (``voice_loaded``); the
-        sample on screen, if any, stays until another is opened."""
+    def open_voice(self, voice_id: str, then: Callable[[Voice], None] | None = None) -> None:
+        """Read a voice from the server and list its samples (``voice_loaded``), then call
+        ``then`` with it (not if the read fails); the sample on screen stays until
+        another is opened."""
         client = self._require_client()
         if client is None:
             return
@@ -310,6 +311,8 @@ class EditorController(QObject):
             self.voice_loaded.emit(voice)
             count = len(voice.samples)
             self.status.emit(f"Opened “{voice.name}”: {count} sample{'s' * (count != 1)}.")
+            if then is not None:
+                then(voice)
 
         def failed(exc: BaseException) -> None:
             self.error.emit(f"Could not open the voice: {exc}")

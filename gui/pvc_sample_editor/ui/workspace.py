@@ -90,7 +90,8 @@ class WorkspaceBinder(QObject):
         self._copies: dict[str, LocalCopy] = {}
         self._matched_for: tuple[str, frozenset[tuple[str, int | None]]] | None = None
         self._voice: Voice | None = None
-        # A voice opened by its id alone: its first sample opens once its files are matched.
+        # A voice opened by its id alone, read: its first sample opens once its files are
+        # matched (set only once the read succeeded, so a failed one leaves nothing behind).
         self._first_of: str | None = None
         self._runner = TaskRunner("recordings", max_threads=1, parent=self)
         self._scan: Task[Any] | None = None
@@ -132,14 +133,18 @@ class WorkspaceBinder(QObject):
         if self._matched_for != (voice.voice_id, samples):
             self._matched_for = (voice.voice_id, samples)
             self.match_folder()
-        if self._scan is None:  # no folder to search (or searched already)
-            self._open_first()
 
     def open_voice(self, voice_id: str) -> None:
         """List ``voice_id``'s samples and open the first, with its file from the voice's
         recordings folder when one is matched there (else the server's preview)."""
-        self._first_of = voice_id
-        self._c.open_voice(voice_id)
+        self._c.open_voice(voice_id, then=self._opened_voice)
+
+    def _opened_voice(self, voice: Voice) -> None:
+        """The voice asked for is listed: its first sample opens once its files are
+        matched (at once when there is no folder to search)."""
+        self._first_of = voice.voice_id
+        if self._scan is None:
+            self._open_first()
 
     def _open_first(self) -> bool:
         """Open the first sample of a voice opened by its id; True when one was asked for."""
