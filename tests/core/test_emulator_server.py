@@ -250,6 +250,28 @@ def test_cli_refuses_a_remote_host_without_allow_remote(tmp_path: Path) -> None:
     assert out == ""
 
 
+def test_cli_says_what_is_wrong_with_its_port_or_folder(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    with EmulatorServer(tmp_path / "first") as first:  # holds a port
+        cases = [
+            (("--port", "99999", "--data", str(tmp_path / "d")), "99999 is not a port"),
+            (("--port", "0", "--data", str(a_file)), "--data must be a folder"),
+            (
+                ("--port", str(first.port), "--data", str(tmp_path / "d")),
+                f"port {first.port} on 127.0.0.1 is in use",
+            ),
+        ]
+        for args, said in cases:
+            proc = _cli(*args)
+            out, err = _finish(proc)
+            assert proc.returncode == 2, err
+            assert said in err
+            assert "Traceback" not in err
+            assert "Errno" not in err
+            assert out == ""
+
+
 @contextlib.contextmanager
 def _separation_in_progress(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

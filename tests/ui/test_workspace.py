@@ -318,3 +318,29 @@ def test_a_voice_that_could_not_be_read_says_why_and_leaves_no_pending_open(
         pass
     assert c.session is not None
     assert c.session.ref == SampleRef(demo.voice_id, take.sample_id)
+
+
+def test_coming_back_to_a_sample_with_its_file_shows_its_own_trims_in_the_fields(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    """Edited 1500-30000, away to a longer sample (the preview), back: the fields said
+    the other sample's start, clamped to this file (the handles' move as the file loaded
+    was taken for a drag)."""
+    window, c = editor.window, editor.controller
+    demo_id = editor.server.demo.sample_id
+    c.set_trims(1500, 30000)
+    panel = window.workspace
+    longer = next(
+        r for r in panel.model.rows if r.duration_ms is not None and r.duration_ms > 60_000
+    )
+    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
+        _click_row(qtbot, editor, longer.sample_id)
+    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
+        _click_row(qtbot, editor, demo_id)
+    qtbot.waitUntil(lambda: c.local_path is not None, timeout=5000)  # its file, not a preview
+    # A live read-out started by the load would land when this timer fires.
+    qtbot.waitUntil(lambda: not window._live_timer.isActive(), timeout=2000)
+    fields = window.edit_panel
+    assert (fields.start_field.spin.value(), fields.end_field.spin.value()) == (1500, 30000)
+    assert fields.kept_label.text().endswith("(28500 ms)")
+    assert panel.gauge.total_ms == sum(r.kept_ms for r in panel.model.rows)

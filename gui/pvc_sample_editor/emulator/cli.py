@@ -11,6 +11,7 @@ Prints two lines to stdout once it is listening, for people and for scripts::
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -28,12 +29,40 @@ __all__ = ["DEFAULT_PORT", "run_cli"]
 DEFAULT_PORT = 8765
 
 
+def _port(text: str) -> int:
+    """A TCP port number for argparse: 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535, or 0 for any")
+    return port
+
+
+def _start_problem(exc: Exception, ns: argparse.Namespace) -> str:
+    """What stopped the emulator from starting, said for the command line."""
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {ns.port} on {ns.host} is in use (another emulator?): choose another "
+            "with --port, or --port 0 for any free one."
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        return f"--data must be a folder (made if missing), and {ns.data} is a file."
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
+        where = exc.filename if exc.filename else f"port {ns.port}"
+        return f"not allowed to use {where}: {exc.strerror}."
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pvc-sample-editor emulator",
         description="Serve a local emulator of the ElevenLabs PVC sample API.",
     )
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: any free one)")
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port (0: any free one)")
     p.add_argument("--data", type=Path, required=True, help="folder for the emulator's state")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
     p.add_argument(
@@ -81,7 +110,7 @@ def run_cli(argv: list[str]) -> int:
         )
         server.start()
     except (ValueError, OSError) as exc:
-        print(f"pvc-sample-editor emulator: {exc}", file=sys.stderr)
+        print(f"pvc-sample-editor emulator: {_start_problem(exc, ns)}", file=sys.stderr)
         return 2
     stop = threading.Event()
 

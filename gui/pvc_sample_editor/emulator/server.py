@@ -427,8 +427,8 @@ class EmulatorServer:
             if not allow_remote:
                 raise ValueError(
                     f"refusing to serve the emulator on {host!r}: it is not a loopback address "
-                    "and anyone who can reach it could use the API key. Pass allow_remote=True "
-                    "(CLI: --allow-remote) if you really mean it."
+                    "and anyone who can reach it could use the API key. Add --allow-remote "
+                    "(allow_remote=True from Python) if you really mean it."
                 )
             log.warning(
                 "the emulator is listening on %s, reachable from other machines; its API key "

@@ -205,7 +205,7 @@ class WaveformView(pg.PlotWidget):
         self._fitting = True
         try:
             self._vb.setLimits(xMin=0.0, xMax=span, minXRange=MIN_VIEW_SECS, maxXRange=span)
-            self._region.setBounds((0.0, self._duration))
+            self._set_bounds((0.0, self._duration))
             self._update_shade()
             self.fit_all()
         finally:
@@ -254,7 +254,20 @@ class WaveformView(pg.PlotWidget):
 
     def set_bounds_secs(self, bound: float) -> None:
         """Limit the handles to ``[0, bound]`` (the server's duration may be shorter)."""
-        self._region.setBounds((0.0, min(bound, self._duration) if self._duration else bound))
+        self._set_bounds((0.0, min(bound, self._duration) if self._duration else bound))
+
+    def _set_bounds(self, bounds: tuple[float, float]) -> None:
+        """Bound the handles without a word: a handle a bound moves is not being dragged.
+
+        (Unblocked, a new file's bounds moved the last sample's handles, and the move was
+        taken for a drag: the trim fields showed the old sample's values.) The model's
+        trims follow in the window's next render."""
+        self._region.blockSignals(True)
+        try:
+            self._region.setBounds(bounds)
+        finally:
+            self._region.blockSignals(False)
+        self._labels.arrange(self._vb)
 
     def redraw(self) -> None:
         """Recompute the envelope for the visible range at screen resolution."""
