@@ -13,6 +13,7 @@ display.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from pathlib import Path
@@ -76,6 +77,26 @@ def parse_args(argv: list[str]) -> AppOptions:
     )
 
 
+def _mistyped_command(args: list[str]) -> str:
+    """What to say when the first word is no file and close to a command ("chek"), else "".
+
+    Anything else that is not a file still opens the window, which says it is missing.
+    """
+    if not args or args[0].startswith("-") or Path(args[0]).exists():
+        return ""
+    word = args[0]
+    if Path(word).suffix or "/" in word or "\\" in word:
+        return ""
+    commands = [*HEADLESS_VERBS, "emulator"]
+    close = difflib.get_close_matches(word, commands, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return (
+        f"there is no command or file '{word}'. Did you mean '{close[0]}'? The commands are "
+        f"{', '.join(commands)}; 'pvc-sample-editor FILE' opens a recording."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``pvc-sample-editor`` command."""
     args = sys.argv[1:] if argv is None else argv
@@ -87,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         verb = importlib.import_module(HEADLESS_VERBS[args[0]])
         status: int = verb.run(args[1:])
         return status
+    mistyped = _mistyped_command(args)
+    if mistyped:
+        print(f"pvc-sample-editor: {mistyped}", file=sys.stderr)
+        return 2
     options = parse_args(args)
     if options.self_test:
         from pvc_sample_editor.ui.selftest import run_self_test

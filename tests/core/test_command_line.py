@@ -39,3 +39,32 @@ def test_a_combination_that_names_no_one_sample_is_refused_with_the_fix(
     err = capsys.readouterr().err
     assert said in err
     assert "Traceback" not in err
+
+
+def test_a_mistyped_command_is_named_with_the_nearest_one_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pvc_sample_editor.cli import main
+
+    assert main(["chek", "take.wav"]) == 2
+    err = capsys.readouterr().err
+    assert "there is no command or file 'chek'. Did you mean 'check'?" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("word", ["take.wav", "recordings/take", "--demo"])
+def test_what_looks_like_a_file_or_an_option_is_not_taken_for_a_command(word: str) -> None:
+    from pvc_sample_editor.cli import _mistyped_command
+
+    assert _mistyped_command([word]) == ""
+
+
+def test_a_file_named_like_a_command_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pvc_sample_editor.cli import _mistyped_command
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "chek").write_bytes(b"RIFF")
+    assert _mistyped_command(["chek"]) == ""
+    assert "Did you mean 'voice'" in _mistyped_command(["voise"])
