@@ -301,6 +301,8 @@ def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(
     details.new_action.trigger()  # File → New Voice…
     panel = editor.window.workspace
     qtbot.waitUntil(lambda: panel.title.text() == "Night reader: 0 samples", timeout=10000)
+    c = editor.controller
+    qtbot.waitUntil(lambda: c.session is None, timeout=5000)  # not the demo sample beside it
     uploader = editor.window.voice_actions.uploader
     assert uploader.hint.isVisible()  # the empty voice says how to fill it
     assert "Add Recordings" in uploader.hint.text()
@@ -315,10 +317,8 @@ def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(
     assert not uploader.hint.isVisible()
     (sample,) = editor.check.get_voice(voice_id).samples
     assert sample.file_name == "first reading.wav"
-    c = editor.controller
-    with qtbot.waitSignal(c.audio_loaded, timeout=15000):
-        rect = panel.table.visualRect(panel.proxy.index(0, 0))
-        qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    # The new voice's first recording opens by itself, from its file.
+    qtbot.waitUntil(lambda: c.session is not None and c.audio is not None, timeout=15000)
     assert c.session is not None
     assert c.session.ref == SampleRef(voice_id, sample.sample_id)
     assert c.local_path == take  # its uploaded file, not the preview

@@ -202,7 +202,9 @@ class VoiceEditor(QObject):
                 client.update_voice(voice_id, labels=details.labels, cancel=cancel)
             return client.get_voice(voice_id, cancel=cancel)
 
-        self._run(work, f"Created “{details.name}”: add its recordings.", "create the voice")
+        self._run(
+            work, f"Created “{details.name}”: add its recordings.", "create the voice", new=True
+        )
 
     def edit_voice(self) -> None:
         """Ask for the open voice's new name, description and labels, and save them."""
@@ -225,7 +227,9 @@ class VoiceEditor(QObject):
 
         self._run(work, "Saved the voice's details.", "save the voice's details")
 
-    def _run(self, work: Callable[[threading.Event], Voice], said: str, what: str) -> None:
+    def _run(
+        self, work: Callable[[threading.Event], Voice], said: str, what: str, *, new: bool = False
+    ) -> None:
         def done(voice: Voice) -> None:
             self._say(said)
             ref = self._c.session.ref if self._c.session is not None else None
@@ -233,6 +237,8 @@ class VoiceEditor(QObject):
                 self._c.voice_name = voice.name
             self._c.voice = voice
             self._c.voice_loaded.emit(voice)
+            if new and ref is not None:  # the new voice's list: no other voice's sample beside
+                self._c.close_sample(keep_history=True)
 
         def failed(exc: BaseException) -> None:
             self._say(f"Could not {what}: {exc}")

@@ -339,10 +339,12 @@ class Uploader(QObject):
             self._say(f"Uploaded: {sent} of {len(batch.entries)} on the server.")
         if failed:
             self.inform("Some recordings were refused", _failures(failed))
-        self._reread(batch.voice_id)
+        first = next((ref for ref in copies), None)
+        self._reread(batch.voice_id, first)
 
-    def _reread(self, voice_id: str) -> None:
-        """Read the voice again so the list shows its new samples (with their copies)."""
+    def _reread(self, voice_id: str, first: SampleRef | None = None) -> None:
+        """Read the voice again so the list shows its new samples (with their copies);
+        with no sample on screen (a new voice), ``first`` of them opens."""
         client = self._c.client
         if client is None:
             return self._set_busy(False)
@@ -353,6 +355,8 @@ class Uploader(QObject):
             if self.voice is None or self.voice.voice_id == voice_id:
                 self._c.voice = voice
                 self._c.voice_loaded.emit(voice)
+                if first is not None and self._c.session is None:
+                    self._binder.open_sample(first.sample_id)
             self._next_resume()
 
         self._run(lambda cancel: client.get_voice(voice_id, cancel=cancel), done)
