@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from labelled import have_espeak, phrase
 from scipy.signal import upfirdn
 
 from pvc_sample_editor.analysis import Verdict, analyse_samples
@@ -150,3 +151,19 @@ def test_float_overs_and_nan_are_measured_not_crashed_on() -> None:
     report = analyse_samples(x, RATE)
     assert report.sample_peak_dbfs == pytest.approx(20 * math.log10(1.5), abs=0.01)
     assert report.clipped_run_count == 1
+
+
+@pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng for real speech")
+def test_a_short_clip_with_no_pause_has_no_noise_floor_to_read() -> None:
+    """Words with only their gaps between them, 150 ms of digital silence after: the
+    quietest half second is mostly a word. It read -28 dBFS, "background noise too loud",
+    beside a signal-to-noise ratio of 76 dB. There is no background to measure here."""
+    rate = 44_100
+    words = phrase("Short clip for a new voice.", rate)
+    x = np.concatenate([words, np.zeros(int(0.15 * rate))]).astype(np.float32)
+    report = analyse_samples(x, rate)
+    floor = report.finding("noise_floor")
+    assert floor.verdict is Verdict.WARN
+    assert floor.value is None  # no figure: it would be the level of a word
+    assert "no half second without speech" in floor.message
+    assert report.finding("snr").verdict is Verdict.OK

@@ -289,11 +289,11 @@ def _noise_floor(floor: float, in_speech: bool, limits: Limits) -> Finding:
         return Finding(
             "noise_floor", Verdict.OK, value, "The quietest half second is at -60 dB or lower."
         )
-    if in_speech:
+    if in_speech:  # the figure would be speech, not background: no value to show
         return Finding(
             "noise_floor",
             Verdict.WARN,
-            value,
+            None,
             "There is no half second without speech to measure the background in: "
             "include a moment of room tone in the region to check it.",
         )

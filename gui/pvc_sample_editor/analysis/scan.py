@@ -263,9 +263,9 @@ class Analyser:
         dc = float(means[np.argmax(np.abs(means))])
         power = self._power.means
         voiced, speech = self._speech_masks(power)
-        floor_power, floor_at = _quietest_window(power, self._sum_squares / frames)
-        width = _NOISE_WINDOW_MS // _FRAME_MS
-        floor_in_speech = bool(speech.size and speech[floor_at : floor_at + width].mean() > 0.5)
+        floor_power, floor_in_speech = _quietest_window(
+            power, speech, self._sum_squares / frames
+        )
         snr = _snr_db(power, speech, floor_power)
         start_ms = self._ms(0)
         segments = tuple(
@@ -381,19 +381,37 @@ class Analyser:
         )
 
 
-def _quietest_window(power: np.ndarray[Any, Any], overall: float) -> tuple[float, int]:
-    """Mean square of the quietest 500 ms and its first 10 ms frame.
+# A half second is background (a noise floor can be read in it) with speech in at most
+# this share of its 10 ms frames: a click or the tail of a word, not a word.
+_BACKGROUND_MAX_SPEECH = 0.1
 
-    The whole region when it is shorter than that.
+
+def _quietest_window(
+    power: np.ndarray[Any, Any], speech: np.ndarray[Any, Any], overall: float
+) -> tuple[float, bool]:
+    """Mean square of the quietest 500 ms that is background, not speech, and whether
+    there was none (then the quietest 500 ms of any kind: not a noise floor).
+
+    A window counts as background when at most a tenth of it is speech. A short clip of
+    words with only gaps between them has no such window: its quietest half second had
+    been a word and its gaps, at speech level, read as loud background noise. The whole
+    region when it is shorter than half a second.
     """
     width = _NOISE_WINDOW_MS // _FRAME_MS
     if power.size < width:
-        return overall, 0
+        return overall, bool(speech.size and speech.mean() > _BACKGROUND_MAX_SPEECH)
     # float32 sums of 50 values lose nothing that matters here, and keep the temporary
     # at 4 bytes per 10 ms (a cumulative sum in float64 would take 8, plus a difference).
-    window = np.convolve(power, np.full(width, 1.0 / width, dtype=np.float32), mode="valid")
-    at = int(np.argmin(window))
-    return max(0.0, float(window[at])), at
+    box = np.full(width, 1.0 / width, dtype=np.float32)
+    window = np.convolve(power, box, mode="valid")
+    talk = np.convolve(speech.astype(np.float32), box, mode="valid") if speech.size else None
+    if talk is not None and talk.size == window.size:
+        background = talk <= _BACKGROUND_MAX_SPEECH
+        if background.any():
+            at = int(np.argmin(np.where(background, window, np.inf)))
+            return max(0.0, float(window[at])), False
+        return max(0.0, float(window.min())), True
+    return max(0.0, float(window.min())), False
 
 
 def _snr_db(
