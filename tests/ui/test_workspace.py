@@ -10,12 +10,13 @@ import soundfile as sf
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter
 from pytestqt.qtbot import QtBot
-from ui_driver import Editor, drag, handle_pos
+from ui_driver import Editor, drag, handle_pos, separate_speakers
 
 from pvc_sample_editor.api.models import Sample
 from pvc_sample_editor.editing.budget import kept_ms
 from pvc_sample_editor.editing.drafts import DraftKey, DraftStore
 from pvc_sample_editor.editing.session import SampleRef
+from pvc_sample_editor.timecode import format_ms
 from pvc_sample_editor.ui.workspace_panel import COLUMNS
 
 
@@ -344,3 +345,23 @@ def test_coming_back_to_a_sample_with_its_file_shows_its_own_trims_in_the_fields
     assert (fields.start_field.spin.value(), fields.end_field.spin.value()) == (1500, 30000)
     assert fields.kept_label.text().endswith("(28500 ms)")
     assert panel.gauge.total_ms == sum(r.kept_ms for r in panel.model.rows)
+
+
+def test_the_edit_panel_counts_kept_time_as_the_list_does_once_speakers_are_chosen(
+    qtbot: QtBot, editor: Editor
+) -> None:
+    window, c = editor.window, editor.controller
+    separate_speakers(qtbot, window)
+    sp = window.speakers_panel
+    qtbot.mouseClick(sp.checkbox("speaker_1"), Qt.MouseButton.LeftButton)  # keep speaker_0
+    session = c.session
+    assert session is not None
+    qtbot.waitUntil(lambda: session.edit.selected_speaker_ids == ("speaker_0",), timeout=5000)
+    panel = window.workspace
+    row = panel.model.rows[panel.model.row_of(editor.server.demo.sample_id)]
+    window_ms = session.edit.trim_end_ms - session.edit.trim_start_ms
+    assert 0 < row.kept_ms < window_ms  # the list counts speaker_0's speech only
+    text = window.edit_panel.kept_label.text()
+    assert text == (
+        f"{format_ms(row.kept_ms)}  (the selected speakers' speech in {format_ms(window_ms)})"
+    )

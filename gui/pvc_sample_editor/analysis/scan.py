@@ -263,9 +263,7 @@ class Analyser:
         dc = float(means[np.argmax(np.abs(means))])
         power = self._power.means
         voiced, speech = self._speech_masks(power)
-        floor_power, floor_in_speech = _quietest_window(
-            power, speech, self._sum_squares / frames
-        )
+        floor_power, floor_in_speech = _quietest_window(power, speech, self._sum_squares / frames)
         snr = _snr_db(power, speech, floor_power)
         start_ms = self._ms(0)
         segments = tuple(

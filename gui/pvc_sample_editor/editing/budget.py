@@ -9,10 +9,11 @@ speakers' speech inside that region. Qt-free.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from pvc_sample_editor.api.models import Sample
+from pvc_sample_editor.api.models import Sample, SpeakerSeparation
 from pvc_sample_editor.editing.edit import SampleEdit, edit_from_sample
 from pvc_sample_editor.timecode import seconds_to_ms
 
@@ -24,6 +25,7 @@ __all__ = [
     "Budget",
     "budget_sentence",
     "kept_ms",
+    "window_kept",
 ]
 
 MINIMUM_MS = 30 * 60_000
@@ -69,6 +71,25 @@ def kept_ms(sample: Sample, edit: SampleEdit | None = None) -> int:
             if b > a:
                 spans.append((a, b))
     return sum(b - a for a, b in _merged(spans))
+
+
+def window_kept(
+    sample: Sample | None, separation: SpeakerSeparation | None, edit: SampleEdit
+) -> Callable[[int, int], int] | None:
+    """What counts of a trim window ``(start, end)`` of ``sample`` with ``edit``'s speakers,
+    as :func:`kept_ms` counts it, when a completed ``separation`` makes that differ from
+    the window (the speakers' speech only); None when the window is what counts."""
+    if sample is None or separation is None or not separation.completed:
+        return None
+    if not separation.speakers:
+        return None
+    separated = dataclasses.replace(sample, speaker_separation=separation)
+
+    def kept(start_ms: int, end_ms: int) -> int:
+        trimmed = dataclasses.replace(edit, trim_start_ms=start_ms, trim_end_ms=end_ms)
+        return kept_ms(separated, trimmed)
+
+    return kept
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -139,6 +141,9 @@ class EditPanel(QWidget):
         self.end_field = MsField()
         self.kept_label = QLabel()
         self.kept_label.setObjectName("secondary")
+        #: What counts of a trim window (start, end) when it is not all of it: the
+        #: selected speakers' speech in it, once separation is done (set by the window).
+        self.kept_of: Callable[[int, int], int] | None = None
         self.noise_box = QCheckBox("Remove background noise")
         self.noise_box.setToolTip(NOISE_HELP)
         self.noise_help = QLabel("Can make clean audio worse; use only if there is noise.")
@@ -261,8 +266,14 @@ class EditPanel(QWidget):
         """Render trims (also used for live values while a handle is dragged)."""
         self.start_field.show_value(start_ms)
         self.end_field.show_value(end_ms)
-        kept = max(end_ms - start_ms, 0)
-        self.kept_label.setText(f"{format_ms(kept)}  ({kept} ms)")
+        window = max(end_ms - start_ms, 0)
+        kept = self.kept_of(start_ms, end_ms) if self.kept_of is not None else window
+        if kept == window:
+            self.kept_label.setText(f"{format_ms(kept)}  ({kept} ms)")
+        else:  # as the list counts it: the speakers kept, not the silence between them
+            self.kept_label.setText(
+                f"{format_ms(kept)}  (the selected speakers' speech in {format_ms(window)})"
+            )
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show each field's message beside its widget; fields not named are cleared."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from pvc_sample_editor import APP_NAME
 from pvc_sample_editor.audio.document import AudioDocument, LoadProgress
+from pvc_sample_editor.editing.budget import window_kept
 from pvc_sample_editor.editing.drafts import Draft
 from pvc_sample_editor.editing.messages import (
     close_questions,
@@ -258,6 +259,7 @@ class MainWindow(EditorLayout):
         if session is None:
             return
         edit = session.edit
+        self.edit_panel.kept_of = window_kept(session.sample, session.separation, edit)
         self.edit_panel.show_edit(edit)
         self.waveform.set_trims(edit.trim_start_ms, edit.trim_end_ms)
         self.speakers_panel.show_separation(
