@@ -62,10 +62,11 @@ class Asked:
         self.questions: list[tuple[str, str]] = []
         self.notices: list[str] = []
         self.answer = answer
+        self.answers: dict[str, bool] = {}  # by title, over ``answer``
 
     def confirm(self, title: str, text: str) -> bool:
         self.questions.append((title, text))
-        return self.answer
+        return self.answers.get(title, self.answer)
 
 
 def _uploader(editor: Editor, asked: Asked) -> Uploader:
@@ -253,7 +254,7 @@ def test_the_noise_removal_chosen_in_the_file_menu_goes_with_each_upload(
     for name, on in (("plain take.wav", False), ("noisy take.wav", True)):
         if on:
             uploader.noise_action.trigger()  # File → Remove Background Noise from Uploads
-        _drop(panel.table.viewport(), [_wav(tmp_path / name, 2.0)])
+        _drop(panel.table.viewport(), [_wav(tmp_path / name, 2.0 if on else 2.5)])
         qtbot.waitUntil(lambda n=name: n in {r.file_name for r in panel.model.rows}, timeout=20000)
         qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)
     served = {s.file_name: s for s in editor.check.get_voice(editor.server.demo.voice_id).samples}
@@ -261,6 +262,42 @@ def test_the_noise_removal_chosen_in_the_file_menu_goes_with_each_upload(
     assert served["noisy take.wav"].remove_background_noise is True
     rows = {r.file_name: r for r in panel.model.rows}
     assert (rows["plain take.wav"].noise, rows["noisy take.wav"].noise) == (False, True)
+
+
+def test_duplicates_can_be_left_out_of_an_upload_or_sent_as_asked(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    """A copy of a file chosen with it, and a file already in the voice: after the list
+    of issues, a second question offers to leave the repeats out (Yes) or send all."""
+    asked = Asked()
+    uploader = _uploader(editor, asked)
+    panel = editor.window.workspace
+    first = _wav(tmp_path / "reading.wav", 2.0)
+    _drop(panel.table.viewport(), [first])
+    qtbot.waitUntil(lambda: "reading.wav" in _names_on_server(editor), timeout=20000)
+    qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)
+    fresh = _wav(tmp_path / "new.wav", 3.0)
+    copy = tmp_path / "new copy.wav"
+    copy.write_bytes(fresh.read_bytes())
+    again = tmp_path / "reading again.wav"
+    again.write_bytes(first.read_bytes())
+    asked.questions.clear()
+    _drop(panel.table.viewport(), [fresh, copy, again])
+    qtbot.waitUntil(lambda: "new.wav" in _names_on_server(editor), timeout=20000)
+    qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)
+    titles = [title for title, _text in asked.questions]
+    assert titles == ["Upload these recordings?", "Leave out the duplicates?"]
+    duplicates_text = asked.questions[1][1]
+    assert "“new copy.wav”, “reading again.wav” repeat" in duplicates_text
+    names = _names_on_server(editor)
+    assert names.count("new.wav") == 1
+    assert "new copy.wav" not in names
+    assert "reading again.wav" not in names
+    # Answered No: every file goes, as asked.
+    asked.answers["Leave out the duplicates?"] = False
+    _drop(panel.table.viewport(), [again])
+    qtbot.waitUntil(lambda: "reading again.wav" in _names_on_server(editor), timeout=20000)
+    qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)
 
 
 def test_a_new_voice_is_created_opened_empty_filled_by_a_drop_and_renamed(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pvc_sample_editor.api.models import Voice
 from pvc_sample_editor.editing.upload_checks import (
+    IssueKind,
     LocalFile,
     UploadIssue,
     inspect_file,
@@ -35,6 +36,19 @@ class Checked:
         """The files the server would take."""
         blocked = {i.path for i in self.issues if i.blocking}
         return tuple(f for f in self.files if f.path not in blocked)
+
+    @property
+    def duplicates(self) -> tuple[Path, ...]:
+        """Files the server would take that repeat a sample of the voice or another file
+        chosen (the first of the same recordings is not one of them)."""
+        kinds = (IssueKind.DUPLICATE_ON_SERVER, IssueKind.DUPLICATE_IN_SELECTION)
+        sendable = {f.path for f in self.sendable}
+        found = {i.path for i in self.issues if i.kind in kinds and i.path in sendable}
+        return tuple(f.path for f in self.files if f.path in found)
+
+    def without(self, paths: tuple[Path, ...]) -> tuple[LocalFile, ...]:
+        """The sendable files but ``paths``."""
+        return tuple(f for f in self.sendable if f.path not in paths)
 
 
 def check_files(paths: Sequence[Path], voice: Voice, cancel: threading.Event) -> Checked:

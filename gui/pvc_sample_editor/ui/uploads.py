@@ -199,6 +199,21 @@ class Uploader(QObject):
         ):
             self._set_busy(False)
             return None
+        twice = checked.duplicates
+        if twice:
+            names = ", ".join(f"“{p.name}”" for p in twice)
+            if self._confirm(
+                "Leave out the duplicates?",
+                f"{names} repeat{'s' * (len(twice) == 1)} a recording that is already in "
+                "the voice or chosen twice. Leave "
+                f"{'it' if len(twice) == 1 else 'them'} out and upload the rest? (No "
+                "uploads every file, and the repeats count twice.)",
+            ):
+                sendable = checked.without(twice)
+                if not sendable:
+                    self._set_busy(False)
+                    self._say("Nothing to upload: every file is already in the voice.")
+                    return None
         splits: list[tuple[LocalFile, Path]] = []
         files: list[LocalFile] = []
         for file in sendable:
