@@ -213,6 +213,7 @@ def test_the_verb_prints_the_parts_as_json_and_as_lines(tmp_path: Path) -> None:
     [
         (["{missing}", "--out", "{dir}"], "was not found"),
         (["{file}", "--out", "{dir}/nowhere"], "does not exist. Create it"),
+        (["{file}", "--out", "{file}"], "is a file, not a folder"),
         (["{file}", "--out", "{dir}", "--max-minutes", "0"], "above 0"),
         (["{file}", "--out", "{dir}", "--max-minutes", "nan"], "above 0"),
         (["{file}"], "--out"),

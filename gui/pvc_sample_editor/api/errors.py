@@ -222,7 +222,7 @@ def error_for_response(
         )
     if status == 404:
         return NotFoundError(
-            f"{target} was not found (404). It may have been deleted; refresh and try again.",
+            f"{target} was not found (404). It may have been deleted, or the id is not right.",
             **kw,
         )
     if status == 429:

@@ -252,6 +252,8 @@ def _check_targets(plan: SplitPlan) -> None:
                 "choose another output folder."
             )
     folder = plan.parts[0].path.parent
+    if folder.exists() and not folder.is_dir():
+        raise SplitError(f"“{folder}” is a file, not a folder: give a folder for the parts.")
     if not folder.is_dir():
         raise SplitError(f"The output folder “{folder}” does not exist. Create it first.")
     if not os.access(folder, os.W_OK):

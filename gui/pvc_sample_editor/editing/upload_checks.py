@@ -192,7 +192,7 @@ def upload_issues(
                     file.path,
                     IssueKind.TOO_LONG,
                     f"“{name}” is {format_ms(file.duration_ms)} long; a sample may be at most 30 "
-                    "minutes. Split it into parts at its pauses first.",
+                    "minutes. Going on offers to split it at its pauses into parts that fit.",
                     blocking=False,
                 )
             )

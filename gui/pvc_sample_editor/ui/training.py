@@ -213,7 +213,7 @@ class TrainingWatcher(QObject):
         if ready.unsent and self._confirm(
             "Send the edits first?",
             f"{ready.reason} Submit them all now and start training once they are saved? "
-            "No trains on what the server holds now.",
+            "(No: train now, on what the server holds without them.)",
         ):
             self._train_after_queue = True
             self._render()

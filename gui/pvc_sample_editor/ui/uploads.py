@@ -98,7 +98,7 @@ class Uploader(QObject):
         self.progress.cancel_requested.connect(self.cancel)
         self.hint = QLabel(
             "This voice has no samples yet. Drop its recordings on the list below, or use "
-            "File → Add Recordings…. ElevenLabs asks for at least 30 minutes of one speaker, "
+            "File → Add Recordings… ElevenLabs asks for at least 30 minutes of one speaker, "
             "ideally one to three hours; a recording over 35 minutes is split at its pauses."
         )
         self.hint.setWordWrap(True)
