@@ -60,6 +60,11 @@ def test_kept_time_equals_a_millisecond_count(
 
 def test_the_sentence_names_the_mark_the_voice_is_at() -> None:
     assert budget_sentence(12 * 60_000).startswith("12 min kept: 18 min more are needed")
+    # What is shown adds up: 27.3 + 2.7, not 27 + 2.7 (and 55.5 + 4.5 to the hour).
+    assert budget_sentence(1_638_000).startswith("27.3 min kept: 2.7 min more are needed")
+    assert "55.5 min kept: enough to train" in budget_sentence(3_330_000)
+    assert "4.5 min more would get there" in budget_sentence(3_330_000)
+    assert budget_sentence(0).startswith("Nothing kept yet: the voice needs 30 min")
     assert "enough to train" in budget_sentence(45 * 60_000)
     assert "recommended hour is met" in budget_sentence(75 * 60_000)
     assert "clones best" in budget_sentence(150 * 60_000)

@@ -121,18 +121,30 @@ def _minutes(ms: int) -> str:
     return f"{minutes / 60:.1f} h"
 
 
+def _pair(have_ms: int, more_ms: int) -> tuple[str, str]:
+    """Two amounts in minutes at one precision, so what is shown adds up (27.3 + 2.7,
+    not 27 + 2.7)."""
+    if min(have_ms, more_ms) < 10 * 60_000:
+        return f"{have_ms / 60_000:.1f} min", f"{more_ms / 60_000:.1f} min"
+    return _minutes(have_ms), _minutes(more_ms)
+
+
 def budget_sentence(total_ms: int) -> str:
     """Where a voice stands, in one sentence."""
     have = _minutes(total_ms)
+    if total_ms <= 0:
+        return "Nothing kept yet: the voice needs 30 min of audio before it can be trained."
     if total_ms < MINIMUM_MS:
+        have, more = _pair(total_ms, MINIMUM_MS - total_ms)
         return (
-            f"{have} kept: {_minutes(MINIMUM_MS - total_ms)} more are needed before the voice "
-            "can be trained (30 min at least)."
+            f"{have} kept: {more} more are needed before the voice can be trained "
+            "(30 min at least)."
         )
     if total_ms < RECOMMENDED_MS:
+        have, more = _pair(total_ms, RECOMMENDED_MS - total_ms)
         return (
             f"{have} kept: enough to train. About an hour is recommended; "
-            f"{_minutes(RECOMMENDED_MS - total_ms)} more would get there."
+            f"{more} more would get there."
         )
     if total_ms < BEST_MIN_MS:
         return f"{have} kept: the recommended hour is met. Two to three hours clone best."
