@@ -109,7 +109,7 @@ def test_each_sample_opens_its_own_file_and_a_wrong_one_is_said(
     assert editor.controller.local_path is None  # the preview, not the wrong take
     banner = editor.window.banner_label
     qtbot.waitUntil(lambda: "another recording" in banner.text(), timeout=5000)
-    assert "FIRST 30 SECONDS" in banner.text()  # the preview's own warning stays
+    assert "Showing the server's preview" in banner.text()  # the preview's own warning stays
 
 
 def _edit_one_then_leave(

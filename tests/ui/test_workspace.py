@@ -365,3 +365,28 @@ def test_the_edit_panel_counts_kept_time_as_the_list_does_once_speakers_are_chos
     assert text == (
         f"{format_ms(row.kept_ms)}  (the selected speakers' speech in {format_ms(window_ms)})"
     )
+
+
+def test_a_short_sample_opened_from_its_preview_says_the_preview_is_all_of_it(
+    qtbot: QtBot, editor: Editor, tmp_path: Path
+) -> None:
+    (take,) = _add_takes(editor, tmp_path, 3.0)
+    _reopen_demo(qtbot, editor)
+    window, c = editor.window, editor.controller
+    _click_row(qtbot, editor, take.sample_id)
+    qtbot.waitUntil(
+        lambda: (
+            c.session is not None
+            and c.session.ref == SampleRef(editor.server.demo.voice_id, take.sample_id)
+            and c.audio is not None
+            and c.audio.duration_ms == 3000
+        ),
+        timeout=15000,
+    )
+    banner = window.banner_label.text()
+    assert "all of it: it is under 30 seconds" in banner
+    assert "FIRST 30 SECONDS" not in banner
+    info = window.info_label.text()
+    assert "preview: 0:00:03.000" in info
+    assert "local:" not in info  # no local copy is open
+    assert "Reading the sample" not in window.statusBar().currentMessage()

@@ -39,6 +39,9 @@ __all__ = ["EditorController"]
 
 log = logging.getLogger(__name__)
 
+#: How much of a sample the server's preview holds (the API's sample audio: 30 s).
+PREVIEW_MS = 30_000
+
 
 class EditorController(QObject):
     """Owns the session, the audio document, the undo stack and all background work."""
@@ -242,6 +245,7 @@ class EditorController(QObject):
 
         def opened(result: OpenedSample) -> None:
             self._open_task = None
+            self.status.emit("")  # "Reading the sample from the server…" is done
             self.voice_name = result.voice_name
             self.voice = result.voice
             parked = self.histories.take(ref)
@@ -331,8 +335,13 @@ class EditorController(QObject):
         if client is None or session is None or session.ref is None:
             return
         ref = session.ref
+        length = session.sample.duration_ms if session.sample is not None else None
+        whole = length is not None and length <= PREVIEW_MS
         self.warning.emit(
-            "Showing the server's preview: only the FIRST 30 SECONDS of the sample. "
+            "Showing the server's preview of the sample (all of it: it is under 30 "
+            "seconds). Open the local copy (File → Open Local Copy) to hear your own file."
+            if whole
+            else "Showing the server's preview: only the FIRST 30 SECONDS of the sample. "
             "Open the local copy (File → Open Local Copy) to see and trim the whole file."
         )
 

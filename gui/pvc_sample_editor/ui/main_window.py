@@ -246,7 +246,9 @@ class MainWindow(EditorLayout):
         if session.sample is not None and session.sample.duration_ms is not None:
             parts.append(f"server: {format_ms(session.sample.duration_ms)}")
         if self.controller.audio is not None:
-            parts.append(f"local: {format_ms(self.controller.audio.duration_ms)}")
+            # Without a local copy the audio shown is the server's preview: say which.
+            shown = "local" if self.controller.local_path is not None else "preview"
+            parts.append(f"{shown}: {format_ms(self.controller.audio.duration_ms)}")
         if session.ref is None:
             parts.append("not attached to a sample")
         self.info_label.setText("   ".join(parts))
