@@ -267,8 +267,8 @@ def test_the_noise_removal_chosen_in_the_file_menu_goes_with_each_upload(
 def test_duplicates_can_be_left_out_of_an_upload_or_sent_as_asked(
     qtbot: QtBot, editor: Editor, tmp_path: Path
 ) -> None:
-    """A copy of a file chosen with it, and a file already in the voice: after the list
-    of issues, a second question offers to leave the repeats out (Yes) or send all."""
+    """A copy of a file chosen with it, and a file already in the voice: one question
+    offers to send the repeats too (Yes) or leave them out (No, the default)."""
     asked = Asked()
     uploader = _uploader(editor, asked)
     panel = editor.window.workspace
@@ -282,19 +282,20 @@ def test_duplicates_can_be_left_out_of_an_upload_or_sent_as_asked(
     again = tmp_path / "reading again.wav"
     again.write_bytes(first.read_bytes())
     asked.questions.clear()
+    asked.answers["Upload the repeats too?"] = False  # No, the default button
     _drop(panel.table.viewport(), [fresh, copy, again])
     qtbot.waitUntil(lambda: "new.wav" in _names_on_server(editor), timeout=20000)
     qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)
     titles = [title for title, _text in asked.questions]
-    assert titles == ["Upload these recordings?", "Leave out the duplicates?"]
-    duplicates_text = asked.questions[1][1]
+    assert titles == ["Upload the repeats too?"]  # the only issue: one question
+    duplicates_text = asked.questions[0][1]
     assert "“new copy.wav”, “reading again.wav” repeat" in duplicates_text
     names = _names_on_server(editor)
     assert names.count("new.wav") == 1
     assert "new copy.wav" not in names
     assert "reading again.wav" not in names
-    # Answered No: every file goes, as asked.
-    asked.answers["Leave out the duplicates?"] = False
+    # Answered Yes: every file goes, as asked.
+    asked.answers["Upload the repeats too?"] = True
     _drop(panel.table.viewport(), [again])
     qtbot.waitUntil(lambda: "reading again.wav" in _names_on_server(editor), timeout=20000)
     qtbot.waitUntil(lambda: not uploader.busy, timeout=5000)

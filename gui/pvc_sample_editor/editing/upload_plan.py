@@ -22,6 +22,8 @@ from pvc_sample_editor.editing.upload_checks import (
 
 __all__ = ["Checked", "check_files", "issues_text"]
 
+_REPEATS = (IssueKind.DUPLICATE_ON_SERVER, IssueKind.DUPLICATE_IN_SELECTION)
+
 
 @dataclass(frozen=True)
 class Checked:
@@ -38,12 +40,16 @@ class Checked:
         return tuple(f for f in self.files if f.path not in blocked)
 
     @property
+    def other_issues(self) -> tuple[UploadIssue, ...]:
+        """The issues but the repeats (which :attr:`duplicates` lists)."""
+        return tuple(i for i in self.issues if i.kind not in _REPEATS)
+
+    @property
     def duplicates(self) -> tuple[Path, ...]:
         """Files the server would take that repeat a sample of the voice or another file
         chosen (the first of the same recordings is not one of them)."""
-        kinds = (IssueKind.DUPLICATE_ON_SERVER, IssueKind.DUPLICATE_IN_SELECTION)
         sendable = {f.path for f in self.sendable}
-        found = {i.path for i in self.issues if i.kind in kinds and i.path in sendable}
+        found = {i.path for i in self.issues if i.kind in _REPEATS and i.path in sendable}
         return tuple(f.path for f in self.files if f.path in found)
 
     def without(self, paths: tuple[Path, ...]) -> tuple[LocalFile, ...]:
@@ -64,10 +70,12 @@ def check_files(paths: Sequence[Path], voice: Voice, cancel: threading.Event) ->
     return Checked(tuple(files), tuple(unreadable), upload_issues(files, voice.samples))
 
 
-def issues_text(checked: Checked) -> str:
-    """The question before an upload with issues: each issue, then what would be sent."""
+def issues_text(checked: Checked, *, repeats: bool = True) -> str:
+    """The question before an upload with issues: each issue (the repeats too, unless
+    asked about apart), then what would be sent."""
+    issues = checked.issues if repeats else checked.other_issues
     lines = [f"• {text}" for text in checked.unreadable]
-    lines += [f"• {issue.message}" for issue in checked.issues]
+    lines += [f"• {issue.message}" for issue in issues]
     total = len(checked.files) + len(checked.unreadable)
     sendable = len(checked.sendable)
     lines.append(

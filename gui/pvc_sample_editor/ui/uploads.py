@@ -194,20 +194,24 @@ class Uploader(QObject):
             self._set_busy(False)
             self.inform("Nothing to upload", issues_text(checked))
             return None
-        if (checked.issues or checked.unreadable) and not self._confirm(
-            "Upload these recordings?", issues_text(checked) + "\n\nUpload anyway?"
+        # Repeats get a question of their own (below); the rest are asked about here.
+        if (checked.other_issues or checked.unreadable) and not self._confirm(
+            "Upload these recordings?",
+            issues_text(checked, repeats=False) + "\n\nUpload anyway?",
         ):
             self._set_busy(False)
             return None
         twice = checked.duplicates
         if twice:
+            one = len(twice) == 1
             names = ", ".join(f"“{p.name}”" for p in twice)
-            if self._confirm(
-                "Leave out the duplicates?",
-                f"{names} repeat{'s' * (len(twice) == 1)} a recording that is already in "
-                "the voice or chosen twice. Leave "
-                f"{'it' if len(twice) == 1 else 'them'} out and upload the rest? (No "
-                "uploads every file, and the repeats count twice.)",
+            # Asked so that No (the default button) is the safe answer: leave them out.
+            if not self._confirm(
+                "Upload the repeats too?",
+                f"{names} repeat{'s' * one} a recording that is already in the voice or "
+                f"chosen twice, so {'it' if one else 'they'} would count twice. Upload "
+                f"{'it' if one else 'them'} too? No leaves {'it' if one else 'them'} out "
+                "and uploads the rest.",
             ):
                 sendable = checked.without(twice)
                 if not sendable:
