@@ -159,9 +159,11 @@ def test_the_filter_and_the_headers_narrow_and_order_the_list(
     _add_takes(editor, tmp_path, 9.0, 2.0, 5.0)
     _reopen_demo(qtbot, editor)
     panel = editor.window.workspace
+    total = panel.model.rowCount()
     qtbot.keyClicks(panel.filter, "TAKE 0")  # any case
     names = [panel.proxy.index(i, 0).data() for i in range(panel.proxy.rowCount())]
     assert names == ["take 01.wav", "take 02.wav", "take 03.wav"]
+    assert panel.title.text().endswith(f": 3 of {total} samples match “TAKE 0”")
     header = panel.table.horizontalHeader()
     qtbot.mouseClick(
         header.viewport(),
@@ -171,6 +173,8 @@ def test_the_filter_and_the_headers_narrow_and_order_the_list(
     kept = [panel.proxy.index(i, 2).data(Qt.ItemDataRole.UserRole) for i in range(3)]
     assert kept in (sorted(kept), sorted(kept, reverse=True))
     assert kept[0] != kept[-1]
+    panel.filter.clear()
+    assert panel.title.text().endswith(f": {total} samples")
 
 
 def _open_and_wait(qtbot: QtBot, editor: Editor, sample_id: str) -> None:

@@ -339,6 +339,7 @@ class WorkspacePanel(QWidget):
         # gave the list what the editor's panels left, and names read "…".
         self.setMinimumWidth(440)
         self._widths: dict[int, int] = {}  # each short column's fitted width
+        self._voice_name = ""
         self.title = QLabel("Samples")
         self.title.setObjectName("title")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
@@ -394,6 +395,7 @@ class WorkspacePanel(QWidget):
         layout.addWidget(self.gauge)
         layout.addWidget(self.budget_label)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter.textChanged.connect(self._show_title)
         self.table.clicked.connect(self._on_clicked)
         self.table.activated.connect(self._on_clicked)
         self.folder_button.clicked.connect(self.folder_requested)
@@ -450,11 +452,20 @@ class WorkspacePanel(QWidget):
 
     def show_voice(self, name: str, rows: tuple[SampleRow, ...], current: str) -> None:
         """List ``rows`` of the voice ``name``; ``current`` is the sample being edited."""
-        self.title.setText(f"{name}: {len(rows)} sample{'s' if len(rows) != 1 else ''}")
+        self._voice_name = name
         if self.model.set_rows(rows, current):
             self._fit_columns()
+        self._show_title()
         self._select(current)
         self._show_total()
+
+    def _show_title(self, *_args: object) -> None:
+        """The voice and its sample count; while a filter hides some, how many show."""
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        counted = f"{total} sample{'s' if total != 1 else ''}"
+        if self.filter.text() and shown != total:
+            counted = f"{shown} of {counted} match “{self.filter.text()}”"
+        self.title.setText(f"{self._voice_name}: {counted}")
 
     #: The names keep at least this much: below it the speaker and noise columns give
     #: their room to them (the open sample's editor shows both; widen the list to see
