@@ -394,3 +394,20 @@ def test_a_short_sample_opened_from_its_preview_says_the_preview_is_all_of_it(
     assert "preview: 0:00:03.000" in info
     assert "local:" not in info  # no local copy is open
     assert "Reading the sample" not in window.statusBar().currentMessage()
+
+
+def test_at_1280_px_the_list_shows_every_column_and_the_editor_cuts_no_text(
+    editor: Editor,
+) -> None:
+    """The window at its first size on a 1280 px screen (the fixture's): a second
+    walk-through found the list fixed at 440 px, names of 200 takes unreadable and the
+    noise hint cut mid-sentence, because the editor asked for more than was left."""
+    window = editor.window
+    assert window.width() == 1280
+    panel, table = window.workspace, window.workspace.table
+    assert not any(table.isColumnHidden(c) for c in range(len(COLUMNS)))
+    assert table.columnWidth(0) >= 180  # "session 01 take 01.wav" whole
+    hint = window.edit_panel.noise_help
+    assert hint.height() >= hint.heightForWidth(hint.width())  # wrapped, not cut
+    assert window.minimumSizeHint().width() <= 1280
+    assert panel.width() >= 560

@@ -149,6 +149,8 @@ class EditPanel(QWidget):
         self.noise_help = QLabel("Can make clean audio worse; use only if there is noise.")
         self.noise_help.setObjectName("secondary")
         self.noise_help.setToolTip(NOISE_HELP)
+        # Wrapped, not cut: at a 1280 px window the editor is narrower than this line.
+        self.noise_help.setWordWrap(True)
         self.file_name_edit = QLineEdit()
         self.file_name_edit.setPlaceholderText("file name sent to the server")
         self.file_name_edit.setClearButtonEnabled(True)
