@@ -470,7 +470,7 @@ class WorkspacePanel(QWidget):
     #: The names keep at least this much: below it the speaker and noise columns give
     #: their room to them (the open sample's editor shows both; widen the list to see
     #: them for every sample).
-    NAME_MIN = 110
+    NAME_MIN = 140
 
     def showEvent(self, event: QShowEvent) -> None:
         """The first time the list appears, give it 45 % of the window (440-640 px): at a
