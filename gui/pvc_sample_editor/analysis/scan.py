@@ -402,14 +402,13 @@ def _quietest_window(
     # at 4 bytes per 10 ms (a cumulative sum in float64 would take 8, plus a difference).
     box = np.full(width, 1.0 / width, dtype=np.float32)
     window = np.convolve(power, box, mode="valid")
-    talk = np.convolve(speech.astype(np.float32), box, mode="valid") if speech.size else None
-    if talk is not None and talk.size == window.size:
-        background = talk <= _BACKGROUND_MAX_SPEECH
-        if background.any():
-            at = int(np.argmin(np.where(background, window, np.inf)))
-            return max(0.0, float(window[at])), False
+    if speech.size != power.size:  # no speech decisions: every window is background
+        return max(0.0, float(window.min())), False
+    background = np.convolve(speech.astype(np.float32), box, mode="valid")
+    background = background <= _BACKGROUND_MAX_SPEECH
+    if not background.any():
         return max(0.0, float(window.min())), True
-    return max(0.0, float(window.min())), False
+    return max(0.0, float(np.min(window, where=background, initial=np.inf))), False
 
 
 def _snr_db(

@@ -79,9 +79,7 @@ def window_kept(
     """What counts of a trim window ``(start, end)`` of ``sample`` with ``edit``'s speakers,
     as :func:`kept_ms` counts it, when a completed ``separation`` makes that differ from
     the window (the speakers' speech only); None when the window is what counts."""
-    if sample is None or separation is None or not separation.completed:
-        return None
-    if not separation.speakers:
+    if sample is None or separation is None or not (separation.completed and separation.speakers):
         return None
     separated = dataclasses.replace(sample, speaker_separation=separation)
 

@@ -298,8 +298,13 @@ class EditorController(QObject):
             "stays in its draft file."
         )
         if self.voice is None or self.voice.voice_id == voice.voice_id:
-            self.voice = voice
-            self.voice_loaded.emit(voice)
+            self.adopt_voice(voice)
+
+    def adopt_voice(self, voice: Voice) -> None:
+        """A fresh read of the voice: keep it, and let the list and the voice's tools
+        show it (``voice_loaded``)."""
+        self.voice = voice
+        self.voice_loaded.emit(voice)
 
     def open_voice(self, voice_id: str, then: Callable[[Voice], None] | None = None) -> None:
         """Read a voice from the server and list its samples (``voice_loaded``), then call
@@ -311,8 +316,7 @@ class EditorController(QObject):
         self.status.emit("Reading the voice from the server…")
 
         def opened(voice: Voice) -> None:
-            self.voice = voice
-            self.voice_loaded.emit(voice)
+            self.adopt_voice(voice)
             count = len(voice.samples)
             self.status.emit(f"Opened “{voice.name}”: {count} sample{'s' * (count != 1)}.")
             if then is not None:

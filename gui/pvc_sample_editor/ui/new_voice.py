@@ -235,8 +235,7 @@ class VoiceEditor(QObject):
             ref = self._c.session.ref if self._c.session is not None else None
             if ref is not None and ref.voice_id == voice.voice_id:  # the editor's title
                 self._c.voice_name = voice.name
-            self._c.voice = voice
-            self._c.voice_loaded.emit(voice)
+            self._c.adopt_voice(voice)
             if new and ref is not None:  # the new voice's list: no other voice's sample beside
                 self._c.close_sample(keep_history=True)
 

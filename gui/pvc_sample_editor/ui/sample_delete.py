@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar
 
@@ -47,9 +47,6 @@ def voice_menu(bar: QMenuBar) -> QMenu:
 
 class SampleDeleter(QObject):
     """Asks, deletes on the server and locally, then shows the voice as it is now."""
-
-    #: The voice read again after a delete (the workspace re-renders from it).
-    voice_reread = Signal(object)
 
     def __init__(
         self,
@@ -89,7 +86,6 @@ class SampleDeleter(QObject):
         panel.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         panel.table.customContextMenuRequested.connect(self._context_menu)
         controller.voice_loaded.connect(self._on_voice)
-        self.voice_reread.connect(controller.voice_loaded)
         self._enable()
 
     def _on_voice(self, voice: Voice) -> None:
@@ -194,8 +190,7 @@ class SampleDeleter(QObject):
         self._left.add(ref)
         if current is not None and current.ref == ref:
             self._leave(ref)
-        self._c.voice = voice
-        self.voice_reread.emit(voice)
+        self._c.adopt_voice(voice)  # the workspace re-renders from it
 
     def _leave(self, ref: SampleRef) -> None:
         """The open sample is gone: open its neighbour, or keep its recording on its own."""

@@ -358,7 +358,7 @@ class Uploader(QObject):
             self._say(f"Uploaded: {sent} of {len(batch.entries)} on the server.")
         if failed:
             self.inform("Some recordings were refused", _failures(failed))
-        first = next((ref for ref in copies), None)
+        first = next(iter(copies), None)
         self._reread(batch.voice_id, first)
 
     def _reread(self, voice_id: str, first: SampleRef | None = None) -> None:
@@ -372,8 +372,7 @@ class Uploader(QObject):
             self.progress.finish()
             self._set_busy(False)
             if self.voice is None or self.voice.voice_id == voice_id:
-                self._c.voice = voice
-                self._c.voice_loaded.emit(voice)
+                self._c.adopt_voice(voice)
                 if first is not None and self._c.session is None:
                     self._binder.open_sample(first.sample_id)
             self._next_resume()

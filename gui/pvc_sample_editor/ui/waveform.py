@@ -216,23 +216,18 @@ class WaveformView(pg.PlotWidget):
         """Show nothing, as before the first file: an empty second, handles at its ends.
 
         (Not ``clear``: pg.PlotWidget puts its plot item's ``clear``, which removes every
-        item, on each instance.) The handles move without a word to the window: there is
-        no edit for them to change."""
-        self._region.blockSignals(True)
+        item, on each instance.) Bounds and handles move without a word to the window:
+        there is no edit for them to change."""
+        self.set_source(None, 0.0)
+        self._fitting = True
         try:
-            self.set_source(None, 0.0)
-            self._fitting = True
-            try:
-                self._vb.setLimits(xMin=0.0, xMax=1.0, minXRange=MIN_VIEW_SECS, maxXRange=1.0)
-                self._region.setBounds((0.0, 1.0))
-                self.set_view_range_secs(0.0, 1.0)
-            finally:
-                self._fitting = False
-            self._region.setRegion((0.0, 1.0))
+            self._vb.setLimits(xMin=0.0, xMax=1.0, minXRange=MIN_VIEW_SECS, maxXRange=1.0)
+            self._set_bounds((0.0, 1.0))
+            self.set_view_range_secs(0.0, 1.0)
         finally:
-            self._region.blockSignals(False)
+            self._fitting = False
+        self.set_trims(0, 1000)
         self._shade.set_spans(0.0, 0.0, 0.0)  # no file: nothing kept, nothing cut
-        self._labels.arrange(self._vb)
         self.set_speaker_bands([])
         self.redraw()
 
